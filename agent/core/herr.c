@@ -12,6 +12,7 @@ static void mark_truncated(char *buf, size_t size)
 		memcpy(buf + size - 4, "...", 4);
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vformat(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(buf, size, fmt, ap);

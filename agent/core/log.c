@@ -78,6 +78,7 @@ static void emit(const char *body)
 	}
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char body[3072];
