@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -174,6 +175,15 @@ static void test_nonzero_exit(void **state)
 	assert_int_equal(res.term_signal, 0);
 	assert_string_equal(res.tail, "bad\n");
 	assert_string_equal(hook_outcome_describe(&res, d, sizeof(d)), "exited with status 3");
+	/* a caller that ignores SIGCHLD (the kernel then auto-reaps) still gets the status */
+	struct sigaction sa;
+	signal(SIGCHLD, SIG_IGN);
+	run_ok(&r, &res);
+	assert_int_equal(sigaction(SIGCHLD, NULL, &sa), 0);
+	signal(SIGCHLD, SIG_DFL);
+	assert_true(sa.sa_handler == SIG_IGN); /* put back as it was */
+	assert_int_equal(res.outcome, HOOK_EXIT_NONZERO);
+	assert_int_equal(res.exit_status, 3);
 }
 
 static void test_killed_by_signal(void **state)
@@ -309,7 +319,7 @@ static void test_timeout_sigterm_suffices(void **state)
 	assert_int_equal(res.outcome, HOOK_TIMED_OUT);
 	assert_false(res.escalated);
 	assert_int_equal(res.term_signal, SIGTERM);
-	assert_true(res.duration_s < 1.9);
+	assert_true(res.duration_s < 3.0); /* no grace period spent */
 	assert_string_equal(hook_outcome_describe(&res, d, sizeof(d)), "timed out after 1 s (terminated)");
 }
 
@@ -322,12 +332,12 @@ static void run_daemon_case(void)
 	char *log;
 	struct hook_run r = make_run(script("start.sh",
 		"#!/bin/sh\nsleep 30 &\necho $! > daemon.pid\necho started\nexit 5\n", 0755));
-	r.timeout_s = 2;
+	r.timeout_s = 5;
 	run_ok(&r, &res);
 	assert_int_equal(res.outcome, HOOK_EXIT_NONZERO);
 	assert_int_equal(res.exit_status, 5);
 	assert_true(res.output_left_open);
-	assert_true(res.duration_s < 1.5); /* well before the 2 s timeout */
+	assert_true(res.duration_s < 2.5); /* well before the 5 s timeout (drain: 1 s at most) */
 	assert_string_equal(res.tail, "started\n");
 	daemon = read_pid("daemon.pid");
 	assert_true(daemon > 0);
@@ -355,7 +365,16 @@ static void test_sigchld_fallback(void **state)
 	assert_int_equal(res.exit_status, 7);
 	assert_string_equal(res.tail, "a\n");
 	run_daemon_case();
+	r = make_run(script("fbslow.sh", "#!/bin/sh\nsleep 30\n", 0755));
+	r.timeout_s = 1;
+	run_ok(&r, &res);
+	assert_int_equal(res.outcome, HOOK_TIMED_OUT);
+	assert_int_equal(res.term_signal, SIGTERM);
 	hook_force_sigchld_fallback(0);
+	/* the handler was removed again */
+	struct sigaction sa;
+	assert_int_equal(sigaction(SIGCHLD, NULL, &sa), 0);
+	assert_true(sa.sa_handler == SIG_DFL);
 }
 
 static void expect_exec_failure(const char *path, int err_no, const char *in_desc)
@@ -435,12 +454,18 @@ static void test_runas_nobody(void **state)
 		skip();
 	}
 	assert_int_equal(chmod(tmpdir, 0755), 0);
+	/* give the test process extra groups: the hook must not keep them */
+	gid_t saved[64], extra[2] = { 0, 4 };
+	int nsaved = getgroups(64, saved);
+	assert_true(nsaved >= 0);
+	assert_int_equal(setgroups(2, extra), 0);
 	/* groups: root's supplementary groups (e.g. 0) must be gone; no capabilities left */
 	struct hook_run r = make_run(script("who.sh",
 		"#!/bin/sh\nid -u\nid -G\ngrep -E '^(CapEff|CapPrm|Uid|Gid):' /proc/self/status | "
 		"tr -s '\\t' ' '\n", 0755));
 	r.runas = "nobody";
 	run_ok(&r, &res);
+	assert_int_equal(setgroups((size_t)nsaved, saved), 0);
 	assert_int_equal(res.outcome, HOOK_OK);
 	(void)snprintf(want, sizeof(want),
 		       "%u\n%u\nUid: %u %u %u %u\nGid: %u %u %u %u\nCapPrm: 0000000000000000\n"
