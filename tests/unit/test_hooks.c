@@ -438,6 +438,25 @@ static void test_runas_unknown_user(void **state)
 	assert_int_equal(fs_exists("ran"), 0);
 }
 
+/* As root, runas root works (uid 0 kept, no regain check); as another
+ * user, switching to root is refused before anything runs. */
+static void test_runas_root(void **state)
+{
+	struct hook_result res;
+	struct herr e = { 0 };
+	(void)state;
+	struct hook_run r = make_run(script("r.sh", "#!/bin/sh\nid -u\n", 0755));
+	r.runas = "root";
+	assert_int_equal(hook_run(&r, &res, &e), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(res.outcome, HOOK_OK);
+		assert_string_equal(res.tail, "0\n");
+	} else {
+		assert_int_equal(res.outcome, HOOK_SETUP_FAILED);
+		assert_non_null(strstr(e.msg, "cannot run hook as user 'root': hoist is not running as root"));
+	}
+}
+
 static void test_runas_nobody(void **state)
 {
 	struct hook_result res;
@@ -554,6 +573,39 @@ static void test_tail_ring(void **state)
 	log_set_file(logfd);
 }
 
+static int count_fds(void)
+{
+	char path[64];
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++) {
+		(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+/* hook_run leaves no fd behind in hoist, on success and on every failure path. */
+static void test_parent_fds_unchanged(void **state)
+{
+	struct hook_result res;
+	struct herr e = { 0 };
+	int before = count_fds();
+	(void)state;
+	struct hook_run r = make_run(script("p.sh", "#!/bin/sh\necho x\n", 0755));
+	run_ok(&r, &res);
+	r.runas = "no-such-user-hoist";
+	assert_int_equal(hook_run(&r, &res, &e), 0);
+	r = make_run(script("n.sh", "#!/nonexistent\n", 0755));
+	run_ok(&r, &res);
+	r.cwd = "/nonexistent";
+	run_ok(&r, &res);
+	hook_force_sigchld_fallback(1);
+	r = make_run(script("p2.sh", "#!/bin/sh\nexit 1\n", 0755));
+	run_ok(&r, &res);
+	hook_force_sigchld_fallback(0);
+	assert_int_equal(count_fds(), before);
+}
+
 static void test_invalid_arguments(void **state)
 {
 	struct hook_result res;
@@ -582,10 +634,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_cwd_is_setup_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runas_unknown_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runas_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runas_nobody, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_lines_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lots_of_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tail_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parent_fds_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_arguments, setup, teardown),
 	};
 	/* the caller's ignored SIGPIPE/handlers must not matter to hooks */
