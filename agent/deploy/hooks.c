@@ -33,9 +33,12 @@
 #define READS_PER_WAKE 8
 
 static int force_sigchld;
-static int sigchld_pipe[2] = { -1, -1 };
+static int sigchld_pipe[2] = {-1, -1};
 
-void hook_force_sigchld_fallback(int on) { force_sigchld = on; }
+void hook_force_sigchld_fallback(int on)
+{
+	force_sigchld = on;
+}
 
 /* Only notifies: the loop does the work (a full pipe already notifies). */
 static void on_sigchld(int sig)
@@ -75,9 +78,9 @@ static int pidfd_open_compat(pid_t pid)
 /* How the loop learns that the child exited: a pidfd, or a SIGCHLD
  * self-pipe on kernels without pidfd_open (before 5.3). */
 struct watch {
-	int fd;                  /* pidfd or the self-pipe's read end */
+	int fd; /* pidfd or the self-pipe's read end */
 	bool sigchld;
-	bool restore;            /* old holds a SIGCHLD action to put back */
+	bool restore; /* old holds a SIGCHLD action to put back */
 	struct sigaction old;
 };
 
@@ -157,8 +160,8 @@ struct loop {
 	bool timed_out;
 	bool escalated;
 	bool group_gone;
-	bool exec_report;        /* the child reported a failure before exec */
-	bool lost;               /* waitpid said ECHILD: someone else reaped it */
+	bool exec_report; /* the child reported a failure before exec */
+	bool lost;        /* waitpid said ECHILD: someone else reaped it */
 	struct hook_child_report rep;
 	int64_t deadline, kill_at, kill_wait_end, drain_end, last_data;
 };
@@ -240,8 +243,8 @@ static void step_clock(struct loop *l, int64_t now)
 	pid_t pgid = l->child.pid; /* setsid() made the pid the group id */
 
 	if (!l->reaped && !l->timed_out && now >= l->deadline) {
-		log_warnx("%s %s: timed out after %u s; sending SIGTERM to its process group",
-			  l->out.event, l->out.script, l->run->timeout_s);
+		log_warnx("%s %s: timed out after %u s; sending SIGTERM to its process group", l->out.event,
+		          l->out.script, l->run->timeout_s);
 		(void)kill(-pgid, SIGTERM);
 		l->timed_out = true;
 		l->kill_at = now + (int64_t)l->run->grace_s * 1000;
@@ -254,7 +257,7 @@ static void step_clock(struct loop *l, int64_t now)
 	}
 	if (l->timed_out && !l->escalated && !l->group_gone && now >= l->kill_at) {
 		log_warnx("%s %s: still running %u s after SIGTERM; sending SIGKILL to its process group",
-			  l->out.event, l->out.script, l->run->grace_s);
+		          l->out.event, l->out.script, l->run->grace_s);
 		(void)kill(-pgid, SIGKILL);
 		l->escalated = true;
 		l->kill_wait_end = now + KILL_WAIT_MS;
@@ -317,15 +320,15 @@ static int run_loop(struct loop *l, struct watch *w, struct hook_result *res, st
 			}
 		}
 		if (l->child.out_fd >= 0) {
-			pfd[nfds] = (struct pollfd){ .fd = l->child.out_fd, .events = POLLIN };
+			pfd[nfds] = (struct pollfd){.fd = l->child.out_fd, .events = POLLIN};
 			iout = nfds++;
 		}
 		if (l->child.status_fd >= 0) {
-			pfd[nfds] = (struct pollfd){ .fd = l->child.status_fd, .events = POLLIN };
+			pfd[nfds] = (struct pollfd){.fd = l->child.status_fd, .events = POLLIN};
 			istat = nfds++;
 		}
 		if (!l->reaped && w->fd >= 0) {
-			pfd[nfds] = (struct pollfd){ .fd = w->fd, .events = POLLIN };
+			pfd[nfds] = (struct pollfd){.fd = w->fd, .events = POLLIN};
 			iwatch = nfds++;
 		}
 		r = poll(pfd, (nfds_t)nfds, poll_timeout(l, w, now));
@@ -366,17 +369,16 @@ static void classify(struct loop *l, struct hook_result *res, struct herr *err)
 		res->outcome = HOOK_SETUP_FAILED;
 		if (l->rep.stage == HOOK_STAGE_CHDIR)
 			herr_errno(err, HOIST_EXIT_FAILED, l->rep.err,
-				   "hook %s: cannot change to working directory %s", l->out.script, run->cwd);
+			           "hook %s: cannot change to working directory %s", l->out.script, run->cwd);
 		else
-			herr_errno(err, HOIST_EXIT_FAILED, l->rep.err, "hook %s: %s failed%s",
-				   l->out.script, hook_stage_name(l->rep.stage),
-				   run->runas != NULL ? " (runas)" : "");
+			herr_errno(err, HOIST_EXIT_FAILED, l->rep.err, "hook %s: %s failed%s", l->out.script,
+			           hook_stage_name(l->rep.stage), run->runas != NULL ? " (runas)" : "");
 	} else if (l->timed_out) {
 		res->outcome = HOOK_TIMED_OUT;
 	} else if (l->lost) {
 		res->outcome = HOOK_SETUP_FAILED;
 		herr_set(err, HOIST_EXIT_INTERNAL, "hook %s: its exit status was lost (reaped elsewhere)",
-			 l->out.script);
+		         l->out.script);
 	} else if (WIFEXITED(ws)) {
 		res->outcome = res->exit_status == 0 ? HOOK_OK : HOOK_EXIT_NONZERO;
 	} else {
@@ -392,8 +394,8 @@ static void set_setup_failed(struct hook_result *res, const struct herr *err)
 
 int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *err)
 {
-	struct hook_ids ids = { 0 };
-	struct watch w = { .fd = -1 };
+	struct hook_ids ids = {0};
+	struct watch w = {.fd = -1};
 	struct loop loop_storage; /* ~7 KiB: fixed, whatever the hook prints */
 	struct loop *l = NULL;
 	double start = now_s();
@@ -438,8 +440,8 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 	hook_out_finish(&l->out);
 	if (res->output_left_open)
 		log_warnx("%s %s: exited, but a background process it started still holds its output "
-			  "open; no longer reading it (redirect a daemon's output to a file)",
-			  l->out.event, l->out.script);
+		          "open; no longer reading it (redirect a daemon's output to a file)",
+		          l->out.event, l->out.script);
 	classify(l, res, err);
 	if (res->outcome == HOOK_SETUP_FAILED)
 		set_setup_failed(res, err);
@@ -481,12 +483,12 @@ const char *hook_outcome_describe(const struct hook_result *res, char *buf, unsi
 	case HOOK_SIGNALED:
 		sig = strsignal(res->term_signal);
 		n = snprintf(buf, size, "killed by signal %d (%s)", res->term_signal,
-			     sig != NULL ? sig : "unknown");
+		             sig != NULL ? sig : "unknown");
 		break;
 	case HOOK_TIMED_OUT:
 		if (res->escalated)
 			n = snprintf(buf, size, "timed out after %u s (terminated; killed after %u s grace)",
-				     res->timeout_s, res->grace_s);
+			             res->timeout_s, res->grace_s);
 		else
 			n = snprintf(buf, size, "timed out after %u s (terminated)", res->timeout_s);
 		break;
@@ -506,7 +508,7 @@ const char *hook_outcome_describe(const struct hook_result *res, char *buf, unsi
 	case HOOK_SETUP_FAILED:
 	default:
 		n = snprintf(buf, size, "could not be started: %s",
-			     res->setup_error[0] != '\0' ? res->setup_error : "setup failed");
+		             res->setup_error[0] != '\0' ? res->setup_error : "setup failed");
 		break;
 	}
 	if (n < 0)
