@@ -162,15 +162,15 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	int tfd = -1;
 	int rc = -1;
 
+	/* recorded before anything is written: a crash leaves a superset */
+	if (instlist_append(w, 'F', NULL, perms_final_mode(r, x->mode), x->path, &sha_off, err) != 0)
+		goto out;
 	sfd = open(x->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0 || fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		herr_errno(err, HOIST_EXIT_IO, sfd < 0 ? errno : EINVAL, "cannot open bundle file %s",
 			   x->src);
 		goto out;
 	}
-	/* recorded before anything is written: a crash leaves a superset */
-	if (instlist_append(w, 'F', NULL, perms_final_mode(r, x->mode), x->path, &sha_off, err) != 0)
-		goto out;
 	instfs_tmp_name(instfs_base(x->path), tmp);
 	if (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove stale temporary file beside %s",
