@@ -67,8 +67,8 @@ static bool sha_ok(const char *s, size_t n)
 }
 
 /* Parses one line (without its newline) into e; path is strdup'ed. */
-static int parse_line(const char *s, size_t len, unsigned lineno, const char *file,
-		      struct inst_entry *e, struct herr *err)
+static int parse_line(const char *s, size_t len, unsigned lineno, const char *file, struct inst_entry *e,
+                      struct herr *err)
 {
 	const char *f[3];
 	size_t fl[3];
@@ -107,14 +107,16 @@ static int parse_line(const char *s, size_t len, unsigned lineno, const char *fi
 		free(e->path);
 		e->path = NULL;
 		return herr_set(err, HOIST_EXIT_FAILED,
-				"installed list %s line %u: path is not a normalised absolute path "
-				"(relative, \"..\" or \".\"); list refused", file, lineno);
+		                "installed list %s line %u: path is not a normalised absolute path "
+		                "(relative, \"..\" or \".\"); list refused",
+		                file, lineno);
 	}
 	return 0;
 bad:
 	return herr_set(err, HOIST_EXIT_FAILED,
-			"installed list %s line %u: malformed entry (want \"F|L|D sha mode path\"); "
-			"list refused", file, lineno);
+	                "installed list %s line %u: malformed entry (want \"F|L|D sha mode path\"); "
+	                "list refused",
+	                file, lineno);
 }
 
 static const struct inst_list *sort_list; /* qsort has no context argument */
@@ -156,13 +158,15 @@ int instlist_load(const char *path, bool missing_ok, struct inst_list *out, stru
 			break;
 		len = (size_t)(nl - (b.data + pos));
 		if (len > INSTLIST_MAX_LINE) {
-			herr_set(err, HOIST_EXIT_FAILED, "installed list %s line %u: longer than %u bytes; "
-				 "list refused", path, lineno, INSTLIST_MAX_LINE);
+			herr_set(err, HOIST_EXIT_FAILED,
+			         "installed list %s line %u: longer than %u bytes; "
+			         "list refused",
+			         path, lineno, INSTLIST_MAX_LINE);
 			goto out;
 		}
 		if (memchr(b.data + pos, '\0', len) != NULL) {
 			herr_set(err, HOIST_EXIT_FAILED, "installed list %s line %u: NUL byte; list refused",
-				 path, lineno);
+			         path, lineno);
 			goto out;
 		}
 		if (l.n == cap) {
@@ -258,8 +262,8 @@ static int pwrite_all(int fd, const char *p, size_t n, off_t off)
 	return 0;
 }
 
-int instlist_append(struct instlist_writer *w, char kind, const char *sha, int mode,
-		    const char *path, off_t *sha_off, struct herr *err)
+int instlist_append(struct instlist_writer *w, char kind, const char *sha, int mode, const char *path,
+                    off_t *sha_off, struct herr *err)
 {
 	char line[INSTLIST_MAX_LINE + 2];
 	char modestr[16] = "-";
@@ -271,7 +275,7 @@ int instlist_append(struct instlist_writer *w, char kind, const char *sha, int m
 	n = snprintf(line, sizeof(line), "%c %s %s %s\n", kind, sha ? sha : "-", modestr, path);
 	if (n < 0 || (size_t)n >= sizeof(line) || strchr(path, '\n') != NULL)
 		return herr_set(err, HOIST_EXIT_IO, "cannot record %.200s: path too long or has a newline",
-				path);
+		                path);
 	if (pwrite_all(w->fd, line, (size_t)n, w->off) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write installed list %s", w->path);
 	if (sha_off != NULL)

@@ -19,17 +19,17 @@
 #define INSTLIST_SHA_PENDING "----------------------------------------------------------------"
 
 struct inst_entry {
-	char kind;                     /* 'F', 'L' or 'D' */
-	char sha[SHA256_HEX_LEN + 1];  /* F: hex or INSTLIST_SHA_PENDING; else "" */
-	int mode;                      /* -1 when "-" */
-	char *path;                    /* absolute host path, without the root prefix */
+	char kind;                    /* 'F', 'L' or 'D' */
+	char sha[SHA256_HEX_LEN + 1]; /* F: hex or INSTLIST_SHA_PENDING; else "" */
+	int mode;                     /* -1 when "-" */
+	char *path;                   /* absolute host path, without the root prefix */
 	unsigned line;
 };
 
 struct inst_list {
-	struct inst_entry *e;          /* in file order */
+	struct inst_entry *e; /* in file order */
 	size_t n;
-	size_t *by_path;               /* indices sorted by path (for instlist_find) */
+	size_t *by_path; /* indices sorted by path (for instlist_find) */
 };
 
 /* 1 if path is absolute, normalised (no empty, "." or ".." component, no
@@ -52,8 +52,8 @@ struct instlist_writer {
 int instlist_create(struct instlist_writer *w, const char *path, struct herr *err);
 /* Appends one line and fdatasyncs it. sha may be NULL ("-", or pending for F);
  * mode < 0 writes "-". *sha_off (may be NULL) receives the sha field's offset. */
-int instlist_append(struct instlist_writer *w, char kind, const char *sha, int mode,
-		    const char *path, off_t *sha_off, struct herr *err);
+int instlist_append(struct instlist_writer *w, char kind, const char *sha, int mode, const char *path,
+                    off_t *sha_off, struct herr *err);
 /* Overwrites a pending sha field in place (durable at instlist_close). */
 int instlist_fill_sha(struct instlist_writer *w, off_t sha_off, const char *hex, struct herr *err);
 /* fsyncs and closes; safe to call twice and on a writer never created (fd -1). */

@@ -33,10 +33,10 @@ struct install_plan {
 	char *prev_list;
 	char *new_list;
 	const char *specname;
-	struct action *a;    /* in creation order: a directory before what it holds */
+	struct action *a; /* in creation order: a directory before what it holds */
 	size_t n;
 	size_t cap;
-	size_t *uniq;        /* indices of kept actions sorted by path */
+	size_t *uniq; /* indices of kept actions sorted by path */
 	size_t n_uniq;
 	struct perm_rule *rules;
 	size_t n_rules;
