@@ -522,6 +522,30 @@ static void test_bundle_symlink_to_directory_not_recursed(void **state)
 	free(got);
 }
 
+static void test_whole_bundle_and_bad_sources(void **state)
+{
+	struct fx *x = *state;
+	struct herr e;
+	char p[PATH_MAX];
+	put(x->tree, "appspec.yml", "version: 0.0\n", 0644);
+	put(x->tree, "a/b", "b\n", 0644);
+	add_file(x, "", "/srv/all", 2); /* source: / is the whole bundle */
+	install_ok(x, NULL, x->list1);
+	assert_true(exists(x->root, "srv/all/appspec.yml"));
+	assert_true(exists(x->root, "srv/all/a/b"));
+	x->a.n_files = 0;
+	add_file(x, "a/../../etc", "/srv", 4);
+	e = plan_fails(x, NULL, x->list2);
+	assert_int_equal(e.code, HOIST_EXIT_BAD_BUNDLE);
+	assert_has(e.msg, "line 4: source a/../../etc leaves the bundle");
+	pathf(p, x->tree, "a/fifo");
+	assert_int_equal(mkfifo(p, 0644), 0);
+	x->a.n_files = 0;
+	add_file(x, "a", "/srv", 6);
+	e = plan_fails(x, NULL, x->list2);
+	assert_has(e.msg, "a/fifo is not a regular file, directory or symlink");
+}
+
 static void test_duplicate_targets(void **state)
 {
 	struct fx *x = *state;
@@ -905,6 +929,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_destination_symlink_is_replaced_not_followed, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle_symlink_to_directory_not_recursed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_whole_bundle_and_bad_sources, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicate_targets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_type_clash_with_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_symlinks_on_the_host, setup, teardown),
