@@ -2,11 +2,13 @@
 #include "instlist.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -221,6 +223,53 @@ const struct inst_entry *instlist_find(const struct inst_list *l, const char *pa
 	while (lo < l->n && strcmp(l->e[l->by_path[lo]].path, path) == 0)
 		found = &l->e[l->by_path[lo++]];
 	return found;
+}
+
+/* instlist_empties_dir with a depth bound. */
+static bool empties(const struct inst_list *l, const char *host_dir, const char *path, unsigned depth)
+{
+	const struct inst_entry *e = instlist_find(l, path);
+	struct dirent *de;
+	DIR *d = NULL;
+	bool ok = true;
+	int fd;
+
+	if (e == NULL || e->kind != 'D' || depth > 64)
+		return false;
+	fd = open(host_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (ok && (de = readdir(d)) != NULL) {
+		char hp[PATH_MAX];
+		char cp[PATH_MAX];
+		const struct inst_entry *c;
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fs_path_join(hp, sizeof(hp), host_dir, de->d_name) != 0 ||
+		    fs_path_join(cp, sizeof(cp), path, de->d_name) != 0 || lstat(hp, &st) != 0) {
+			ok = false;
+			break;
+		}
+		c = instlist_find(l, cp);
+		/* undo unlinks F/L entries that are not directories and rmdir's empty D entries */
+		if (c == NULL)
+			ok = false;
+		else if (S_ISDIR(st.st_mode))
+			ok = c->kind == 'D' && empties(l, hp, cp, depth + 1);
+		else
+			ok = c->kind != 'D';
+	}
+	closedir(d);
+	return ok;
+}
+
+bool instlist_empties_dir(const struct inst_list *l, const char *host_dir, const char *path)
+{
+	return empties(l, host_dir, path, 0);
 }
 
 void instlist_free(struct inst_list *l)

@@ -41,6 +41,10 @@ int instlist_load(const char *path, bool missing_ok, struct inst_list *out, stru
 /* The last entry for path, or NULL. */
 const struct inst_entry *instlist_find(const struct inst_list *l, const char *path);
 void instlist_free(struct inst_list *l);
+/* Whether undoing the list would remove directory path (host_dir is it with
+ * the root prefix): it is a D entry and everything below it is in the list
+ * as well, so install_undo leaves it empty and rmdir's it. */
+bool instlist_empties_dir(const struct inst_list *l, const char *host_dir, const char *path);
 
 struct instlist_writer {
 	int fd;

@@ -398,6 +398,11 @@ static int plan_host(struct install_plan *pl, const struct inst_list *prev, enum
 			}
 			continue;
 		}
+		if (S_ISDIR(st.st_mode) && instlist_empties_dir(prev, host, x->path)) {
+			/* the previous revision's directory, removed by undo before copying */
+			x->owned = true;
+			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			herr_set(err, HOIST_EXIT_FAILED,
 			         "%s line %u: a directory exists at %s where the "

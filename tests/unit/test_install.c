@@ -594,6 +594,32 @@ static void test_type_clash_with_host(void **state)
 	assert_has(e.msg, "/var/app/sub exists and is not a directory");
 }
 
+static void test_directory_becomes_file(void **state)
+{
+	struct fx *x = *state;
+	struct herr e;
+	char *got;
+	put(x->tree, "app/config/a.conf", "a\n", 0644);
+	add_file(x, "app", "/srv", 2);
+	install_ok(x, NULL, x->list1);
+	assert_int_equal(fs_rm_rf(x->tree, &e), 0);
+	put(x->tree, "app/config", "now a file\n", 0644);
+	/* a foreign file inside the old directory: undo cannot empty it */
+	put(x->root, "srv/config/foreign", "f\n", 0644);
+	e = plan_fails(x, x->list1, x->list2);
+	assert_has(e.msg, "a directory exists at /srv/config where the bundle has a file");
+	assert_true(exists(x->root, "srv/config/a.conf"));
+	{
+		char p[PATH_MAX];
+		pathf(p, x->root, "srv/config/foreign");
+		assert_int_equal(unlink(p), 0);
+	}
+	install_ok(x, x->list1, x->list2);
+	got = slurp(x->root, "srv/config");
+	assert_string_equal(got, "now a file\n");
+	free(got);
+}
+
 static void test_symlinks_on_the_host(void **state)
 {
 	struct fx *x = *state;
@@ -932,6 +958,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_whole_bundle_and_bad_sources, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicate_targets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_type_clash_with_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_directory_becomes_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_symlinks_on_the_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_perm_pattern_direct_children_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_perm_except_type_and_star_star, setup, teardown),
