@@ -71,7 +71,8 @@ static int add_action(struct install_plan *pl, enum act_kind kind, char *path, c
 static int plan_destination(struct install_plan *pl, const char *dest, unsigned line, struct herr *err)
 {
 	size_t len = strlen(dest);
-	for (size_t i = 1; i <= len; i++) {
+	/* "/" itself always exists and is never planned */
+	for (size_t i = 1; len > 1 && i <= len; i++) {
 		if (i < len && dest[i] != '/')
 			continue;
 		if (add_action(pl, ACT_DIR, strndup(dest, i), NULL, DIR_MODE, line, instfs_depth(dest),

@@ -533,6 +533,12 @@ static void test_whole_bundle_and_bad_sources(void **state)
 	install_ok(x, NULL, x->list1);
 	assert_true(exists(x->root, "srv/all/appspec.yml"));
 	assert_true(exists(x->root, "srv/all/a/b"));
+	/* destination "/" */
+	x->a.n_files = 0;
+	add_file(x, "a", "/", 3);
+	install_ok(x, x->list1, x->list2);
+	assert_true(exists(x->root, "b"));
+	assert_false(exists(x->root, "srv"));
 	x->a.n_files = 0;
 	add_file(x, "a/../../etc", "/srv", 4);
 	e = plan_fails(x, NULL, x->list2);
