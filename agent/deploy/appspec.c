@@ -171,6 +171,15 @@ static int check_duplicates(struct ctx *c)
 			yaml_node_t *k = node(c, p->key);
 			if (k == NULL || k->type != YAML_SCALAR_NODE)
 				continue;
+			if (strlen(text(k)) != k->data.scalar.length) {
+				fail_mark(c, k->start_mark, NULL, "a key contains a NUL character");
+				goto out;
+			}
+			if (k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(text(k), "<<") == 0) {
+				/* YAML 1.1 merge keys would make the reference see other keys than we do */
+				fail_mark(c, k->start_mark, NULL, "YAML merge keys (<<) are not supported");
+				goto out;
+			}
 			if (cnt == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
 				struct keyref *nk = realloc(keys, ncap * sizeof(*nk));
@@ -457,8 +466,8 @@ static int parse_perm_key(struct ctx *c, struct appspec_permission *pm, yaml_nod
 	if (strcmp(name, "object") == 0)
 		return host_path(c, v, sub, &pm->object);
 	if (strcmp(name, "pattern") == 0) {
-		free(pm->pattern);
-		pm->pattern = NULL;
+		if (is_null(v))
+			return 0; /* the default "**" */
 		return scalar(c, v, sub, 1, &s) != 0 ? -1 : dup_str(c, s, &pm->pattern);
 	}
 	if (strcmp(name, "except") == 0)
