@@ -158,6 +158,7 @@ n=$(cat "$FAKE_COUNT" 2>/dev/null || echo 0)
 n=$((n + 1))
 echo "$n" >"$FAKE_COUNT"
 echo "attempt $n: $*"
+[ -n "${FAKE_SLEEP:-}" ] && exec sleep "$FAKE_SLEEP"
 [ "$n" -le "$FAKE_TEMP" ] && exit 75
 exit "$FAKE_FINAL"
 EOF
@@ -192,6 +193,21 @@ run_init reload; [ $? -eq 3 ] || fail "init reload should be unimplemented (3)"
 run_init bogus; [ $? -eq 2 ] || fail "init bogus action should be a usage error (2)"
 run_init stop; [ $? -eq 0 ] || fail "init stop"
 run_init status; [ $? -eq 3 ] || fail "init status after stop should be 3"
+
+# stop interrupts a running deployment: status says running, stop ends it
+# (SIGTERM), and the start returns at once without a retry.
+rm -f "$work/count"
+FAKE_SLEEP=30 run_init start &
+starter=$!
+for _ in $(seq 50); do [ -s "$work/init-run/hoist-boot.pid" ] && break; sleep 0.1; done
+run_init status; st=$?
+grep -q 'deployment running (pid' "$work/init-out" && [ "$st" -eq 0 ] && ok "init status while running: 0" ||
+	fail "init status while running (rc $st): $(cat "$work/init-out")"
+run_init stop
+wait "$starter"; rc=$?
+[ "$rc" -eq 143 ] && [ "$(cat "$work/count")" -eq 1 ] && ok "init stop interrupts a running deployment (start returned 143, no retry)" ||
+	fail "init stop during a deployment: start returned $rc after $(cat "$work/count") attempt(s)"
+kill "$starter" 2>/dev/null
 
 # ---- hoist.conf: every key of agent/core/config.h, commented, with its default
 python3 - "$src/agent/core/config.h" "$src/packaging/hoist.conf" "$src/man/hoist.conf.5" <<'EOF' && ok "hoist.conf and hoist.conf(5) list every setting of config.h with its default" || fail "hoist.conf vs config.h"
