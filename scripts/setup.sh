@@ -9,7 +9,7 @@ packages=(
 	python3 nginx-light
 )
 # Packaging and man pages (issue 5) when those parts are present.
-[ -d "$(dirname "$0")/../packaging" ] && packages+=(dpkg-dev fakeroot lintian rpm systemd)
+[ -d "$(dirname "$0")/../packaging" ] && packages+=(dpkg-dev fakeroot lintian rpm systemd man-db mandoc shellcheck)
 
 missing=()
 for p in "${packages[@]}"; do
