@@ -40,6 +40,10 @@ struct sigv4_scope {
 	 * segment percent-decoded then re-encoded); other services normalise
 	 * "." / ".." / "//" and encode the already-encoded path again. */
 	bool s3;
+	/* Added: general-service encoding (path encoded again) WITHOUT the
+	 * "." / ".." / "//" normalisation (the suite's "normalize": false
+	 * cases). Ignored when s3 is set. Default false = normalise. */
+	bool no_normalize;
 };
 
 /* Each writes into out (reset first); return 0 or -1 (bad input, or out of memory). */
