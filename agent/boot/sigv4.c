@@ -280,8 +280,8 @@ static int append_folded(const char *v, struct buf *out)
 
 /* Canonical headers block ("name:value\n" each, duplicates joined by ',' in the order
  * given) into hdrs, and the signed-headers list into signed_list. */
-static int canonical_headers(const struct sigv4_request *req, struct buf *hdrs,
-			     struct buf *signed_list)
+static int canonical_headers(const struct sigv4_request *req, const char *amz_date,
+			     struct buf *hdrs, struct buf *signed_list)
 {
 	size_t order[SIGV4_MAX_HEADERS];
 	size_t i, j, n = req->n_headers;
@@ -298,8 +298,20 @@ static int canonical_headers(const struct sigv4_request *req, struct buf *hdrs,
 				return -1;
 		if (name_cmp(name, "host") == 0)
 			have_host = true;
-		if (name_cmp(name, "x-amz-date") == 0)
+		if (name_cmp(name, "x-amz-date") == 0) {
+			/* a date header that disagrees with the scope would sign a request
+			 * S3 can only reject; refuse it here where the cause is clear */
+			const char *v = req->headers[i].value;
+			size_t vl;
+			while (is_space(*v))
+				v++;
+			vl = strlen(v);
+			while (vl > 0 && is_space(v[vl - 1]))
+				vl--;
+			if (vl != strlen(amz_date) || memcmp(v, amz_date, vl) != 0)
+				return -1;
 			have_date = true;
+		}
 		/* stable insertion sort by lower-case name keeps duplicate values in order */
 		for (j = i; j > 0 && name_cmp(req->headers[order[j - 1]].name, name) > 0; j--)
 			order[j] = order[j - 1];
@@ -400,7 +412,7 @@ static int build_canonical(const struct sigv4_request *req, const struct sigv4_s
 		goto out;
 	if (canonical_query(req->query, &query) != 0)
 		goto out;
-	if (canonical_headers(req, &hdrs, &signed_list) != 0)
+	if (canonical_headers(req, scope->amz_date, &hdrs, &signed_list) != 0)
 		goto out;
 	if (buf_printf(out, "%s\n%s\n%s\n%s\n%s\n%s", req->method, path.data ? path.data : "",
 		       query.data ? query.data : "", hdrs.data, signed_list.data,

@@ -478,6 +478,9 @@ static void test_rejects_bad_input(void **state)
 	sc.amz_date = "2026-11-22T17:30:45Z";
 	assert_int_equal(sigv4_canonical_request(&ok, &sc, &b), -1);
 	sc = scope;
+	sc.amz_date = "20261122T173046Z"; /* disagrees with the x-amz-date header */
+	assert_int_equal(sigv4_canonical_request(&ok, &sc, &b), -1);
+	sc = scope;
 	sc.region = "eu/west";
 	assert_int_equal(sigv4_canonical_request(&ok, &sc, &b), -1);
 	assert_int_equal(sigv4_signature(&ok, &scope, &nocred, &b), -1);
