@@ -100,6 +100,7 @@ int creds_expiring(const struct credentials *c, time_t now, unsigned margin_s)
 	return (int64_t)c->expiration - (int64_t)now <= (int64_t)margin_s;
 }
 
+/* Wipes and frees the strings; the struct may be reused. */
 void creds_free(struct credentials *c)
 {
 	if (c == NULL)

@@ -253,6 +253,7 @@ static int name_cmp(const char *a, const char *b)
 	return (unsigned char)lower(*a) - (unsigned char)lower(*b);
 }
 
+/* 1 for the white space folded in header values (also line breaks of folded lines). */
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -434,6 +435,7 @@ out:
 	return rc;
 }
 
+/* The canonical request (task 1 of SigV4). */
 int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_scope *scope,
 			    struct buf *out)
 {
@@ -457,6 +459,7 @@ static int build_sts(const struct sigv4_scope *scope, const struct buf *canonica
 	return 0;
 }
 
+/* The string to sign (task 2). */
 int sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_scope *scope,
 			 struct buf *out)
 {
@@ -523,6 +526,7 @@ out:
 	return rc;
 }
 
+/* The hex signature (task 3). */
 int sigv4_signature(const struct sigv4_request *req, const struct sigv4_scope *scope,
 		    const struct sigv4_credentials *cred, struct buf *out)
 {
@@ -533,6 +537,7 @@ int sigv4_signature(const struct sigv4_request *req, const struct sigv4_scope *s
 	return buf_append(out, hex, SHA256_HEX_LEN);
 }
 
+/* The Authorization header value (task 4). */
 int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_scope *scope,
 			const struct sigv4_credentials *cred, struct buf *out)
 {

@@ -31,11 +31,13 @@ struct part_hdr {
 	bool any;                     /* at least one header line was read */
 };
 
+/* Mutually recursive walkers, defined below. */
 static int walk_data(struct walk *w, const char *p, size_t n, unsigned depth, bool typed,
 		     struct herr *err);
 static int walk_multipart(struct walk *w, const char *p, size_t n, const char *boundary,
 			  unsigned depth, struct herr *err);
 
+/* ASCII lower case without locale. */
 static char lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
@@ -83,6 +85,7 @@ int ud_starts_with_directive(const char *s, size_t len)
 	return len == 6 || s[6] == ' ' || s[6] == '\t' || s[6] == '\r' || s[6] == '\n';
 }
 
+/* Frees the found text and clears the struct. */
 void ud_found_free(struct ud_found *f)
 {
 	if (f == NULL)

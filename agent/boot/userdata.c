@@ -44,6 +44,7 @@ int directive_token_ok(const char *s, size_t maxlen)
 	return 1;
 }
 
+/* Frees every string and clears the struct. */
 void directive_free(struct directive *d)
 {
 	if (d == NULL)
@@ -157,6 +158,7 @@ static int endpoint_ok(const char *s)
 	return 1;
 }
 
+/* Value of one hex digit, or -1. */
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -140,6 +140,7 @@ static int config_complete(const struct hoist_config *c, struct herr *err)
 	return 0;
 }
 
+/* Frees every string (secrets wiped first) and clears the struct. */
 void config_free(struct hoist_config *c)
 {
 	size_t i;
