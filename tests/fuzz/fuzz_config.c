@@ -3,7 +3,8 @@
  * Not built by default. Build and run from the repository root:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iagent/core \
  *     tests/fuzz/fuzz_config.c agent/core/[a-z]*.c -lcrypto -o build/fuzz_config
- *   mkdir -p build/corpus-config && build/fuzz_config -max_total_time=60 build/corpus-config tests/fuzz/seeds/config
+ *   mkdir -p build/corpus-config && build/fuzz_config -max_total_time=60 build/corpus-config
+ * tests/fuzz/seeds/config
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hoist_config c;
-	struct herr err = { 0 };
+	struct herr err = {0};
 	char *copy, *envp[33];
 	size_t n = 0;
 

@@ -3,7 +3,8 @@
  * Not built by default. Build and run from the repository root:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iagent/core -Iagent/boot \
  *     tests/fuzz/fuzz_creds.c agent/boot/creds.c agent/core/[a-z]*.c -lyaml -lcrypto -o build/fuzz_creds
- *   mkdir -p build/corpus-creds && build/fuzz_creds -max_total_time=60 build/corpus-creds tests/fuzz/seeds/creds
+ *   mkdir -p build/corpus-creds && build/fuzz_creds -max_total_time=60 build/corpus-creds
+ * tests/fuzz/seeds/creds
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct credentials c;
-	struct herr err = { 0 };
+	struct herr err = {0};
 	char *s;
 	time_t t;
 

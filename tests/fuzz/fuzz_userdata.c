@@ -4,7 +4,8 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iagent/core -Iagent/boot \
  *     tests/fuzz/fuzz_userdata.c agent/boot/userdata.c agent/boot/udmime.c agent/core/[a-z]*.c \
  *     -lz -lcrypto -o build/fuzz_userdata
- *   mkdir -p build/corpus-userdata && build/fuzz_userdata -max_total_time=60 build/corpus-userdata tests/fuzz/seeds/userdata
+ *   mkdir -p build/corpus-userdata && build/fuzz_userdata -max_total_time=60 build/corpus-userdata
+ * tests/fuzz/seeds/userdata
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct directive d;
-	struct herr err = { 0 };
+	struct herr err = {0};
 	if (userdata_parse(data, size, &d, &err) == 0) {
 		/* what the parser promises about an accepted directive */
 		if (!directive_token_ok(d.version, DIRECTIVE_VERSION_MAX) || d.bucket == NULL ||
