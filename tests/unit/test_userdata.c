@@ -672,6 +672,25 @@ static void test_mime_crlf(void **state)
 	directive_free(&d);
 }
 
+/* Header variants: MIME-Version first, a folded Content-Type, an unquoted boundary with
+ * a following parameter, and header names in another case. */
+static void test_mime_header_variants(void **state)
+{
+	const char *s = "MIME-Version: 1.0\n"
+	                "content-type: multipart/mixed;\n"
+	                "\tboundary=plain-b; charset=us-ascii\n"
+	                "\n"
+	                "preamble text\n"
+	                "--plain-b\n"
+	                "CONTENT-TYPE: TEXT/X-HOIST\n"
+	                "\n" GOOD "--plain-b--\n";
+	struct directive d;
+	(void)state;
+	expect_ok_n((const uint8_t *)s, strlen(s), &d, "header variants");
+	expect_good_fields(&d);
+	directive_free(&d);
+}
+
 /* Nesting deeper than UD_MAX_DEPTH levels stops. */
 static void test_deep_gzip(void **state)
 {
@@ -711,6 +730,7 @@ int main(void)
 	    cmocka_unit_test(test_mime_nested),
 	    cmocka_unit_test(test_mime_no_directive),
 	    cmocka_unit_test(test_mime_crlf),
+	    cmocka_unit_test(test_mime_header_variants),
 	    cmocka_unit_test(test_deep_gzip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
