@@ -16,7 +16,9 @@ import shlex
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -75,49 +77,76 @@ def post(url, body, ctype):
         return r.read().decode()
 
 
+def call(endpoint, method, path, body=b"", headers=None):
+    """One unsigned request (auth is still off while seeding); returns the body."""
+    req = urllib.request.Request(endpoint + path, data=body if method != "GET" else None,
+                                 method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read()
+    except urllib.error.HTTPError as e:
+        die(f"{method} {path} -> {e.code}: {e.read()[:300]!r}")
+
+
+def query(endpoint, action, version, **params):
+    """An IAM/STS query-API call; returns the parsed XML response."""
+    # IAM and STS share moto's endpoint: the Authorization scope names the service.
+    service = "sts" if version == "2011-06-15" else "iam"
+    auth = (f"AWS4-HMAC-SHA256 Credential=seed/20250101/{REGION}/{service}/aws4_request, "
+            "SignedHeaders=host, Signature=0")
+    body = urllib.parse.urlencode({"Action": action, "Version": version, **params}).encode()
+    xml = call(endpoint, "POST", "/", body,
+               {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                "Authorization": auth})
+    return ET.fromstring(xml)
+
+
+def find(root, tag):
+    """Text of the first element named tag, any namespace."""
+    for el in root.iter():
+        if el.tag.rsplit("}", 1)[-1] == tag:
+            return el.text
+    die(f"no <{tag}> in moto's answer")
+
+
 def seed(endpoint):
     """Creates buckets, admin user, instance role; returns (admin, role credentials)."""
-    import boto3
-    from botocore.config import Config
+    # Raw HTTP instead of boto3: importing boto3 and building three clients
+    # costs more than the whole seeding, and every test pays for bed_start.
+    call(endpoint, "PUT", f"/{BUCKET}")
+    call(endpoint, "PUT", f"/{OTHER_BUCKET}")
+    call(endpoint, "PUT", f"/{OTHER_BUCKET}/secret.txt", b"not for the instance role\n")
 
-    cfg = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
-    sess = boto3.session.Session(aws_access_key_id="seed", aws_secret_access_key="seed",
-                                 region_name=REGION)
-    s3 = sess.client("s3", endpoint_url=endpoint, config=cfg)
-    iam = sess.client("iam", endpoint_url=endpoint, config=cfg)
-    sts = sess.client("sts", endpoint_url=endpoint, config=cfg)
-
-    s3.create_bucket(Bucket=BUCKET)
-    s3.create_bucket(Bucket=OTHER_BUCKET)
-    s3.put_object(Bucket=OTHER_BUCKET, Key="secret.txt", Body=b"not for the instance role\n")
-
+    iam = "2010-05-08"
     # The admin user must exist in moto's IAM (same account) with a policy of its
     # own: once enforcement is on, every request is checked against IAM.
-    iam.create_user(UserName=ADMIN)
-    iam.put_user_policy(UserName=ADMIN, PolicyName="admin", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-    key = iam.create_access_key(UserName=ADMIN)["AccessKey"]
+    query(endpoint, "CreateUser", iam, UserName=ADMIN)
+    query(endpoint, "PutUserPolicy", iam, UserName=ADMIN, PolicyName="admin",
+          PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = query(endpoint, "CreateAccessKey", iam, UserName=ADMIN)
+    admin = {"AccessKeyId": find(key, "AccessKeyId"),
+             "SecretAccessKey": find(key, "SecretAccessKey")}
 
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
         "Action": "sts:AssumeRole"}]}
-    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust),
-                    MaxSessionDuration=43200)
-    iam.put_role_policy(RoleName=ROLE, PolicyName="read-releases", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                       "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
-    c = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{ROLE}",
-                        RoleSessionName="i-0123456789abcdef0",
-                        DurationSeconds=43200)["Credentials"]
-    role = {"AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["SecretAccessKey"],
-            "Token": c["SessionToken"],
-            "Expiration": c["Expiration"].strftime("%Y-%m-%dT%H:%M:%SZ")}
+    query(endpoint, "CreateRole", iam, RoleName=ROLE, MaxSessionDuration="43200",
+          AssumeRolePolicyDocument=json.dumps(trust))
+    query(endpoint, "PutRolePolicy", iam, RoleName=ROLE, PolicyName="read-releases",
+          PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Action": "s3:GetObject",
+               "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
+    c = query(endpoint, "AssumeRole", "2011-06-15",
+              RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{ROLE}",
+              RoleSessionName="i-0123456789abcdef0", DurationSeconds="43200")
+    role = {"AccessKeyId": find(c, "AccessKeyId"), "SecretAccessKey": find(c, "SecretAccessKey"),
+            "Token": find(c, "SessionToken"),
+            "Expiration": find(c, "Expiration").split(".")[0].rstrip("Z") + "Z"}
 
     # Enforcement on: body "0" as text/plain (a form content type makes moto answer 500).
     post(f"{endpoint}/moto-api/reset-auth", b"0", "text/plain")
-    return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}, role
+    return admin, role
 
 
 def main(argv=None):
