@@ -208,7 +208,7 @@ bed_fault() {
 	_bed_ctl faults -X POST -H 'Content-Type: application/json' --data-binary "$1"
 }
 
-# Clears all emulator faults, restores the scenario's user data and role, forgets tokens.
+# Clears every emulator fault and forgets issued tokens (user data stays as set).
 bed_reset_faults() {
 	_bed_ctl reset -X POST
 }

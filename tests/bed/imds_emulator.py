@@ -12,8 +12,8 @@ Control API (never subject to tokens or faults), under /_emulator/:
   POST /_emulator/user-data        raw body becomes the user data
   DELETE /_emulator/user-data      no user data (404)
   POST /_emulator/faults           merge JSON into the active faults
-  POST /_emulator/reset            faults cleared, user data and role back to the scenario's,
-                                   tokens forgotten
+  POST /_emulator/reset            every fault cleared, issued tokens forgotten (user data
+                                   and scenario stay as they are)
   GET  /_emulator/requests         the request log (JSON lines)
   DELETE /_emulator/requests       truncate the request log
 
@@ -100,10 +100,10 @@ class State:
             self.tokens = {}
 
     def reset(self):
-        """Back to the scenario as loaded, without faults and tokens."""
-        sc = copy.deepcopy(self.scenario)
-        sc["faults"] = {}
-        self.load(sc)
+        """Clears every fault and forgets issued tokens; the user data stays as set."""
+        with self.lock:
+            self.faults = {}
+            self.tokens = {}
 
     def log(self, entry):
         """Appends one JSON line to the request log (one write, flushed)."""

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bed/test_bed: the test bed refuses what it must and the IMDSv2 emulator is
+# right, checked with independent clients (botocore, http.client, curl).
+set -uo pipefail
+src=${HOIST_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=tests/bed/bed.sh
+. "$src/tests/bed/bed.sh"
+
+fails=0
+# Prints and records one shell-level check: ok WHAT CONDITION-STATUS
+ok() {
+	if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+
+trap 'echo "test_bed: an earlier EXIT trap still runs"' EXIT
+bed_start || { echo "FAIL bed_start"; exit 1; }
+echo "bed_start took ${BED_START_MS} ms (moto: $BED_MOTO_MODE)"
+case "$(trap -p EXIT)" in *bed_stop*earlier*) r=0 ;; *) r=1 ;; esac
+ok "bed_start chains bed_stop before the existing EXIT trap" $r
+[ "$BED_MOTO_MODE" = wire ]
+ok "moto runs from moto_wire.py (wire-path signature patch)" $?
+
+for v in HOIST_TEST_S3_ENDPOINT AWS_EC2_METADATA_SERVICE_ENDPOINT BED_DIR BED_ADMIN_ACCESS_KEY_ID \
+	BED_ADMIN_SECRET_ACCESS_KEY BED_ROLE_ACCESS_KEY_ID BED_ROLE_SECRET_ACCESS_KEY \
+	BED_ROLE_SESSION_TOKEN BED_BUCKET BED_REGION; do
+	[ -n "${!v:-}" ]
+	ok "$v is exported" $?
+done
+[ "$BED_BUCKET" = hoist-releases ] && [ "$BED_REGION" = us-east-1 ]
+ok "BED_BUCKET=hoist-releases BED_REGION=us-east-1" $?
+[ "$(stat -c %a "$BED_DIR")" = 700 ]
+ok "BED_DIR is private (0700)" $?
+
+# Every listening socket of the bed's processes is on 127.0.0.1.
+addrs=$(ss -Hltnp 2>/dev/null | grep -E "pid=($(echo "$BED_PIDS" | tr ' ' '|'))," | awk '{print $4}')
+[ -n "$addrs" ] && ! echo "$addrs" | grep -qv '^127\.0\.0\.1:'
+ok "bed servers listen on 127.0.0.1 only ($(echo $addrs))" $?
+
+work=$BED_DIR/work
+mkdir -p "$work"
+head -c 100000 /dev/urandom >"$work/app.tgz"
+printf '#hoist\nversion=1.0\nbucket=hoist-releases\n\x00\xff binary tail' >"$work/user-data"
+special="rel/sp ace+b=2&x:y,z;!'()*\$@%ü~.tgz"
+bed_publish "$work/app.tgz" rel/app-1.0.tgz --sidecar >/dev/null
+ok "bed_publish --sidecar" $?
+bed_publish "$work/app.tgz" rel/bad.tgz --bad-checksum >/dev/null
+ok "bed_publish --bad-checksum" $?
+bed_publish "$work/app.tgz" rel/none.tgz --no-checksum >/dev/null
+ok "bed_publish --no-checksum" $?
+bed_publish "$work/app.tgz" "$special" >/dev/null
+ok "bed_publish of a key with + = & : , ; ! ' ( ) * \$ @ % ü ~ (admin, signed by botocore)" $?
+bed_set_user_data "$work/user-data"
+ok "bed_set_user_data" $?
+
+# Request counting from the logs.
+bed_clear_requests
+imds=$AWS_EC2_METADATA_SERVICE_ENDPOINT
+tok=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/latest/api/token")
+curl -sf -o /dev/null -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/latest/api/token"
+curl -sf -o /dev/null -H "X-aws-ec2-metadata-token: $tok" "$imds/latest/user-data"
+[ "$(bed_requests --imds /latest)" = 3 ] && [ "$(bed_requests --method PUT /latest/api/token)" = 2 ] &&
+	[ "$(bed_requests --status 200 /latest/user-data)" = 1 ]
+ok "bed_requests counts emulator requests by path, method, status" $?
+bed_publish "$work/app.tgz" rel/count.tgz >/dev/null
+[ "$(bed_requests --s3 --method PUT /hoist-releases/rel/count.tgz)" = 1 ]
+ok "bed_requests --s3 counts moto requests" $?
+
+# Shell fault helpers.
+bed_fault '{"fail": {"count": 2, "path_prefix": "/latest/user-data"}}'
+codes=""
+for _ in 1 2 3; do
+	codes="$codes$(curl -s -o /dev/null -w '%{http_code} ' -H "X-aws-ec2-metadata-token: $tok" "$imds/latest/user-data")"
+done
+[ "$codes" = "503 503 200 " ]
+ok "bed_fault fail x2: $codes" $?
+bed_fault '{"no_user_data": true}'
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-aws-ec2-metadata-token: $tok" "$imds/latest/user-data")
+bed_reset_faults
+tok=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/latest/api/token")
+code2=$(curl -s -o /dev/null -w '%{http_code}' -H "X-aws-ec2-metadata-token: $tok" "$imds/latest/user-data")
+[ "$code" = 404 ] && [ "$code2" = 200 ]
+ok "bed_fault no_user_data -> $code, bed_reset_faults -> $code2" $?
+bed_fault 'not json' 2>/dev/null
+[ $? -ne 0 ]
+ok "bed_fault refuses malformed JSON" $?
+
+bed_proxy_start 2 777
+ok "bed_proxy_start 2 777" $?
+
+CHECK_DATA=$work/app.tgz CHECK_USER_DATA=$work/user-data CHECK_SPECIAL_KEY=$special CHECK_PROXY_K=777 \
+	"$BED_PYTHON" "$src/tests/bed/check_bed.py"
+ok "check_bed.py (independent clients)" $?
+
+# bed_stop: every process gone, BED_DIR removed, idempotent.
+pids=$BED_PIDS
+dir=$BED_DIR
+bed_stop
+alive=0
+for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+[ $alive -eq 0 ] && [ ! -e "$dir" ]
+ok "bed_stop stops every pid ($pids) and removes BED_DIR" $?
+bed_stop
+ok "bed_stop twice is harmless" $?
+
+echo "$fails shell check(s) failed"
+[ $fails -eq 0 ]
