@@ -44,21 +44,20 @@ _bed_spawn() {
 # Stops one pid: SIGTERM, up to 5 s, then SIGKILL; reaps it.
 _bed_kill() {
 	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	kill -TERM "$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		echo "bed: pid $pid ignored SIGTERM for 5 s, sending SIGKILL" >&2
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true
 	fi
-	wait "$pid" 2>/dev/null
-	return 0
+	wait "$pid" 2>/dev/null || true
 }
 
 # Installs bed_stop in the EXIT trap, keeping any EXIT trap already set.
+# shellcheck disable=SC2120,SC2064  # $3 is the old trap's command, expanded now on purpose
 _bed_install_trap() {
 	local old
 	old=$(trap -p EXIT)
@@ -101,19 +100,14 @@ bed_start() {
 		--port-file "$BED_DIR/imds.port" --log "$BED_DIR/imds.log"
 	BED_IMDS_PID=$_bed_last_pid
 	_bed_start_moto "$plain"
-	"$BED_PYTHON" "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
-		--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
-		$([ "$BED_MOTO_MODE" = plain ] && echo --moto-log "$BED_DIR/moto.stderr") \
-		"${seed_args[@]}" 2>"$BED_DIR/seed.stderr"
-	rc=$?
+	rc=0
+	_bed_seed "${seed_args[@]}" || rc=$?
 	if [ $rc -ne 0 ] && [ "$BED_MOTO_MODE" = wire ] && ! kill -0 "$BED_MOTO_PID" 2>/dev/null; then
 		echo "bed: moto_wire.py died; falling back to plain moto_server (keys with + = & ... will fail)" >&2
 		_bed_dump_logs
 		_bed_start_moto 1
-		"$BED_PYTHON" "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
-			--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
-			--moto-log "$BED_DIR/moto.stderr" "${seed_args[@]}" 2>"$BED_DIR/seed.stderr"
-		rc=$?
+		rc=0
+		_bed_seed "${seed_args[@]}" || rc=$?
 	fi
 	if [ $rc -ne 0 ]; then
 		_bed_err "bed_start: seeding failed (within ${BED_WAIT}s bound)"
@@ -128,6 +122,15 @@ bed_start() {
 	BED_START_MS=$(((t1 - t0) / 1000000))
 	export BED_START_MS
 	return 0
+}
+
+# Runs seed.py (waits for both servers, seeds moto, loads the emulator, writes BED_DIR/env).
+_bed_seed() {
+	local log=()
+	[ "$BED_MOTO_MODE" = plain ] && log=(--moto-log "$BED_DIR/moto.stderr")
+	"$BED_PYTHON" "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
+		--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
+		"${log[@]}" "$@" 2>"$BED_DIR/seed.stderr"
 }
 
 # Starts moto: the wire-path wrapper (default) or plain moto_server when $1 = 1.
@@ -147,9 +150,9 @@ _bed_start_moto() {
 # Stops every bed process by pid and removes BED_DIR. Safe to call twice.
 # All get SIGTERM at once, then a bounded wait (5 s), then SIGKILL for any left.
 bed_stop() {
-	local pid i alive
+	local pid i alive=""
 	for pid in ${BED_PIDS:-}; do
-		kill -TERM "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null || true
 	done
 	for ((i = 0; i < 100; i++)); do
 		alive=""
@@ -161,10 +164,10 @@ bed_stop() {
 	done
 	for pid in $alive; do
 		echo "bed: pid $pid ignored SIGTERM for 5 s, sending SIGKILL" >&2
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true
 	done
 	for pid in ${BED_PIDS:-}; do
-		wait "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
 	done
 	BED_PIDS=""
 	if [ -n "${BED_DIR:-}" ] && [ -d "$BED_DIR" ]; then
@@ -217,7 +220,7 @@ bed_reset_faults() {
 bed_clear_requests() {
 	local f
 	for f in "$BED_DIR/imds.log" "$BED_DIR/moto.log" "$BED_DIR/proxy.log"; do
-		[ -f "$f" ] && : >"$f"
+		if [ -f "$f" ]; then : >"$f"; fi
 	done
 	return 0
 }

@@ -22,13 +22,14 @@ import argparse
 import http.client
 import json
 import os
-import signal
 import socket
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+from bedserve import serve, write_port_file
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade"}
@@ -216,20 +217,8 @@ def main(argv=None):
     srv.cfg = {"count": args.fail_count, "drop_after": args.drop_after, "mode": args.mode,
                "stall_seconds": args.stall_seconds, "faults_on": args.faults_on}
     port = srv.server_address[1]
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write(f"{port}\n")
-        os.rename(args.port_file + ".tmp", args.port_file)
-
-    def stop(signum, frame):
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    finally:
-        srv.server_close()
+    write_port_file(args.port_file, port)
+    serve(srv)
     return 0
 
 

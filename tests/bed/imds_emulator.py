@@ -36,11 +36,12 @@ import datetime
 import json
 import os
 import secrets
-import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bedserve import serve, write_port_file
 
 TOKEN_PATH = "/latest/api/token"
 TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
@@ -156,9 +157,13 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/_emulator/"):
                 self._control(st, path)
                 return
+            self._body()   # drain any body so the kept-alive connection stays in sync
             self._metadata(st, path)
         except (BrokenPipeError, ConnectionResetError):
             self._status = -1
+        except ValueError:   # a body over the bound: answer and drop the connection
+            self.close_connection = True
+            self._send(413, "Payload Too Large\n")
         finally:
             if not path.startswith("/_emulator/"):
                 st.log({"ts": round(t0, 6), "method": self.command, "path": path,
@@ -379,22 +384,8 @@ def main(argv=None):
     srv = Server(("127.0.0.1", args.port), Handler)
     srv.state = state
     port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.rename(tmp, args.port_file)   # readers never see a half-written port
-
-    def stop(signum, frame):
-        # shutdown() blocks until serve_forever returns: never call it on this thread.
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    finally:
-        srv.server_close()
+    write_port_file(args.port_file, port)
+    serve(srv)
     return 0
 
 

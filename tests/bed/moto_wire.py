@@ -15,11 +15,12 @@ line per request to --log (method, wire path, status), and stops on SIGTERM.
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
 from urllib.parse import quote, unquote_to_bytes, urlsplit
+
+from bedserve import serve, write_port_file
 
 
 def sigv4_s3_path(raw_path):
@@ -113,21 +114,8 @@ def main(argv=None):
     srv.daemon_threads = True
     port = srv.socket.getsockname()[1]
     os.environ["MOTO_PORT"] = str(port)
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.rename(tmp, args.port_file)
-
-    def stop(signum, frame):
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    finally:
-        srv.server_close()
+    write_port_file(args.port_file, port)
+    serve(srv)
     return 0
 
 

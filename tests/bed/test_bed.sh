@@ -3,7 +3,7 @@
 # right, checked with independent clients (botocore, http.client, curl).
 set -uo pipefail
 src=${HOIST_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-# shellcheck source=tests/bed/bed.sh
+# shellcheck disable=SC1091
 . "$src/tests/bed/bed.sh"
 
 fails=0
@@ -33,8 +33,9 @@ ok "BED_DIR is private (0700)" $?
 
 # Every listening socket of the bed's processes is on 127.0.0.1.
 addrs=$(ss -Hltnp 2>/dev/null | grep -E "pid=($(echo "$BED_PIDS" | tr ' ' '|'))," | awk '{print $4}')
-[ -n "$addrs" ] && ! echo "$addrs" | grep -qv '^127\.0\.0\.1:'
-ok "bed servers listen on 127.0.0.1 only ($(echo $addrs))" $?
+r=0
+[ -n "$addrs" ] && ! echo "$addrs" | grep -qv '^127\.0\.0\.1:' || r=1
+ok "bed servers listen on 127.0.0.1 only ($(echo "$addrs" | tr '\n' ' '))" $r
 
 work=$BED_DIR/work
 mkdir -p "$work"
@@ -80,9 +81,9 @@ tok=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/lates
 code2=$(curl -s -o /dev/null -w '%{http_code}' -H "X-aws-ec2-metadata-token: $tok" "$imds/latest/user-data")
 [ "$code" = 404 ] && [ "$code2" = 200 ]
 ok "bed_fault no_user_data -> $code, bed_reset_faults -> $code2" $?
-bed_fault 'not json' 2>/dev/null
-[ $? -ne 0 ]
-ok "bed_fault refuses malformed JSON" $?
+r=0
+bed_fault 'not json' 2>/dev/null && r=1
+ok "bed_fault refuses malformed JSON" $r
 
 bed_proxy_start 2 777
 ok "bed_proxy_start 2 777" $?
