@@ -36,3 +36,6 @@ def serve(srv):
         srv.serve_forever(poll_interval=0.1)
     finally:
         srv.server_close()
+    # Every log line is already written and closed: skip the interpreter's teardown
+    # (moto's modules make it take a few hundred ms, and every test pays for bed_stop).
+    os._exit(0)
