@@ -130,6 +130,7 @@ _bed_seed() {
 	[ "$BED_MOTO_MODE" = plain ] && log=(--moto-log "$BED_DIR/moto.stderr")
 	"$BED_PYTHON" "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
 		--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
+		--moto-pid "$BED_MOTO_PID" --imds-pid "$BED_IMDS_PID" \
 		"${log[@]}" "$@" 2>"$BED_DIR/seed.stderr"
 }
 

@@ -196,6 +196,26 @@ def signed_get(path_key, sign_key, creds):
         c.close()
 
 
+def admin_creds():
+    """The admin key as botocore Credentials."""
+    return Credentials(ENV["BED_ADMIN_ACCESS_KEY_ID"], ENV["BED_ADMIN_SECRET_ACCESS_KEY"])
+
+
+def signed_list_raw_query(creds):
+    """ListObjectsV2 signed over prefix=rel%2F but sent as prefix=rel/; returns the status."""
+    u = urlsplit(S3)
+    req = AWSRequest(method="GET", url=f"{S3}/{BUCKET}?list-type=2&prefix=rel%2F", headers={})
+    S3SigV4Auth(creds, "s3", REGION).add_auth(req)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        c.request("GET", f"/{BUCKET}?list-type=2&prefix=rel/", headers=dict(req.headers.items()))
+        r = c.getresponse()
+        r.read()
+        return r.status
+    finally:
+        c.close()
+
+
 def check_special_key(data):
     """moto_wire.py: keys with reserved and non-ASCII characters verify; forgeries still fail."""
     key = ENV["CHECK_SPECIAL_KEY"]
@@ -214,6 +234,18 @@ def check_special_key(data):
     if mode == "wire":
         check("the same GET signed by botocore's S3SigV4Auth and sent raw is 200", st == 200,
               str(st))
+    admin = s3_client(ENV["BED_ADMIN_ACCESS_KEY_ID"], ENV["BED_ADMIN_SECRET_ACCESS_KEY"])
+    try:
+        keys = [o["Key"] for o in admin.list_objects_v2(
+            Bucket=BUCKET, Prefix="rel/sp ace+b=2&").get("Contents", [])]
+    except ClientError as e:
+        keys = [str(e)]
+    if mode == "wire":
+        check("ListObjectsV2 with a prefix holding + = & (query signed by botocore) is 200",
+              keys == [key], str(keys))
+        st = signed_list_raw_query(admin_creds())
+        check("the same query sent unencoded on the wire (prefix=rel/) still verifies, as on S3",
+              st == 200, str(st))
     st, body = signed_get(key, key.replace("+", "-"), creds)
     check("a request signed for another key (+ -> -) is still 403 SignatureDoesNotMatch",
           st == 403 and b"SignatureDoesNotMatch" in body, f"{st} {body[:120]!r}")

@@ -338,8 +338,10 @@ class Handler(BaseHTTPRequestHandler):
                        "InstanceProfileArn": f"arn:aws:iam::{sc['account_id']}:instance-profile/{role}",
                        "InstanceProfileId": "AIPAEXAMPLEPROFILEID0"}
                 return 200, json.dumps(doc, indent=2), "application/json"
-            if path == md + "iam/security-credentials/":
+            if path in (md + "iam/security-credentials/", md + "iam/security-credentials"):
                 return 200, role, "text/plain"
+            if path in (md + "iam", md + "iam/"):
+                return 200, "info\nsecurity-credentials/", "text/plain"
             if path == md + "iam/security-credentials/" + role:
                 return self._credentials(sc, faults, now)
         return 404, "Not Found\n", "text/plain"

@@ -28,6 +28,22 @@ def sigv4_s3_path(raw_path):
     return quote(unquote_to_bytes(raw_path), safe="/~")
 
 
+def sigv4_query(raw_query):
+    """The wire query with every name and value decoded and re-encoded by the SigV4 rules.
+
+    botocore's S3 signer sorts the query parts as given, so hand it the canonical
+    encoding (as S3 does), whatever encoding the client chose for the wire.
+    """
+    parts = []
+    for pair in raw_query.split("&"):
+        if not pair:
+            continue
+        k, _, v = pair.partition("=")
+        parts.append(quote(unquote_to_bytes(k), safe="-_.~") + "=" +
+                     quote(unquote_to_bytes(v), safe="-_.~"))
+    return "&".join(parts)
+
+
 def patch_moto():
     """Makes moto's S3 auth check use the wire path instead of werkzeug's URL."""
     from moto.core import authorization
@@ -44,8 +60,8 @@ def patch_moto():
         parts = urlsplit(raw)
         saved = self.uri
         # moto builds the signed path from self.uri; give it the wire path, keep the query.
-        self.uri = "http://wire" + sigv4_s3_path(parts.path) + (
-            "?" + parts.query if parts.query else "")
+        query = sigv4_query(parts.query)
+        self.uri = "http://wire" + sigv4_s3_path(parts.path) + ("?" + query if query else "")
         try:
             return orig(self, bucket_name, key_name)
         finally:
