@@ -195,6 +195,13 @@ bed_publish() {
 	"$BED_PYTHON" "$BED_HOME/publish.py" "$@"
 }
 
+# New role credentials (AssumeRole again), served by the emulator; exports the new BED_ROLE_*.
+bed_rotate_credentials() {
+	local out
+	out=$("$BED_PYTHON" "$BED_HOME/rotate.py") || { _bed_err "bed_rotate_credentials failed"; return 1; }
+	eval "$out"
+}
+
 # Makes FILE the user data served at /latest/user-data.
 bed_set_user_data() {
 	[ -f "${1:-}" ] || { _bed_err "bed_set_user_data: no such file '${1:-}'"; return 1; }

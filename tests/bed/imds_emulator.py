@@ -9,6 +9,8 @@ Control API (never subject to tokens or faults), under /_emulator/:
   GET  /_emulator/health           200 "ok"
   GET  /_emulator/state            scenario + faults (JSON)
   POST /_emulator/scenario         replace the scenario (JSON body); faults <- its "faults"
+  POST /_emulator/credentials      replace the role's credentials (JSON: AccessKeyId,
+                                   SecretAccessKey, Token, Expiration)
   POST /_emulator/user-data        raw body becomes the user data
   DELETE /_emulator/user-data      no user data (404)
   POST /_emulator/faults           merge JSON into the active faults
@@ -189,6 +191,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, json.dumps(doc, default=str), "application/json")
             if path == "/_emulator/scenario" and m == "POST":
                 st.load(json.loads(body or b"{}"))
+                return self._send(200, "ok")
+            if path == "/_emulator/credentials" and m == "POST":
+                creds = json.loads(body or b"{}")
+                if not isinstance(creds, dict):
+                    raise ValueError("credentials must be a JSON object")
+                with st.lock:
+                    st.scenario["credentials"] = creds
                 return self._send(200, "ok")
             if path == "/_emulator/user-data" and m in ("POST", "PUT"):
                 with st.lock:

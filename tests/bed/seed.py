@@ -142,7 +142,10 @@ def seed(endpoint):
              "SecretAccessKey": find(key, "SecretAccessKey")}
 
     trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        # moto matches principals literally (no "account root means every principal of
+        # the account"): name the admin user too, so it can AssumeRole once auth is on.
+        "Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:root",
+                                                 f"arn:aws:iam::{ACCOUNT}:user/{ADMIN}"]},
         "Action": "sts:AssumeRole"}]}
     query(endpoint, "CreateRole", iam, RoleName=ROLE, MaxSessionDuration="43200",
           AssumeRolePolicyDocument=json.dumps(trust))

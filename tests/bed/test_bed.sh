@@ -3,6 +3,7 @@
 # right, checked with independent clients (botocore, http.client, curl).
 set -uo pipefail
 src=${HOIST_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+export HOIST_SOURCE_DIR=$src
 # shellcheck disable=SC1091
 . "$src/tests/bed/bed.sh"
 
@@ -13,6 +14,7 @@ ok() {
 }
 
 trap 'echo "test_bed: an earlier EXIT trap still runs"' EXIT
+# shellcheck disable=SC2119
 bed_start || { echo "FAIL bed_start"; exit 1; }
 echo "bed_start took ${BED_START_MS} ms (moto: $BED_MOTO_MODE)"
 case "$(trap -p EXIT)" in *bed_stop*earlier*) r=0 ;; *) r=1 ;; esac
@@ -91,6 +93,28 @@ ok "bed_proxy_start 2 777" $?
 CHECK_DATA=$work/app.tgz CHECK_USER_DATA=$work/user-data CHECK_SPECIAL_KEY=$special CHECK_PROXY_K=777 \
 	"$BED_PYTHON" "$src/tests/bed/check_bed.py"
 ok "check_bed.py (independent clients)" $?
+
+# Credential rotation: botocore's provider sees the new key, which reads the release.
+old_key=$BED_ROLE_ACCESS_KEY_ID
+bed_rotate_credentials
+r=$?
+[ $r -eq 0 ] && [ "$BED_ROLE_ACCESS_KEY_ID" != "$old_key" ]
+ok "bed_rotate_credentials gives a new role key" $?
+CHECK_DATA=$work/app.tgz CHECK_USER_DATA=$work/user-data "$BED_PYTHON" - <<'PY'
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["HOIST_SOURCE_DIR"], "tests", "bed"))
+import check_bed as c
+creds = c.provider_fetch()
+c.check("after rotation botocore's IMDS provider gets the new key",
+        creds is not None and creds.access_key == os.environ["BED_ROLE_ACCESS_KEY_ID"])
+fc = creds.get_frozen_credentials()
+s3 = c.s3_client(fc.access_key, fc.secret_key, fc.token)
+c.check("the rotated credentials read the release and still may not write",
+        s3.get_object(Bucket=c.BUCKET, Key="rel/app-1.0.tgz")["Body"].read() == open(os.environ["CHECK_DATA"], "rb").read()
+        and c.s3_error(s3.put_object, Bucket=c.BUCKET, Key="x", Body=b"x")[0] == 403)
+sys.exit(1 if c.FAILED else 0)
+PY
+ok "rotated credentials checked with botocore" $?
 
 # bed_stop: every process gone, BED_DIR removed, idempotent.
 pids=$BED_PIDS
