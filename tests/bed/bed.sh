@@ -90,6 +90,10 @@ bed_start() {
 		return 1
 	fi
 	t0=$(date +%s%N)
+	# Loopback must never go through an HTTP proxy from the environment (curl, botocore, urllib).
+	case ",${no_proxy:-}," in *,127.0.0.1,*) ;; *) no_proxy="${no_proxy:+$no_proxy,}127.0.0.1" ;; esac
+	case ",${NO_PROXY:-}," in *,127.0.0.1,*) ;; *) NO_PROXY="${NO_PROXY:+$NO_PROXY,}127.0.0.1" ;; esac
+	export no_proxy NO_PROXY
 	BED_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hoist-bed.XXXXXX") || { _bed_err "mktemp failed"; return 1; }
 	chmod 700 "$BED_DIR"
 	export BED_DIR

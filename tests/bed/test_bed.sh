@@ -127,5 +127,32 @@ ok "bed_stop stops every pid ($pids) and removes BED_DIR" $?
 bed_stop
 ok "bed_stop twice is harmless" $?
 
+# bed_start options: --v1 --no-role --user-data --faults --instance-id --region.
+printf 'from --user-data\n' >"${TMPDIR:-/tmp}/bed-ud.$$"
+bed_start --v1 --no-role --user-data "${TMPDIR:-/tmp}/bed-ud.$$" --instance-id i-0fedcba987654321 \
+	--region eu-west-1 --faults '{"fail": {"count": 1, "path_prefix": "/latest/meta-data/instance-id"}}'
+r=$?
+rm -f "${TMPDIR:-/tmp}/bed-ud.$$"
+ok "bed_start with every scenario option" $r
+imds=$AWS_EC2_METADATA_SERVICE_ENDPOINT
+get() { curl -s -w ' %{http_code}' "$imds$1"; }
+first=$(get /latest/meta-data/instance-id)
+[ "$first" = "Service Unavailable
+ 503" ] && [ "$(get /latest/meta-data/instance-id)" = "i-0fedcba987654321 200" ] &&
+	[ "$(get /latest/meta-data/placement/region)" = "eu-west-1 200" ] && [ "$BED_REGION" = eu-west-1 ]
+ok "--faults, --v1 (no token needed), --instance-id, --region" $?
+[ "$(get /latest/user-data)" = "from --user-data
+ 200" ]
+ok "--user-data FILE is served" $?
+[ "$(get /latest/meta-data/iam/security-credentials/ | tail -c 4)" = " 404" ]
+ok "--no-role: security-credentials/ is 404" $?
+r=0
+bed_start 2>/dev/null && r=1
+ok "a second bed_start without bed_stop is refused" $r
+r=0
+bed_start --bogus 2>/dev/null && r=1
+ok "bed_start refuses an unknown option" $r
+bed_stop
+
 echo "$fails shell check(s) failed"
 [ $fails -eq 0 ]
