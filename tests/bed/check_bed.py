@@ -449,6 +449,20 @@ def check_proxy(data):
     st, length, body, complete = raw_get()
     check("proxy: third full GET passes whole", st == 200 and complete and body == data)
 
+    req = urllib.request.Request(ep + "/_faultproxy/config", method="POST", data=json.dumps(
+        {"count": 1, "mode": "stall", "stall_seconds": 1.0, "drop_after": 10}).encode())
+    with urllib.request.urlopen(req, timeout=5) as r:
+        cfg = json.loads(r.read())
+    check("proxy control: POST /_faultproxy/config sets stall mode", cfg.get("mode") == "stall")
+    t0 = time.monotonic()
+    st, length, body, complete = raw_get()
+    dt = time.monotonic() - t0
+    check("proxy stall: 10 bytes, silence for >= 1 s, then the cut",
+          not complete and len(body) == 10 and dt >= 1.0, f"{len(body)} {dt:.2f}")
+    st, length, body, complete = raw_get("bytes=0-9")
+    check("proxy: a Range GET is never cut with the default faults_on=full",
+          st == 206 and complete and body == data[:10])
+
 
 def main():
     """Runs every check group; exit 1 on any failure."""

@@ -33,6 +33,8 @@ from bedserve import serve, write_port_file
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade"}
+# Not forwarded upstream: the proxy already answered "100 Continue" and holds the whole body.
+REQUEST_ONLY = {"expect"}
 CHUNK = 64 * 1024
 
 
@@ -132,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
             for k, v in self.headers.items():
-                if k.lower() in HOP_BY_HOP:
+                if k.lower() in HOP_BY_HOP or k.lower() in REQUEST_ONLY:
                     continue
                 conn.putheader(k, v)
             if chunked:   # the body was de-chunked: send its length instead

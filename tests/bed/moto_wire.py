@@ -23,9 +23,17 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 from bedserve import serve, write_port_file
 
 
+def wire_bytes(s):
+    """The request-target's bytes: WSGI hands them over as a latin-1 str (PEP 3333)."""
+    try:
+        return s.encode("latin-1")
+    except UnicodeEncodeError:
+        return s.encode("utf-8")
+
+
 def sigv4_s3_path(raw_path):
     """Canonical S3 path for SigV4: decode the wire path, re-encode unreserved-only."""
-    return quote(unquote_to_bytes(raw_path), safe="/~")
+    return quote(unquote_to_bytes(wire_bytes(raw_path)), safe="/~")
 
 
 def sigv4_query(raw_query):
@@ -39,8 +47,8 @@ def sigv4_query(raw_query):
         if not pair:
             continue
         k, _, v = pair.partition("=")
-        parts.append(quote(unquote_to_bytes(k), safe="-_.~") + "=" +
-                     quote(unquote_to_bytes(v), safe="-_.~"))
+        parts.append(quote(unquote_to_bytes(wire_bytes(k)), safe="-_.~") + "=" +
+                     quote(unquote_to_bytes(wire_bytes(v)), safe="-_.~"))
     return "&".join(parts)
 
 

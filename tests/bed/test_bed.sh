@@ -33,10 +33,38 @@ ok "BED_BUCKET=hoist-releases BED_REGION=us-east-1" $?
 [ "$(stat -c %a "$BED_DIR")" = 700 ]
 ok "BED_DIR is private (0700)" $?
 
-# Every listening socket of the bed's processes is on 127.0.0.1.
-addrs=$(ss -Hltnp 2>/dev/null | grep -E "pid=($(echo "$BED_PIDS" | tr ' ' '|'))," | awk '{print $4}')
+# Every listening socket of the bed's processes is on 127.0.0.1 (read from /proc: no ss needed).
+# shellcheck disable=SC2086  # one argument per pid
+addrs=$("$BED_PYTHON" - $BED_PIDS <<'PY'
+import os, socket, struct, sys
+inodes = set()
+for pid in sys.argv[1:]:
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+for table, fam in (("tcp", 4), ("tcp6", 6)):
+    with open(f"/proc/net/{table}") as f:
+        next(f)
+        for line in f:
+            p = line.split()
+            if p[3] != "0A" or p[9] not in inodes:
+                continue
+            ip, port = p[1].split(":")
+            raw = bytes.fromhex(ip)
+            if fam == 4:
+                host = socket.inet_ntop(socket.AF_INET, struct.pack("<I", int(ip, 16)))
+            else:
+                host = socket.inet_ntop(socket.AF_INET6, b"".join(
+                    struct.pack("<I", int(ip[i:i + 8], 16)) for i in range(0, 32, 8)))
+            print(f"{host}:{int(port, 16)}")
+PY
+)
 r=0
-[ -n "$addrs" ] && ! echo "$addrs" | grep -qv '^127\.0\.0\.1:' || r=1
+[ "$(echo "$addrs" | grep -c .)" -ge 2 ] && ! echo "$addrs" | grep -qv '^127\.0\.0\.1:' || r=1
 ok "bed servers listen on 127.0.0.1 only ($(echo "$addrs" | tr '\n' ' '))" $r
 
 work=$BED_DIR/work
