@@ -41,6 +41,15 @@ _bed_spawn() {
 	echo "$_bed_last_pid" >"$BED_DIR/$name.pid"
 }
 
+# Removes a pid from BED_PIDS.
+_bed_forget_pid() {
+	local p out=""
+	for p in ${BED_PIDS:-}; do
+		[ "$p" = "$1" ] || out="${out:+$out }$p"
+	done
+	BED_PIDS=$out
+}
+
 # Stops one pid: SIGTERM, up to 5 s, then SIGKILL; reaps it.
 _bed_kill() {
 	local pid=$1 i
@@ -109,6 +118,8 @@ bed_start() {
 	if [ $rc -ne 0 ] && [ "$BED_MOTO_MODE" = wire ] && ! kill -0 "$BED_MOTO_PID" 2>/dev/null; then
 		echo "bed: moto_wire.py died; falling back to plain moto_server (keys with + = & ... will fail)" >&2
 		_bed_dump_logs
+		wait "$BED_MOTO_PID" 2>/dev/null || true
+		_bed_forget_pid "$BED_MOTO_PID"   # never signal a pid that may be reused
 		_bed_start_moto 1
 		rc=0
 		_bed_seed "${seed_args[@]}" || rc=$?
@@ -271,6 +282,6 @@ bed_proxy_start() {
 bed_proxy_stop() {
 	[ -n "${BED_PROXY_PID:-}" ] || return 0
 	_bed_kill "$BED_PROXY_PID"
-	BED_PIDS=$(echo " $BED_PIDS " | sed "s/ $BED_PROXY_PID / /; s/^ *//; s/ *\$//")
+	_bed_forget_pid "$BED_PROXY_PID"
 	unset BED_PROXY_PID HOIST_TEST_S3_PROXY_ENDPOINT
 }
