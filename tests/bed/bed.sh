@@ -11,8 +11,20 @@
 # which bed_start installs as (part of) the EXIT trap.
 
 BED_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BED_PYTHON=${BED_PYTHON:-python3}
 BED_WAIT=${BED_WAIT:-20}
+# The interpreter, resolved once: a pyenv shim costs about 0.3 s per start, and
+# bed_start starts three Python processes (publish and bed_requests one each).
+if [ -z "${BED_PYTHON:-}" ]; then
+	BED_PYTHON=$(command -v python3 || echo python3)
+	case "$BED_PYTHON" in
+	*/shims/python3)
+		if command -v pyenv >/dev/null 2>&1; then
+			BED_PYTHON=$(pyenv which python3 2>/dev/null || echo "$BED_PYTHON")
+		fi
+		;;
+	esac
+fi
+export BED_PYTHON
 
 # Prints an error about the bed to stderr; returns 1.
 _bed_err() {
@@ -109,7 +121,7 @@ bed_start() {
 	BED_PIDS=""
 	_bed_install_trap
 
-	_bed_spawn imds "$BED_PYTHON" "$BED_HOME/imds_emulator.py" \
+	_bed_spawn imds "$BED_PYTHON" -S "$BED_HOME/imds_emulator.py" \
 		--port-file "$BED_DIR/imds.port" --log "$BED_DIR/imds.log"
 	BED_IMDS_PID=$_bed_last_pid
 	_bed_start_moto "$plain"
@@ -143,7 +155,7 @@ bed_start() {
 _bed_seed() {
 	local log=()
 	[ "$BED_MOTO_MODE" = plain ] && log=(--moto-log "$BED_DIR/moto.stderr")
-	"$BED_PYTHON" "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
+	"$BED_PYTHON" -S "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
 		--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
 		--moto-pid "$BED_MOTO_PID" --imds-pid "$BED_IMDS_PID" \
 		"${log[@]}" "$@" 2>"$BED_DIR/seed.stderr"
@@ -252,7 +264,7 @@ bed_clear_requests() {
 # Default source: emulator + moto (the proxy's requests also reach moto).
 bed_requests() {
 	[ -n "${BED_DIR:-}" ] || { _bed_err "bed not started"; return 1; }
-	"$BED_PYTHON" "$BED_HOME/bedlog.py" --dir "$BED_DIR" "$@"
+	"$BED_PYTHON" -S "$BED_HOME/bedlog.py" --dir "$BED_DIR" "$@"
 }
 
 # Starts the fault proxy in front of moto: the first N object GETs drop after K body bytes.
@@ -261,7 +273,7 @@ bed_proxy_start() {
 	local i
 	[ -z "${BED_PROXY_PID:-}" ] || bed_proxy_stop
 	rm -f "$BED_DIR/proxy.port"
-	_bed_spawn proxy "$BED_PYTHON" "$BED_HOME/faultproxy.py" --upstream "$HOIST_TEST_S3_ENDPOINT" \
+	_bed_spawn proxy "$BED_PYTHON" -S "$BED_HOME/faultproxy.py" --upstream "$HOIST_TEST_S3_ENDPOINT" \
 		--fail-count "$1" --drop-after "$2" --port-file "$BED_DIR/proxy.port" --log "$BED_DIR/proxy.log"
 	BED_PROXY_PID=$_bed_last_pid
 	for ((i = 0; i < BED_WAIT * 20; i++)); do

@@ -151,6 +151,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def _dispatch(self):
+        """Routes one request (control API or metadata) and logs metadata requests."""
         st = self.server.state
         self._status = 0
         path = self.path.split("?", 1)[0]
