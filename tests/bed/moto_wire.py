@@ -57,7 +57,7 @@ def patch_moto():
     from moto.core import authorization
 
     cls = authorization.ActionAuthenticatorMixin
-    orig = cls._authenticate_and_authorize_s3_action
+    orig = cls._authenticate_and_authorize_s3_action   # AttributeError: moto changed
 
     def s3_action(self, bucket_name=None, key_name=None):
         req = getattr(self, "_wire_request", None)
@@ -127,7 +127,11 @@ def main(argv=None):
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     if not args.no_patch:
-        patch_moto()
+        try:
+            patch_moto()
+        except (ImportError, AttributeError) as e:
+            # bed.sh then falls back to plain moto_server and says so.
+            sys.exit(f"moto_wire: cannot patch this moto version ({e})")
     if args.log:
         # our own log replaces werkzeug's per-request stderr lines (cheaper, parseable)
         import logging
