@@ -24,18 +24,6 @@ static int unreserved(unsigned char c)
 	       c == '.' || c == '_' || c == '~';
 }
 
-/* Value of one hex digit, or -1. */
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-encodes per SigV4 (unreserved A-Za-z0-9-._~ kept); '/' kept when keep_slash. */
 int sigv4_uri_encode(const char *in, size_t len, bool keep_slash, struct buf *out)
 {
@@ -62,9 +50,9 @@ static int uri_decode(const char *in, size_t len, struct buf *out)
 	size_t i;
 	for (i = 0; i < len; i++) {
 		char c = in[i];
-		if (c == '%' && i + 2 < len && hexval((unsigned char)in[i + 1]) >= 0 &&
-		    hexval((unsigned char)in[i + 2]) >= 0) {
-			c = (char)(hexval((unsigned char)in[i + 1]) * 16 + hexval((unsigned char)in[i + 2]));
+		if (c == '%' && i + 2 < len && hex_value((unsigned char)in[i + 1]) >= 0 &&
+		    hex_value((unsigned char)in[i + 2]) >= 0) {
+			c = (char)(hex_value((unsigned char)in[i + 1]) * 16 + hex_value((unsigned char)in[i + 2]));
 			i += 2;
 		}
 		if (buf_append(out, &c, 1) != 0)
@@ -377,7 +365,7 @@ static int payload_hash_ok(const char *s)
 	if (strlen(s) != SHA256_HEX_LEN)
 		return 0;
 	for (i = 0; i < SHA256_HEX_LEN; i++)
-		if (hexval((unsigned char)s[i]) < 0)
+		if (hex_value((unsigned char)s[i]) < 0)
 			return 0;
 	return 1;
 }

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "exitcodes.h"
+#include "strutil.h"
 #include "udmime.h"
 
 #define S3_KEY_MAX 1024
@@ -69,20 +70,11 @@ void directive_free(struct directive *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* 1 when s prints safely inside quotes in a message (no control bytes). */
-static int printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* Sets a DIRECTIVE error "hoist directive line N: KEY: 'VALUE' WHY" (the value only when
  * it prints safely). */
 static int bad_value(struct herr *err, unsigned line, const char *key, const char *value, const char *why)
 {
-	if (printable(value))
+	if (str_printable(value))
 		return herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive line %u: %s: '%.*s'%s %s", line,
 		                key, SHOW, value, strlen(value) > SHOW ? "..." : "", why);
 	return herr_set(err, HOIST_EXIT_DIRECTIVE,
@@ -165,18 +157,6 @@ static int endpoint_ok(const char *s)
 	return 1;
 }
 
-/* Value of one hex digit, or -1. */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Expands {version} in the bundle URL, splits it into bucket and (percent-decoded) key. */
 static int parse_bundle(struct directive *d, const char *url, unsigned line, struct herr *err)
 {
@@ -244,8 +224,8 @@ static int parse_bundle(struct directive *d, const char *url, unsigned line, str
 	for (i = 0; i < klen; i++) {
 		char c = slash[1 + i];
 		if (c == '%') {
-			int hi = i + 2 < klen ? hexval(slash[2 + i]) : -1;
-			int lo = hi >= 0 ? hexval(slash[3 + i]) : -1;
+			int hi = i + 2 < klen ? hex_value((unsigned char)slash[2 + i]) : -1;
+			int lo = hi >= 0 ? hex_value((unsigned char)slash[3 + i]) : -1;
 			if (hi < 0 || lo < 0) {
 				bad_value(err, line, "bundle", url_buf.data, "has a '%' that is not %XX");
 				goto out;
@@ -403,7 +383,7 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 			size_t n = (size_t)(ke - ks) < SHOW ? (size_t)(ke - ks) : SHOW;
 			memcpy(shown, ks, n);
 			shown[n] = '\0';
-			if (!printable(shown))
+			if (!str_printable(shown))
 				return herr_set(
 				    err, HOIST_EXIT_DIRECTIVE,
 				    "hoist directive line %u: unknown key with control characters", line);

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "strutil.h"
 
 #define CONFIG_MAX_FILE (64 * 1024)
 #define CONFIG_MAX_VALUE 1024 /* paths, URLs */
@@ -163,15 +164,6 @@ void config_free(struct hoist_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* 1 when s has no control characters (and so prints safely in a message). */
-static int printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* Parses a plain unsigned decimal integer into *v; -1 bad, -2 overflow. */
 static int parse_u64(const char *s, size_t n, uint64_t *v)
 {
@@ -251,7 +243,7 @@ static int url_ok(const char *s)
 /* 1 for an absolute path of bounded length without control characters. */
 static int path_ok(const char *s)
 {
-	return s[0] == '/' && strlen(s) < CONFIG_MAX_VALUE && printable(s);
+	return s[0] == '/' && strlen(s) < CONFIG_MAX_VALUE && str_printable(s);
 }
 
 /* 1 for a region name like us-east-1 or cn-north-1: lower-case letters, digits, '-'. */

@@ -26,6 +26,8 @@ int sha256_file(const char *path, uint8_t out[SHA256_LEN], struct herr *err);
 /* HMAC-SHA256 (SigV4 key derivation). */
 int hmac_sha256(const void *key, size_t keylen, const void *data, size_t n, uint8_t out[SHA256_LEN]);
 
+/* Value of one hex digit (either case), or -1. */
+int hex_value(int c);
 /* Lower-case hex; out must hold 2*n+1 bytes. */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 /* Accepts upper or lower case; returns 0 only for exactly 2*n hex digits. */
