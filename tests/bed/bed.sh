@@ -145,10 +145,26 @@ _bed_start_moto() {
 }
 
 # Stops every bed process by pid and removes BED_DIR. Safe to call twice.
+# All get SIGTERM at once, then a bounded wait (5 s), then SIGKILL for any left.
 bed_stop() {
-	local pid
+	local pid i alive
 	for pid in ${BED_PIDS:-}; do
-		_bed_kill "$pid"
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for ((i = 0; i < 100; i++)); do
+		alive=""
+		for pid in ${BED_PIDS:-}; do
+			kill -0 "$pid" 2>/dev/null && alive="$alive $pid"
+		done
+		[ -z "$alive" ] && break
+		sleep 0.05
+	done
+	for pid in $alive; do
+		echo "bed: pid $pid ignored SIGTERM for 5 s, sending SIGKILL" >&2
+		kill -KILL "$pid" 2>/dev/null
+	done
+	for pid in ${BED_PIDS:-}; do
+		wait "$pid" 2>/dev/null
 	done
 	BED_PIDS=""
 	if [ -n "${BED_DIR:-}" ] && [ -d "$BED_DIR" ]; then
