@@ -258,6 +258,8 @@ static int read_user_data(const struct cli *o, struct imds *m, struct buf *ud, s
 		return 0;
 	}
 	r = imds_get(m, "/latest/user-data", USERDATA_MAX_BYTES, ud, err);
+	if (r < 0 && err->code == HOIST_EXIT_TOO_LARGE)
+		return herr_set(err, HOIST_EXIT_DIRECTIVE, "imds: user data larger than %d bytes", USERDATA_MAX_BYTES);
 	if (r == 1)
 		return herr_set(err, HOIST_EXIT_NO_DIRECTIVE, "imds: this instance has no user data, so no hoist directive");
 	if (r != 0)

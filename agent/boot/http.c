@@ -111,7 +111,8 @@ static size_t on_body(char *data, size_t size, size_t nitems, void *ud)
 			return 0;
 		}
 	} else if (status >= 200 && status < 300) {
-		if (x->resp->body.len + n > x->req->body_max || buf_append(&x->resp->body, data, n) != 0) {
+		size_t max = x->req->body_max > 0 ? x->req->body_max : x->resp->body.max;
+		if (n > max - x->resp->body.len || buf_append(&x->resp->body, data, n) != 0) {
 			x->overflow = 1;
 			return 0;
 		}
@@ -200,7 +201,8 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 		goto out; /* the sink filled err */
 	}
 	if (x.overflow) {
-		herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %.*s: response too large", req->method,
+		/* a retry gets the same oversized answer: permanent */
+		herr_set(err, HOIST_EXIT_TOO_LARGE, "%s %.*s: response too large", req->method,
 			 url_len_for_msg(req->url), req->url);
 		goto out;
 	}

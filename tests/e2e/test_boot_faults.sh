@@ -24,6 +24,7 @@ use_directive() {
 fresh() {
 	bed_reset_faults
 	rm -rf "$CACHE" "$STATE/tmp"
+	bed_set_user_data "$T/ud"
 	bed_clear_requests
 }
 
