@@ -28,6 +28,7 @@ trap cleanup EXIT
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$T/www/bench" "$T/root/etc/hoist" "$T/ng"
+chmod 755 "$T" # nginx workers run as an unprivileged user
 : >"$T/root/etc/hoist/hoist.conf"
 cat >"$T/nginx.conf" <<NG
 daemon off;
@@ -59,32 +60,43 @@ make_object() {
 	sha256sum "$T/www/bench/$1" | cut -d' ' -f1
 }
 # run_stub NAME SHA [prefix command...]: one fetch + verify into an empty cache
+# under $ROOTDIR (default $T/root, on disk: the final fsync really writes)
 run_stub() {
-	local name=$1 sha=$2
+	local name=$1 sha=$2 root=${ROOTDIR:-$T/root}
 	shift 2
-	rm -rf "$T/root/var/lib/hoist/bundles"
+	rm -rf "$root/var/lib/hoist/bundles"
 	printf '#hoist\napplication=bench\nenvironment=bench\nversion=1\nbundle=s3://bench/%s\nsha256=%s\n' \
 		"$name" "$sha" >"$T/ud"
 	env -i PATH="$PATH" AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=benchsecret \
-		"$@" "$BOOT" --root "$T/root" --s3-endpoint "http://127.0.0.1:$PORT" --region us-east-1 \
+		"$@" "$BOOT" --root "$root" --s3-endpoint "http://127.0.0.1:$PORT" --region us-east-1 \
 		--user-data-file "$T/ud" --download-only -q >/dev/null
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 SHA256=$(make_object big 256)
+# the same with the state directory on tmpfs, to show what the disk (fsync) costs
+SHM=$(mktemp -d /dev/shm/hoist-bench.XXXXXX)
+trap 'cleanup; rm -rf -- "$SHM"' EXIT
 : >"$T/stub.ms"
+: >"$T/shm.ms"
 : >"$T/curl.ms"
 for i in $(seq "$RUNS"); do
 	t0=$(now_ms); run_stub big "$SHA256" || { echo "stub failed" >&2; exit 1; }; t1=$(now_ms)
 	echo $((t1 - t0)) >>"$T/stub.ms"
+	t0=$(now_ms); ROOTDIR=$SHM run_stub big "$SHA256" || { echo "stub failed" >&2; exit 1; }; t1=$(now_ms)
+	echo $((t1 - t0)) >>"$T/shm.ms"
+	rm -rf "$SHM/var"
 	t0=$(now_ms); curl -s "http://127.0.0.1:$PORT/bench/big" | openssl dgst -sha256 >/dev/null; t1=$(now_ms)
 	echo $((t1 - t0)) >>"$T/curl.ms"
 done
 S=$(median <"$T/stub.ms")
+M=$(median <"$T/shm.ms")
 C=$(median <"$T/curl.ms")
 echo "256 MiB fetch+verify, median of $RUNS: hoist-boot ${S} ms [$(tr '\n' ' ' <"$T/stub.ms")]," \
 	"curl|openssl ${C} ms [$(tr '\n' ' ' <"$T/curl.ms")], ratio $(awk -v s="$S" -v c="$C" 'BEGIN{printf "%.2f", s/c}') (target <= 1.2)"
+echo "  state on tmpfs (no disk write): hoist-boot ${M} ms [$(tr '\n' ' ' <"$T/shm.ms")]," \
+	"ratio $(awk -v s="$M" -v c="$C" 'BEGIN{printf "%.2f", s/c}')"
 rm -f "$T/www/bench/big"
 
 for mib in 16 1024; do
