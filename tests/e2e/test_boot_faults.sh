@@ -77,6 +77,19 @@ expect_rc 6 "no role"
 expect_out "no instance role"
 expect_cache
 
+# 5b. the role's credentials are already expired, or not JSON
+fresh
+bed_fault '{"expired_credentials": true}'
+run_boot
+expect_rc 6 "expired credentials"
+expect_out "have already expired"
+fresh
+bed_fault '{"malformed_credentials": true}'
+run_boot
+expect_rc 6 "malformed credentials"
+expect_out "credentials of role $BED_ROLE_NAME"
+expect_cache
+
 # 6. object missing
 fresh
 use_directive "version=1" "bundle=s3://$BED_BUCKET/releases/missing.tgz" "sha256=$SHA"
