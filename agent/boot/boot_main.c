@@ -216,7 +216,7 @@ static int get_creds(void *ud, const struct credentials **out, struct herr *err)
 		memcpy(s->role, b.data, n);
 		s->role[n] = '\0';
 		buf_reset(&b);
-		log_info("role %s", s->role);
+		log_info("credentials of instance role %s", s->role);
 	}
 	(void)snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%s", s->role);
 	r = imds_get(s->imds, path, CREDS_DOC_MAX, &b, err);
@@ -397,7 +397,7 @@ int main(int argc, char **argv)
 	if (st == DEPLOYED_INTERRUPTED)
 		log_info("an interrupted deployment was found; handing over so the agent recovers");
 
-	log_set_phase("credentials");
+	log_set_phase("s3");
 	cs.imds = imds;
 	if (c.access_key_id != NULL && c.access_key_id[0] != '\0' && c.secret_access_key != NULL) {
 		cs.cur.access_key_id = c.access_key_id;

@@ -1,6 +1,7 @@
 /* download.c - streamed, verified, resumable bundle download (see download.h). */
 #include "download.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -238,6 +239,22 @@ static int cache_lookup(const struct download_opts *o, const uint8_t want[32], c
 	return 0;
 }
 
+/* 1 when cache_dir holds at least one "*.bundle" (a HEAD can only pay off then). */
+static int cache_nonempty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+	if (d == NULL)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		found = n > 7 && strcmp(e->d_name + n - 7, ".bundle") == 0;
+	}
+	closedir(d);
+	return found;
+}
+
 /* Appends a source name to the result's list. */
 static void add_source(struct download_result *r, const char *s)
 {
@@ -294,8 +311,9 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 			r->cached = 1;
 			goto cached;
 		}
-	} else {
-		/* no directive digest: HEAD once to learn the S3 checksum */
+	} else if (cache_nonempty(o->cache_dir)) {
+		/* no directive digest: HEAD once to learn the S3 checksum (skipped
+		 * on an empty cache, where the GET brings the checksum anyway) */
 		if (small_request(c, "HEAD", bucket, key, o->retries, 0, &resp, err) != 0)
 			goto out;
 		take_checksum(&d, &resp.headers);

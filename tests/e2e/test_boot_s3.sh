@@ -37,7 +37,7 @@ count() { if [ -f "$T/s3.log" ]; then grep -c "${1:-.}" "$T/s3.log"; else echo 0
 # Static credentials, region on the command line, nothing listening for IMDS.
 run_s3() {
 	rm -f "$T/agent.argv" "$T/s3.log"
-	rm -rf "$CACHE"
+	[ -n "${KEEP_CACHE:-}" ] || rm -rf "$CACHE"
 	env -i PATH="$PATH" AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=s3cr3tS3cr3t \
 		AWS_SESSION_TOKEN=T0KENt0ken AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:9 \
 		timeout 60 "$BOOT" --root "$ROOT" --agent "$AGENT" --s3-endpoint "$EP" --region eu-west-1 \
@@ -132,7 +132,7 @@ plan '[{"checksum": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=-4"}, {"checksu
 run_s3 --download-only
 expect_rc 9 "no usable digest"
 expect_cache
-[ "$(count '"HEAD"')" -eq 1 ] && ok "one HEAD" || fail "$(count '"HEAD"') HEADs"
+[ "$(count '"HEAD"')" -eq 0 ] && ok "no HEAD on an empty cache" || fail "$(count '"HEAD"') HEADs"
 
 # 9. a sidecar that disagrees with the S3 checksum... and one that agrees
 start_fake --sidecar "$(printf '%064d' 1)"
@@ -146,7 +146,22 @@ plan '[{"checksum": ""}, {"checksum": ""}, {"checksum": ""}]'
 run_s3 --download-only
 expect_rc 0 "sidecar agrees"
 expect_out "sha256 ok (sidecar)"
-[ "$(count .)" -eq 3 ] && ok "HEAD, sidecar, GET" || fail "$(count .) requests"
+[ "$(count .)" -eq 2 ] && ok "GET, sidecar GET" || fail "$(count .) requests"
+
+# 9b. no directive digest, a non-empty cache: one HEAD learns the digest, a hit needs no GET
+start_fake
+plan '[]'
+KEEP_CACHE=1 run_s3 --download-only
+expect_rc 0 "cache hit found by HEAD"
+expect_out "already in the cache, sha256 ok (s3-checksum)"
+[ "$(count '"HEAD"')" -eq 1 ] && [ "$(count '"GET"')" -eq 0 ] && ok "one HEAD, no GET" ||
+	fail "$(count '"HEAD"') HEADs, $(count '"GET"') GETs"
+# a cached copy that was damaged is not used: removed and downloaded again
+printf 'x' >>"$CACHE/$SHA.bundle"
+KEEP_CACHE=1 run_s3 --download-only
+expect_rc 0 "damaged cache entry replaced"
+expect_out "is damaged"
+cmp -s "$T/obj" "$CACHE/$SHA.bundle" && ok "cache entry repaired" || fail "cache entry still damaged"
 
 # 10. 403 names bucket and key and is not retried
 plan '[{"status": 403, "code": "AccessDenied"}]'
