@@ -11,6 +11,7 @@ the default: serve normally). An action is an object with any of
   bad_range_start  answer a Range request with a Content-Range starting elsewhere
   checksum    x-amz-checksum-sha256 value to send (default: the real one)
   etag        ETag to send (default "\"v1\"")
+  no_length   send no Content-Length (the body ends when the connection closes)
 Paths ending in ".sha256" answer 404 unless --sidecar is given.
 Each request is logged to --log as a JSON line: method, path, range, if_match,
 content_sha256, has_auth, has_token.  Binds 127.0.0.1, port written to --port-file.
@@ -90,7 +91,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("x-amz-checksum-sha256", checksum)
         body = data[start:]
         self.send_header("ETag", etag)
-        self.send_header("Content-Length", str(len(body)))
+        if act.get("no_length"):
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command == "HEAD":
             return None
@@ -126,8 +131,14 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--sidecar", default="")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
     args = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
+    if args.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.args = args
     srv.plan = []
     with open(args.file, "rb") as f:

@@ -96,6 +96,15 @@ expect_cache
 [ "$(count '"GET"')" -eq 1 ] && ok "too large not retried" || fail "$(count '"GET"') GETs"
 printf 'download_retries = 2\n' >"$ROOT/etc/hoist/hoist.conf"
 
+# 3b. no Content-Length: the limit is enforced on the bytes as they arrive
+printf 'max_bundle_bytes = 300000\n' >>"$ROOT/etc/hoist/hoist.conf"
+plan '[{"no_length": true}]'
+run_s3 --download-only
+expect_rc 10 "too large while streaming"
+expect_out "larger than max_bundle_bytes 300000"
+expect_cache
+printf 'download_retries = 2\n' >"$ROOT/etc/hoist/hoist.conf"
+
 # 4. dropped mid-body, and the server ignores Range: start over from byte 0
 plan '[{"drop_after": 100000}, {"ignore_range": true}]'
 run_s3 --download-only
@@ -162,6 +171,21 @@ KEEP_CACHE=1 run_s3 --download-only
 expect_rc 0 "damaged cache entry replaced"
 expect_out "is damaged"
 cmp -s "$T/obj" "$CACHE/$SHA.bundle" && ok "cache entry repaired" || fail "cache entry still damaged"
+
+# 10a. TLS is always verified: a self-signed server fails without its CA, works with --ca-bundle
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+	-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1 || fail "openssl req"
+start_fake --tls "$T/cert.pem" "$T/key.pem"
+EP=${EP/http:/https:}
+directive "version=3" "bundle=s3://bkt/rel/app.tgz" "sha256=$SHA"
+run_s3 --download-only
+expect_rc 3 "untrusted certificate refused"
+expect_out "SSL"
+expect_cache
+run_s3 --download-only --ca-bundle "$T/cert.pem"
+expect_rc 0 "trusted with --ca-bundle"
+expect_cache "$SHA"
+start_fake
 
 # 10. 403 names bucket and key and is not retried
 plan '[{"status": 403, "code": "AccessDenied"}]'
