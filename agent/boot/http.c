@@ -208,9 +208,14 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 	}
 	if (cc != CURLE_OK) {
 		resp->transport_error = (int)cc;
-		herr_set(err, cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE
-			 ? HOIST_EXIT_CONFIG : HOIST_EXIT_TEMPFAIL, "%s %.*s: %s", req->method,
-			 url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
+		if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
+			/* not retried: the same certificate fails the same way */
+			herr_set(err, HOIST_EXIT_CONFIG, "%s %.*s: %s (TLS is always verified; set "
+				 "ca_bundle if the endpoint uses a private CA)", req->method,
+				 url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
+		else
+			herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %.*s: %s", req->method,
+				 url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
 		goto out;
 	}
 	rc = 0;

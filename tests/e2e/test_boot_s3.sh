@@ -180,7 +180,7 @@ EP=${EP/http:/https:}
 directive "version=3" "bundle=s3://bkt/rel/app.tgz" "sha256=$SHA"
 run_s3 --download-only
 expect_rc 3 "untrusted certificate refused"
-expect_out "SSL"
+expect_out "TLS is always verified"
 expect_cache
 run_s3 --download-only --ca-bundle "$T/cert.pem"
 expect_rc 0 "trusted with --ca-bundle"
