@@ -53,41 +53,44 @@ struct credsrc {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-"usage: hoist-boot [--config FILE] [--root DIR] [--state-dir DIR] [--imds-endpoint URL]\n"
-"                  [--s3-endpoint URL] [--region R] [--ca-bundle FILE] [--agent PATH]\n"
-"                  [--same-version skip|redeploy] [--user-data-file FILE] [--download-only]\n"
-"                  [-v|--verbose] [-q|--quiet] [--help] [--version]\n"
-"\n"
-"Reads the #hoist directive from EC2 user data (IMDSv2), downloads the bundle from S3\n"
-"(SigV4, TLS verified), checks its SHA-256 against the directive, the S3 checksum or a\n"
-"<key>.sha256 sidecar, caches it in STATE/bundles and execs the agent:\n"
-"  AGENT [--config FILE] deploy --bundle PATH --version V ... (see docs)\n"
-"\n"
-"  --config FILE         settings file (default " HOIST_DEFAULT_CONFIG ", or $HOIST_CONFIG)\n"
-"  --root DIR            prefix for every host path (tests; $HOIST_ROOT)\n"
-"  --state-dir DIR       state directory (default /var/lib/hoist)\n"
-"  --imds-endpoint URL   metadata service ($AWS_EC2_METADATA_SERVICE_ENDPOINT)\n"
-"  --s3-endpoint URL     S3 endpoint, path-style ($AWS_ENDPOINT_URL_S3); default AWS, virtual-host\n"
-"  --region R            S3 region (directive, else this/$AWS_REGION, else IMDS placement/region)\n"
-"  --ca-bundle FILE      CA certificates for TLS ($AWS_CA_BUNDLE); TLS is always verified\n"
-"  --agent PATH          the agent to exec (default /usr/sbin/hoist)\n"
-"  --same-version P      skip (default): wanted version already current -> exit 0, no download;\n"
-"                        redeploy: hand over again\n"
-"  --user-data-file FILE read the directive from FILE instead of IMDS\n"
-"  --download-only       download and verify, print the cached path, do not exec\n"
-"  -v, --verbose         debug messages (secrets are never logged)\n"
-"  -q, --quiet           warnings and errors only\n"
-"\n"
-"Config keys (hoist.conf, key = value): state_dir cache_dir agent_path imds_endpoint\n"
-"  imds_v1_disabled imds_timeout_ms imds_deadline_s imds_retries region s3_endpoint ca_bundle\n"
-"  max_bundle_bytes connect_timeout_s low_speed_timeout_s download_retries same_version\n"
-"\n"
-"Exit codes: 0 ok (or already deployed), 1 internal, 2 usage, 3 config, 4 bad directive,\n"
-"  5 no directive/user data, 6 no role/credentials, 7 S3 access denied, 8 S3 not found,\n"
-"  9 integrity (sha256 mismatch or no digest source), 10 too large, 11 local I/O,\n"
-"  75 temporary (network, S3 5xx/throttling, metadata service unavailable: retry later).\n"
-"  After the hand-over the agent's own codes apply (docs/exit-codes.md).\n");
+	fprintf(
+	    f,
+	    "usage: hoist-boot [--config FILE] [--root DIR] [--state-dir DIR] [--imds-endpoint URL]\n"
+	    "                  [--s3-endpoint URL] [--region R] [--ca-bundle FILE] [--agent PATH]\n"
+	    "                  [--same-version skip|redeploy] [--user-data-file FILE] [--download-only]\n"
+	    "                  [-v|--verbose] [-q|--quiet] [--help] [--version]\n"
+	    "\n"
+	    "Reads the #hoist directive from EC2 user data (IMDSv2), downloads the bundle from S3\n"
+	    "(SigV4, TLS verified), checks its SHA-256 against the directive, the S3 checksum or a\n"
+	    "<key>.sha256 sidecar, caches it in STATE/bundles and execs the agent:\n"
+	    "  AGENT [--config FILE] deploy --bundle PATH --version V ... (see docs)\n"
+	    "\n"
+	    "  --config FILE         settings file (default " HOIST_DEFAULT_CONFIG ", or $HOIST_CONFIG)\n"
+	    "  --root DIR            prefix for every host path (tests; $HOIST_ROOT)\n"
+	    "  --state-dir DIR       state directory (default /var/lib/hoist)\n"
+	    "  --imds-endpoint URL   metadata service ($AWS_EC2_METADATA_SERVICE_ENDPOINT)\n"
+	    "  --s3-endpoint URL     S3 endpoint, path-style ($AWS_ENDPOINT_URL_S3); default AWS, "
+	    "virtual-host\n"
+	    "  --region R            S3 region (directive, else this/$AWS_REGION, else IMDS "
+	    "placement/region)\n"
+	    "  --ca-bundle FILE      CA certificates for TLS ($AWS_CA_BUNDLE); TLS is always verified\n"
+	    "  --agent PATH          the agent to exec (default /usr/sbin/hoist)\n"
+	    "  --same-version P      skip (default): wanted version already current -> exit 0, no download;\n"
+	    "                        redeploy: hand over again\n"
+	    "  --user-data-file FILE read the directive from FILE instead of IMDS\n"
+	    "  --download-only       download and verify, print the cached path, do not exec\n"
+	    "  -v, --verbose         debug messages (secrets are never logged)\n"
+	    "  -q, --quiet           warnings and errors only\n"
+	    "\n"
+	    "Config keys (hoist.conf, key = value): state_dir cache_dir agent_path imds_endpoint\n"
+	    "  imds_v1_disabled imds_timeout_ms imds_deadline_s imds_retries region s3_endpoint ca_bundle\n"
+	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s download_retries same_version\n"
+	    "\n"
+	    "Exit codes: 0 ok (or already deployed), 1 internal, 2 usage, 3 config, 4 bad directive,\n"
+	    "  5 no directive/user data, 6 no role/credentials, 7 S3 access denied, 8 S3 not found,\n"
+	    "  9 integrity (sha256 mismatch or no digest source), 10 too large, 11 local I/O,\n"
+	    "  75 temporary (network, S3 5xx/throttling, metadata service unavailable: retry later).\n"
+	    "  After the hand-over the agent's own codes apply (docs/exit-codes.md).\n");
 }
 
 /* fds 0-2 must exist so no file we open later becomes stdout/stderr by accident. */
@@ -103,47 +106,90 @@ static void ensure_std_fds(void)
 
 static int parse_cli(int argc, char **argv, struct cli *o)
 {
-	enum { O_CONFIG = 256, O_ROOT, O_STATE, O_IMDS, O_S3, O_REGION, O_CA, O_AGENT, O_SAME, O_UD,
-	       O_DLONLY, O_HELP, O_VERSION };
+	enum {
+		O_CONFIG = 256,
+		O_ROOT,
+		O_STATE,
+		O_IMDS,
+		O_S3,
+		O_REGION,
+		O_CA,
+		O_AGENT,
+		O_SAME,
+		O_UD,
+		O_DLONLY,
+		O_HELP,
+		O_VERSION
+	};
 	static const struct option lo[] = {
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "root", required_argument, NULL, O_ROOT },
-		{ "state-dir", required_argument, NULL, O_STATE },
-		{ "imds-endpoint", required_argument, NULL, O_IMDS },
-		{ "s3-endpoint", required_argument, NULL, O_S3 },
-		{ "region", required_argument, NULL, O_REGION },
-		{ "ca-bundle", required_argument, NULL, O_CA },
-		{ "agent", required_argument, NULL, O_AGENT },
-		{ "same-version", required_argument, NULL, O_SAME },
-		{ "user-data-file", required_argument, NULL, O_UD },
-		{ "download-only", no_argument, NULL, O_DLONLY },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, O_CONFIG},
+	    {"root", required_argument, NULL, O_ROOT},
+	    {"state-dir", required_argument, NULL, O_STATE},
+	    {"imds-endpoint", required_argument, NULL, O_IMDS},
+	    {"s3-endpoint", required_argument, NULL, O_S3},
+	    {"region", required_argument, NULL, O_REGION},
+	    {"ca-bundle", required_argument, NULL, O_CA},
+	    {"agent", required_argument, NULL, O_AGENT},
+	    {"same-version", required_argument, NULL, O_SAME},
+	    {"user-data-file", required_argument, NULL, O_UD},
+	    {"download-only", no_argument, NULL, O_DLONLY},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, O_HELP},
+	    {"version", no_argument, NULL, O_VERSION},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "vq", lo, NULL)) != -1) {
 		switch (ch) {
-		case O_CONFIG: o->config = optarg; break;
-		case O_ROOT: o->root = optarg; break;
-		case O_STATE: o->state_dir = optarg; break;
-		case O_IMDS: o->imds_endpoint = optarg; break;
-		case O_S3: o->s3_endpoint = optarg; break;
-		case O_REGION: o->region = optarg; break;
-		case O_CA: o->ca_bundle = optarg; break;
-		case O_AGENT: o->agent = optarg; break;
-		case O_SAME: o->same_version = optarg; break;
-		case O_UD: o->user_data_file = optarg; break;
-		case O_DLONLY: o->download_only = 1; break;
-		case 'v': o->verbose = 1; break;
-		case 'q': o->quiet = 1; break;
-		case O_HELP: usage(stdout); exit(0);
+		case O_CONFIG:
+			o->config = optarg;
+			break;
+		case O_ROOT:
+			o->root = optarg;
+			break;
+		case O_STATE:
+			o->state_dir = optarg;
+			break;
+		case O_IMDS:
+			o->imds_endpoint = optarg;
+			break;
+		case O_S3:
+			o->s3_endpoint = optarg;
+			break;
+		case O_REGION:
+			o->region = optarg;
+			break;
+		case O_CA:
+			o->ca_bundle = optarg;
+			break;
+		case O_AGENT:
+			o->agent = optarg;
+			break;
+		case O_SAME:
+			o->same_version = optarg;
+			break;
+		case O_UD:
+			o->user_data_file = optarg;
+			break;
+		case O_DLONLY:
+			o->download_only = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case O_HELP:
+			usage(stdout);
+			exit(0);
 		case O_VERSION:
 			printf("hoist-boot %s\n%s\n", HOIST_VERSION, http_version_string());
 			exit(0);
-		default: usage(stderr); return -1;
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	if (optind != argc) {
@@ -155,14 +201,21 @@ static int parse_cli(int argc, char **argv, struct cli *o)
 
 /* Config file, then environment, then flags. */
 static int load_config(const struct cli *o, struct hoist_config *c, char *cfgpath, size_t cfgsz,
-		       struct herr *err)
+                       struct herr *err)
 {
 	const char *root = o->root != NULL ? o->root : getenv("HOIST_ROOT");
 	const char *path = o->config != NULL ? o->config : getenv("HOIST_CONFIG");
-	const struct { const char *key, *val; } flags[] = {
-		{ "root", o->root }, { "state_dir", o->state_dir }, { "imds_endpoint", o->imds_endpoint },
-		{ "s3_endpoint", o->s3_endpoint }, { "region", o->region }, { "ca_bundle", o->ca_bundle },
-		{ "agent_path", o->agent }, { "same_version", o->same_version },
+	const struct {
+		const char *key, *val;
+	} flags[] = {
+	    {"root", o->root},
+	    {"state_dir", o->state_dir},
+	    {"imds_endpoint", o->imds_endpoint},
+	    {"s3_endpoint", o->s3_endpoint},
+	    {"region", o->region},
+	    {"ca_bundle", o->ca_bundle},
+	    {"agent_path", o->agent},
+	    {"same_version", o->same_version},
 	};
 	char load[PATH_MAX];
 	/* the agent gets --config only when one was named; otherwise it finds
@@ -204,12 +257,14 @@ static int get_creds(void *ud, const struct credentials **out, struct herr *err)
 		r = imds_get(s->imds, "/latest/meta-data/iam/security-credentials/", ROLE_MAX - 1, &b, err);
 		if (r == 1)
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-				 "no instance role attached (iam/security-credentials/ is 404): attach an "
-				 "instance profile allowing s3:GetObject on the bundle");
+			         "no instance role attached (iam/security-credentials/ is 404): attach an "
+			         "instance profile allowing s3:GetObject on the bundle");
 		if (r != 0)
 			goto out;
 		n = b.len > 0 ? strcspn(b.data, "\r\n") : 0;
-		if (n == 0 || n >= sizeof(s->role) || strspn(b.data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") < n) {
+		if (n == 0 || n >= sizeof(s->role) ||
+		    strspn(b.data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") <
+		        n) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "imds: malformed instance role name");
 			goto out;
 		}
@@ -233,8 +288,8 @@ static int get_creds(void *ud, const struct credentials **out, struct herr *err)
 	}
 	s->have = 1;
 	if (s->cur.expiration != 0 && s->cur.expiration <= time(NULL)) {
-		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "imds: the credentials of role %s have already expired",
-			 s->role);
+		herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
+		         "imds: the credentials of role %s have already expired", s->role);
 		goto out;
 	}
 	log_debug("credentials of role %s loaded", s->role);
@@ -259,9 +314,11 @@ static int read_user_data(const struct cli *o, struct imds *m, struct buf *ud, s
 	}
 	r = imds_get(m, "/latest/user-data", USERDATA_MAX_BYTES, ud, err);
 	if (r < 0 && err->code == HOIST_EXIT_TOO_LARGE)
-		return herr_set(err, HOIST_EXIT_DIRECTIVE, "imds: user data larger than %d bytes", USERDATA_MAX_BYTES);
+		return herr_set(err, HOIST_EXIT_DIRECTIVE, "imds: user data larger than %d bytes",
+		                USERDATA_MAX_BYTES);
 	if (r == 1)
-		return herr_set(err, HOIST_EXIT_NO_DIRECTIVE, "imds: this instance has no user data, so no hoist directive");
+		return herr_set(err, HOIST_EXIT_NO_DIRECTIVE,
+		                "imds: this instance has no user data, so no hoist directive");
 	if (r != 0)
 		return -1;
 	log_info("user data %zu bytes", ud->len);
@@ -270,7 +327,7 @@ static int read_user_data(const struct cli *o, struct imds *m, struct buf *ud, s
 
 /* Region: directive, else config/AWS_REGION, else IMDS placement/region. */
 static int pick_region(const struct directive *d, const struct hoist_config *c, struct imds *m,
-		       struct buf *out, struct herr *err)
+                       struct buf *out, struct herr *err)
 {
 	int r;
 	if (d->region != NULL && d->region[0] != '\0')
@@ -279,7 +336,8 @@ static int pick_region(const struct directive *d, const struct hoist_config *c, 
 		return buf_append_str(out, c->region) == 0 ? 0 : herr_set(err, HOIST_EXIT_INTERNAL, "oom");
 	r = imds_get(m, "/latest/meta-data/placement/region", 64, out, err);
 	if (r == 1)
-		return herr_set(err, HOIST_EXIT_CONFIG, "no region: set region in hoist.conf or the directive");
+		return herr_set(err, HOIST_EXIT_CONFIG,
+		                "no region: set region in hoist.conf or the directive");
 	if (r != 0)
 		return -1;
 	while (out->len > 0 && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\r'))
@@ -289,7 +347,7 @@ static int pick_region(const struct directive *d, const struct hoist_config *c, 
 
 /* Replaces this process with the agent (never returns on success). */
 static int hand_over(const struct hoist_config *c, const char *cfgpath, const struct directive *d,
-		     const struct download_result *res, struct herr *err)
+                     const struct download_result *res, struct herr *err)
 {
 	char hex[SHA256_HEX_LEN + 1], group[512];
 	const char *argv[32];
@@ -305,14 +363,22 @@ static int hand_over(const struct hoist_config *c, const char *cfgpath, const st
 		argv[n++] = cfgpath;
 	}
 	argv[n++] = "deploy";
-	argv[n++] = "--bundle"; argv[n++] = res->path;
-	argv[n++] = "--version"; argv[n++] = d->version;
-	argv[n++] = "--environment"; argv[n++] = d->environment;
-	argv[n++] = "--application"; argv[n++] = d->application;
-	argv[n++] = "--deployment-group"; argv[n++] = group;
-	argv[n++] = "--sha256"; argv[n++] = hex;
-	argv[n++] = "--bundle-bucket"; argv[n++] = d->bucket;
-	argv[n++] = "--bundle-key"; argv[n++] = d->key;
+	argv[n++] = "--bundle";
+	argv[n++] = res->path;
+	argv[n++] = "--version";
+	argv[n++] = d->version;
+	argv[n++] = "--environment";
+	argv[n++] = d->environment;
+	argv[n++] = "--application";
+	argv[n++] = d->application;
+	argv[n++] = "--deployment-group";
+	argv[n++] = group;
+	argv[n++] = "--sha256";
+	argv[n++] = hex;
+	argv[n++] = "--bundle-bucket";
+	argv[n++] = d->bucket;
+	argv[n++] = "--bundle-key";
+	argv[n++] = d->key;
 	if (res->etag[0] != '\0') {
 		argv[n++] = "--bundle-etag";
 		argv[n++] = res->etag;
@@ -323,14 +389,14 @@ static int hand_over(const struct hoist_config *c, const char *cfgpath, const st
 	log_info("handing over to %s deploy --version %s --bundle %s", c->agent_path, d->version, res->path);
 	execv(c->agent_path, (char *const *)(uintptr_t)argv);
 	return herr_errno(err, errno == ENOENT || errno == EACCES ? HOIST_EXIT_CONFIG : HOIST_EXIT_INTERNAL,
-			  errno, "cannot exec the agent %s", c->agent_path);
+	                  errno, "cannot exec the agent %s", c->agent_path);
 }
 
 int main(int argc, char **argv)
 {
 	struct cli o;
 	struct hoist_config c;
-	struct herr err = { 0, "" };
+	struct herr err = {0, ""};
 	struct http *http = NULL;
 	struct imds *imds = NULL;
 	struct directive d;
@@ -362,17 +428,17 @@ int main(int argc, char **argv)
 		goto fail;
 	if (config_host_path(&c, c.state_dir, state, sizeof(state)) != 0 ||
 	    (c.cache_dir != NULL && c.cache_dir[0] != '\0'
-	     ? config_host_path(&c, c.cache_dir, cache, sizeof(cache))
-	     : fs_path_join(cache, sizeof(cache), state, "bundles")) != 0 ||
+	         ? config_host_path(&c, c.cache_dir, cache, sizeof(cache))
+	         : fs_path_join(cache, sizeof(cache), state, "bundles")) != 0 ||
 	    fs_path_join(tmp, sizeof(tmp), state, "tmp") != 0) {
 		herr_set(&err, HOIST_EXIT_CONFIG, "state_dir or cache_dir too long");
 		goto fail;
 	}
 
 	{
-		struct http_opts ho = { c.ca_bundle, c.connect_timeout_s * 1000u, c.low_speed_timeout_s };
-		struct imds_opts io = { c.imds_endpoint, c.imds_v1_disabled, c.imds_timeout_ms,
-					c.imds_deadline_s, c.imds_retries };
+		struct http_opts ho = {c.ca_bundle, c.connect_timeout_s * 1000u, c.low_speed_timeout_s};
+		struct imds_opts io = {c.imds_endpoint, c.imds_v1_disabled, c.imds_timeout_ms,
+		                       c.imds_deadline_s, c.imds_retries};
 		if ((http = http_new(&ho, &err)) == NULL || (imds = imds_new(http, &io, &err)) == NULL)
 			goto fail;
 	}
@@ -384,7 +450,7 @@ int main(int argc, char **argv)
 	if (userdata_parse((const uint8_t *)ud.data, ud.len, &d, &err) != 0)
 		goto fail;
 	log_info("app=%s environment=%s version=%s bundle=s3://%s/%s%s", d.application, d.environment,
-		 d.version, d.bucket, d.key, d.has_sha256 ? " sha256=given" : "");
+	         d.version, d.bucket, d.key, d.has_sha256 ? " sha256=given" : "");
 
 	st = state_deployed(state, d.version, &err);
 	if (st < 0)
@@ -410,8 +476,14 @@ int main(int argc, char **argv)
 		goto fail;
 
 	log_set_phase("download");
-	s3 = (struct s3client){ http, d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
-				: c.s3_endpoint != NULL ? c.s3_endpoint : "", region.data, get_creds, &cs, 0 };
+	s3 = (struct s3client){http,
+	                       d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
+	                       : c.s3_endpoint != NULL                     ? c.s3_endpoint
+	                                                                   : "",
+	                       region.data,
+	                       get_creds,
+	                       &cs,
+	                       0};
 	memset(&dopt, 0, sizeof(dopt));
 	dopt.cache_dir = cache;
 	dopt.tmp_dir = tmp;
@@ -429,7 +501,7 @@ int main(int argc, char **argv)
 		log_info("%s already in the cache, sha256 ok (%s), 0 S3 requests", sz, res.sources);
 	else
 		log_info("%s in %.1f s, sha256 ok (%s)%s", sz, res.seconds, res.sources,
-			 res.resumes ? ", resumed" : "");
+		         res.resumes ? ", resumed" : "");
 	log_debug("requests: imds %u, s3 %u", imds_requests(imds), s3.requests);
 	if (o.download_only) {
 		printf("%s\n", res.path);

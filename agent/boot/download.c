@@ -33,12 +33,12 @@ struct dl {
 	struct progress prog;
 	int fd;
 	char tmp[PATH_MAX];
-	uint64_t bytes;           /* verified-contiguous bytes in the temp file */
-	uint64_t total;           /* object size when known */
-	uint64_t flushed;         /* bytes handed to writeback */
+	uint64_t bytes;   /* verified-contiguous bytes in the temp file */
+	uint64_t total;   /* object size when known */
+	uint64_t flushed; /* bytes handed to writeback */
 	char etag[256];
-	bool resuming;            /* this request asked for a Range */
-	bool started;             /* the sink has seen this response */
+	bool resuming; /* this request asked for a Range */
+	bool started;  /* the sink has seen this response */
 	bool has_s3sum;
 	uint8_t s3sum[32];
 };
@@ -66,7 +66,8 @@ static void take_checksum(struct dl *d, const struct buf *hdrs)
 	if (r == 1)
 		d->has_s3sum = true;
 	else if (r == 0)
-		log_info("s3 checksum of s3://%s/%s is a multipart composite (%s), not used", d->bucket, d->key, v);
+		log_info("s3 checksum of s3://%s/%s is a multipart composite (%s), not used", d->bucket,
+		         d->key, v);
 	else
 		log_warnx("ignoring malformed x-amz-checksum-sha256 of s3://%s/%s", d->bucket, d->key);
 }
@@ -89,24 +90,24 @@ static int on_start(struct dl *d, struct herr *err)
 		if (http_header_get(h->data, h->len, "Content-Range", v, sizeof(v)) != 1 ||
 		    s3_parse_content_range(v, &s, &e, &t) != 0 || s != d->bytes)
 			return herr_set(err, HOIST_EXIT_TEMPFAIL,
-					"resumed GET s3://%s/%s: Content-Range does not start at byte %llu",
-					d->bucket, d->key, (unsigned long long)d->bytes);
+			                "resumed GET s3://%s/%s: Content-Range does not start at byte %llu",
+			                d->bucket, d->key, (unsigned long long)d->bytes);
 		if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1 && strcmp(v, d->etag) != 0)
-			return herr_set(err, HOIST_EXIT_TEMPFAIL, "s3://%s/%s changed during the download (ETag)",
-					d->bucket, d->key);
+			return herr_set(err, HOIST_EXIT_TEMPFAIL,
+			                "s3://%s/%s changed during the download (ETag)", d->bucket, d->key);
 		log_info("resuming at byte %llu", (unsigned long long)d->bytes);
 		return 0;
 	}
 	if (d->resp->status != 200)
-		return herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: unexpected HTTP %ld",
-				d->bucket, d->key, d->resp->status);
+		return herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: unexpected HTTP %ld", d->bucket,
+		                d->key, d->resp->status);
 	/* a full body: start over (the server may have ignored Range) */
 	if (d->bytes > 0 && restart(d, err) != 0)
 		return -1;
 	if (len > d->o->max_bytes)
 		return herr_set(err, HOIST_EXIT_TOO_LARGE,
-				"s3://%s/%s is %llu bytes, more than max_bundle_bytes %llu", d->bucket, d->key,
-				(unsigned long long)len, (unsigned long long)d->o->max_bytes);
+		                "s3://%s/%s is %llu bytes, more than max_bundle_bytes %llu", d->bucket,
+		                d->key, (unsigned long long)len, (unsigned long long)d->o->max_bytes);
 	d->total = len;
 	d->etag[0] = '\0';
 	if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1)
@@ -124,7 +125,7 @@ static void writeback(struct dl *d)
 	uint64_t done = d->bytes / WRITEBACK_CHUNK * WRITEBACK_CHUNK;
 	if (done > d->flushed) {
 		(void)sync_file_range(d->fd, (off_t)d->flushed, (off_t)(done - d->flushed),
-				      SYNC_FILE_RANGE_WRITE);
+		                      SYNC_FILE_RANGE_WRITE);
 		d->flushed = done;
 	}
 }
@@ -137,7 +138,7 @@ static int on_data(void *ud, const char *data, size_t n, struct herr *err)
 		return -1;
 	if (n > d->o->max_bytes - d->bytes || d->bytes + n > d->o->max_bytes)
 		return herr_set(err, HOIST_EXIT_TOO_LARGE, "s3://%s/%s is larger than max_bundle_bytes %llu",
-				d->bucket, d->key, (unsigned long long)d->o->max_bytes);
+		                d->bucket, d->key, (unsigned long long)d->o->max_bytes);
 	if (sha256_update(d->sha, data, n) != 0)
 		return herr_set(err, HOIST_EXIT_INTERNAL, "sha256 update failed");
 	for (size_t off = 0; off < n;) {
@@ -168,13 +169,13 @@ static int backoff(unsigned *attempt, unsigned retries, const struct herr *err)
 
 /* A small signed GET or HEAD with retries on temporary failures. Returns
  * 0 (2xx in resp), 1 (404 when missing_ok), -1. */
-static int small_request(struct s3client *c, const char *method, const char *bucket,
-			 const char *key, unsigned retries, int missing_ok,
-			 struct http_response *resp, struct herr *err)
+static int small_request(struct s3client *c, const char *method, const char *bucket, const char *key,
+                         unsigned retries, int missing_ok, struct http_response *resp, struct herr *err)
 {
 	unsigned attempt = 0;
 	for (;;) {
-		if (s3_request(c, method, bucket, key, NULL, 0, META_TIMEOUT_MS, NULL, NULL, resp, err) == 0) {
+		if (s3_request(c, method, bucket, key, NULL, 0, META_TIMEOUT_MS, NULL, NULL, resp, err) ==
+		    0) {
 			if (resp->status >= 200 && resp->status < 300)
 				return 0;
 			if (resp->status == 404 && missing_ok)
@@ -188,7 +189,7 @@ static int small_request(struct s3client *c, const char *method, const char *buc
 
 /* Fetches "<key>.sha256"; 1 = found (out filled), 0 = none, -1 = error. */
 static int fetch_sidecar(struct s3client *c, const struct download_opts *o, const char *bucket,
-			 const char *key, uint8_t out[32], struct herr *err)
+                         const char *key, uint8_t out[32], struct herr *err)
 {
 	char skey[S3_URL_MAX];
 	struct http_response resp;
@@ -209,7 +210,8 @@ static int fetch_sidecar(struct s3client *c, const struct download_opts *o, cons
 		goto out;
 	}
 	if (s3_parse_sidecar(resp.body.data != NULL ? resp.body.data : "", resp.body.len, out) != 0) {
-		herr_set(err, HOIST_EXIT_INTERNAL, "sidecar s3://%s/%s is not a sha256 hex digest", bucket, skey);
+		herr_set(err, HOIST_EXIT_INTERNAL, "sidecar s3://%s/%s is not a sha256 hex digest", bucket,
+		         skey);
 		err->code = HOIST_EXIT_INTEGRITY;
 		goto out;
 	}
@@ -220,12 +222,12 @@ out:
 }
 
 /* 1 if cache_dir/<hex>.bundle exists and hashes to want (a damaged copy is removed). */
-static int cache_lookup(const struct download_opts *o, const uint8_t want[32], char *path,
-			size_t pathsz, struct herr *err)
+static int cache_lookup(const struct download_opts *o, const uint8_t want[32], char *path, size_t pathsz,
+                        struct herr *err)
 {
 	char hex[SHA256_HEX_LEN + 1], name[SHA256_HEX_LEN + 16];
 	uint8_t got[32];
-	struct herr e2 = { 0, "" };
+	struct herr e2 = {0, ""};
 	hex_encode(want, 32, hex);
 	(void)snprintf(name, sizeof(name), "%s.bundle", hex);
 	if (fs_path_join(path, pathsz, o->cache_dir, name) != 0)
@@ -263,8 +265,8 @@ static void add_source(struct download_result *r, const char *s)
 }
 
 /* Compares the computed digest with one source; INTEGRITY error naming both. */
-static int check_source(const struct dl *d, const uint8_t got[32], const uint8_t want[32],
-			const char *source, struct download_result *r, struct herr *err)
+static int check_source(const struct dl *d, const uint8_t got[32], const uint8_t want[32], const char *source,
+                        struct download_result *r, struct herr *err)
 {
 	char gh[SHA256_HEX_LEN + 1], wh[SHA256_HEX_LEN + 1];
 	if (digest_equal(got, want, 32)) {
@@ -274,12 +276,12 @@ static int check_source(const struct dl *d, const uint8_t got[32], const uint8_t
 	hex_encode(got, 32, gh);
 	hex_encode(want, 32, wh);
 	return herr_set(err, HOIST_EXIT_INTEGRITY,
-			"sha256 mismatch for s3://%s/%s: downloaded %s, %s says %s", d->bucket, d->key, gh,
-			source, wh);
+	                "sha256 mismatch for s3://%s/%s: downloaded %s, %s says %s", d->bucket, d->key, gh,
+	                source, wh);
 }
 
-int download_bundle(struct s3client *c, const struct download_opts *o, const char *bucket,
-		    const char *key, struct download_result *r, struct herr *err)
+int download_bundle(struct s3client *c, const struct download_opts *o, const char *bucket, const char *key,
+                    struct download_result *r, struct herr *err)
 {
 	struct dl d;
 	struct http_response resp;
@@ -358,7 +360,8 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 		d.resuming = d.bytes > 0 && d.etag[0] != '\0';
 		d.started = false;
 		if (d.resuming) {
-			(void)snprintf(range, sizeof(range), "Range: bytes=%llu-", (unsigned long long)d.bytes);
+			(void)snprintf(range, sizeof(range), "Range: bytes=%llu-",
+			               (unsigned long long)d.bytes);
 			(void)snprintf(ifm, sizeof(ifm), "If-Match: %s", d.etag);
 			extra[ne++] = range;
 			extra[ne++] = ifm;
@@ -375,7 +378,7 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 			if (resp.status == 412 || resp.status == 416) {
 				/* the object changed since the first response: start over */
 				herr_set(err, HOIST_EXIT_TEMPFAIL, "s3://%s/%s changed during the download",
-					 bucket, key);
+				         bucket, key);
 				d.etag[0] = '\0';
 			} else {
 				s3_status_error(&resp, "GET", bucket, key, err);
@@ -390,7 +393,7 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 	progress_end(&d.prog);
 	if (d.total > 0 && d.bytes != d.total) {
 		herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: got %llu of %llu bytes", bucket, key,
-			 (unsigned long long)d.bytes, (unsigned long long)d.total);
+		         (unsigned long long)d.bytes, (unsigned long long)d.total);
 		goto out;
 	}
 	if (sha256_final(d.sha, got) != 0) {
@@ -412,8 +415,9 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 		goto out;
 	if (r->sources[0] == '\0') {
 		herr_set(err, HOIST_EXIT_INTEGRITY,
-			 "no sha256 known for s3://%s/%s: none in the directive, no x-amz-checksum-sha256, "
-			 "no %s.sha256 sidecar; refusing an unverifiable bundle", bucket, key, key);
+		         "no sha256 known for s3://%s/%s: none in the directive, no x-amz-checksum-sha256, "
+		         "no %s.sha256 sidecar; refusing an unverifiable bundle",
+		         bucket, key, key);
 		goto out;
 	}
 	{
@@ -447,12 +451,11 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 	r->bytes = d.bytes;
 	memcpy(r->etag, d.etag, sizeof(r->etag));
 	goto done;
-cached:
-	{
-		struct stat st;
-		if (stat(r->path, &st) == 0)
-			r->bytes = (uint64_t)st.st_size;
-	}
+cached : {
+	struct stat st;
+	if (stat(r->path, &st) == 0)
+		r->bytes = (uint64_t)st.st_size;
+}
 done:
 	r->seconds = (double)(retry_now_ms() - t0) / 1000.0;
 	rc = 0;

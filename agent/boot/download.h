@@ -20,27 +20,27 @@
 
 struct download_opts {
 	const char *cache_dir;
-	const char *tmp_dir;      /* same file system as cache_dir */
+	const char *tmp_dir; /* same file system as cache_dir */
 	uint64_t max_bytes;
-	unsigned retries;         /* extra attempts after the first */
-	bool has_expected;        /* the directive gave sha256 */
+	unsigned retries;  /* extra attempts after the first */
+	bool has_expected; /* the directive gave sha256 */
 	uint8_t expected[32];
-	int progress_tty;         /* stderr is a terminal */
-	int progress;             /* report progress at all */
+	int progress_tty; /* stderr is a terminal */
+	int progress;     /* report progress at all */
 };
 
 struct download_result {
-	char path[PATH_MAX];      /* the cached bundle */
+	char path[PATH_MAX]; /* the cached bundle */
 	uint8_t sha256[32];
 	uint64_t bytes;
-	char etag[256];           /* "" when unknown (cache hit without S3) */
-	char sources[96];         /* "directive, s3-checksum" */
+	char etag[256];   /* "" when unknown (cache hit without S3) */
+	char sources[96]; /* "directive, s3-checksum" */
 	double seconds;
-	int cached;               /* 1: found in the cache, not downloaded */
-	unsigned resumes;         /* Range requests made */
+	int cached;       /* 1: found in the cache, not downloaded */
+	unsigned resumes; /* Range requests made */
 };
 
-int download_bundle(struct s3client *c, const struct download_opts *o, const char *bucket,
-		    const char *key, struct download_result *r, struct herr *err);
+int download_bundle(struct s3client *c, const struct download_opts *o, const char *bucket, const char *key,
+                    struct download_result *r, struct herr *err);
 
 #endif

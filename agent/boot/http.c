@@ -127,8 +127,7 @@ static size_t on_body(char *data, size_t size, size_t nitems, void *ud)
 
 /* Sets every option of one request on a freshly reset handle. curl_easy_reset
  * keeps the connection cache, so keep-alive survives between requests. */
-static int setup(struct http *h, const struct http_request *req, struct xfer *x,
-		 struct curl_slist **hdrs)
+static int setup(struct http *h, const struct http_request *req, struct xfer *x, struct curl_slist **hdrs)
 {
 	CURL *c = h->curl;
 	int bad = 0;
@@ -176,11 +175,10 @@ static int url_len_for_msg(const char *url)
 	return n > 300 ? 300 : (int)n;
 }
 
-int http_do(struct http *h, const struct http_request *req, struct http_response *resp,
-	    struct herr *err)
+int http_do(struct http *h, const struct http_request *req, struct http_response *resp, struct herr *err)
 {
 	struct curl_slist *hdrs = NULL;
-	struct xfer x = { req, resp, h->curl, err, 0 };
+	struct xfer x = {req, resp, h->curl, err, 0};
 	CURLcode cc;
 	int rc = -1;
 
@@ -203,19 +201,20 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 	if (x.overflow) {
 		/* a retry gets the same oversized answer: permanent */
 		herr_set(err, HOIST_EXIT_TOO_LARGE, "%s %.*s: response too large", req->method,
-			 url_len_for_msg(req->url), req->url);
+		         url_len_for_msg(req->url), req->url);
 		goto out;
 	}
 	if (cc != CURLE_OK) {
 		resp->transport_error = (int)cc;
 		if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE)
 			/* not retried: the same certificate fails the same way */
-			herr_set(err, HOIST_EXIT_CONFIG, "%s %.*s: %s (TLS is always verified; set "
-				 "ca_bundle if the endpoint uses a private CA)", req->method,
-				 url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
+			herr_set(err, HOIST_EXIT_CONFIG,
+			         "%s %.*s: %s (TLS is always verified; set "
+			         "ca_bundle if the endpoint uses a private CA)",
+			         req->method, url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
 		else
 			herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %.*s: %s", req->method,
-				 url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
+			         url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
 		goto out;
 	}
 	rc = 0;

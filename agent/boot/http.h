@@ -20,32 +20,32 @@
 struct http; /* opaque: a CURL easy handle and its settings */
 
 struct http_opts {
-	const char *ca_bundle;      /* CURLOPT_CAINFO when non-empty */
+	const char *ca_bundle; /* CURLOPT_CAINFO when non-empty */
 	unsigned connect_timeout_ms;
-	unsigned low_speed_time_s;  /* abort a transfer slower than 1 B/s this long; 0 = off */
+	unsigned low_speed_time_s; /* abort a transfer slower than 1 B/s this long; 0 = off */
 };
 
 /* Receives 2xx body bytes; returns 0 to continue, -1 to abort (err set). */
 typedef int (*http_sink_fn)(void *ud, const char *data, size_t n, struct herr *err);
 
 struct http_request {
-	const char *method;         /* "GET", "HEAD", "PUT" (empty body) */
+	const char *method; /* "GET", "HEAD", "PUT" (empty body) */
 	const char *url;
 	const char *const *headers; /* "Name: value" strings */
 	size_t n_headers;
-	unsigned timeout_ms;        /* whole request; 0 = none (stall limit still applies) */
-	http_sink_fn sink;          /* 2xx body; NULL: into resp->body (bounded by body_max) */
+	unsigned timeout_ms; /* whole request; 0 = none (stall limit still applies) */
+	http_sink_fn sink;   /* 2xx body; NULL: into resp->body (bounded by body_max) */
 	void *sink_ud;
-	size_t body_max;            /* for sink == NULL */
+	size_t body_max; /* for sink == NULL */
 };
 
 struct http_response {
-	long status;                /* 0 when no response arrived */
-	struct buf headers;         /* raw header block of the final response */
-	struct buf body;            /* 2xx body when no sink; error body (bounded) otherwise */
-	uint64_t body_bytes;        /* bytes passed to the sink or body */
-	int transport_error;        /* CURLcode, 0 when the exchange completed */
-	int sink_failed;            /* 1 when the sink aborted (its err is kept) */
+	long status;         /* 0 when no response arrived */
+	struct buf headers;  /* raw header block of the final response */
+	struct buf body;     /* 2xx body when no sink; error body (bounded) otherwise */
+	uint64_t body_bytes; /* bytes passed to the sink or body */
+	int transport_error; /* CURLcode, 0 when the exchange completed */
+	int sink_failed;     /* 1 when the sink aborted (its err is kept) */
 };
 
 struct http *http_new(const struct http_opts *o, struct herr *err);
@@ -57,8 +57,7 @@ void http_response_free(struct http_response *r);
 /* Performs one request. Returns 0 when an HTTP response was received
  * (whatever its status) and -1 on a transport error (TEMPFAIL, message
  * names method and URL), an oversized response, or a sink failure. */
-int http_do(struct http *h, const struct http_request *req, struct http_response *resp,
-	    struct herr *err);
+int http_do(struct http *h, const struct http_request *req, struct http_response *resp, struct herr *err);
 
 /* Pure: finds header name (case-insensitive) in a raw header block and
  * copies its trimmed value into out. Returns 1 found, 0 absent, -1 too long. */

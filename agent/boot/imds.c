@@ -19,7 +19,7 @@ struct imds {
 	struct http *http;
 	char *endpoint;
 	bool v1_disabled;
-	bool v1_mode;            /* token endpoint absent and v1 allowed */
+	bool v1_mode; /* token endpoint absent and v1 allowed */
 	unsigned timeout_ms;
 	unsigned deadline_s;
 	unsigned retries;
@@ -72,14 +72,13 @@ unsigned imds_requests(const struct imds *m)
 enum attempt { ATT_OK, ATT_NOT_FOUND, ATT_RETRY, ATT_UNAUTHORIZED, ATT_NO_TOKEN_API, ATT_FAIL };
 
 /* One HTTP exchange with the metadata service; classifies the result. */
-static enum attempt exchange(struct imds *m, const char *method, const char *path,
-			     const char *const *hdrs, size_t n_hdrs, size_t max,
-			     struct http_response *resp, struct herr *err)
+static enum attempt exchange(struct imds *m, const char *method, const char *path, const char *const *hdrs,
+                             size_t n_hdrs, size_t max, struct http_response *resp, struct herr *err)
 {
 	char url[1024];
-	struct http_request req = { 0 };
-	unsigned t = retry_request_timeout_ms(m->timeout_ms,
-					      retry_remaining_ms(retry_now_ms(), m->deadline_ms));
+	struct http_request req = {0};
+	unsigned t =
+	    retry_request_timeout_ms(m->timeout_ms, retry_remaining_ms(retry_now_ms(), m->deadline_ms));
 	int n = snprintf(url, sizeof(url), "%s%s", m->endpoint, path);
 	if (n < 0 || (size_t)n >= sizeof(url)) {
 		herr_set(err, HOIST_EXIT_CONFIG, "imds endpoint too long");
@@ -109,7 +108,7 @@ static enum attempt exchange(struct imds *m, const char *method, const char *pat
 		if (strcmp(method, "PUT") == 0)
 			return ATT_NO_TOKEN_API;
 		herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %s: 403, metadata access is disabled on this instance",
-			 method, url);
+		         method, url);
 		return ATT_FAIL;
 	case 404:
 	case 405:
@@ -123,8 +122,7 @@ static enum attempt exchange(struct imds *m, const char *method, const char *pat
 }
 
 /* Runs one logical request with retries: a fresh token first when needed. */
-static int with_retries(struct imds *m, const char *path, size_t max, struct buf *out,
-			struct herr *err);
+static int with_retries(struct imds *m, const char *path, size_t max, struct buf *out, struct herr *err);
 
 /* Gets a session token into m->token (or switches to v1 when allowed). */
 static int get_token(struct imds *m, struct herr *err)
@@ -147,8 +145,7 @@ static int get_token(struct imds *m, struct herr *err)
 	return r;
 }
 
-static int with_retries(struct imds *m, const char *path, size_t max, struct buf *out,
-			struct herr *err)
+static int with_retries(struct imds *m, const char *path, size_t max, struct buf *out, struct herr *err)
 {
 	char tokhdr[IMDS_TOKEN_MAX + 64];
 	const char *hdrs[1];
@@ -175,7 +172,8 @@ static int with_retries(struct imds *m, const char *path, size_t max, struct buf
 					goto out;
 			}
 			if (!m->v1_mode) {
-				int n = snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s", m->token);
+				int n = snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s",
+				                 m->token);
 				if (n < 0 || (size_t)n >= sizeof(tokhdr))
 					goto out;
 				hdrs[nh++] = tokhdr;
@@ -184,9 +182,10 @@ static int with_retries(struct imds *m, const char *path, size_t max, struct buf
 		}
 		switch (a) {
 		case ATT_OK:
-			if (buf_append(out, resp.body.data != NULL ? resp.body.data : "", resp.body.len) != 0) {
+			if (buf_append(out, resp.body.data != NULL ? resp.body.data : "", resp.body.len) !=
+			    0) {
 				herr_set(err, HOIST_EXIT_TEMPFAIL, "imds %s: response too large",
-					 is_token ? "token" : path);
+				         is_token ? "token" : path);
 				goto out;
 			}
 			rc = 0;
@@ -196,9 +195,10 @@ static int with_retries(struct imds *m, const char *path, size_t max, struct buf
 			goto out;
 		case ATT_NO_TOKEN_API:
 			if (m->v1_disabled) {
-				herr_set(err, HOIST_EXIT_TEMPFAIL,
-					 "imds: no IMDSv2 token service at %s (HTTP %ld) and IMDSv1 is disabled",
-					 m->endpoint, resp.status);
+				herr_set(
+				    err, HOIST_EXIT_TEMPFAIL,
+				    "imds: no IMDSv2 token service at %s (HTTP %ld) and IMDSv1 is disabled",
+				    m->endpoint, resp.status);
 				goto out;
 			}
 			log_warnx("imds: no IMDSv2 token service (HTTP %ld), using IMDSv1", resp.status);
@@ -221,12 +221,12 @@ static int with_retries(struct imds *m, const char *path, size_t max, struct buf
 		}
 		{
 			unsigned delay = retry_backoff_ms(attempt, IMDS_BACKOFF_BASE_MS, IMDS_BACKOFF_CAP_MS,
-							  retry_random());
+			                                  retry_random());
 			uint64_t left = retry_remaining_ms(retry_now_ms(), m->deadline_ms);
 			attempt++;
 			if (!retry_should_retry(attempt, m->retries + 1, left, delay, IMDS_MIN_REQUEST_MS)) {
 				herr_prefix(err, "metadata service %s unavailable after %u attempt%s",
-					    m->endpoint, attempt, attempt == 1 ? "" : "s");
+				            m->endpoint, attempt, attempt == 1 ? "" : "s");
 				goto out;
 			}
 			log_debug("imds: retrying in %u ms", delay);

@@ -19,11 +19,11 @@
 struct imds; /* opaque */
 
 struct imds_opts {
-	const char *endpoint;   /* "http://169.254.169.254" */
+	const char *endpoint; /* "http://169.254.169.254" */
 	bool v1_disabled;
-	unsigned timeout_ms;    /* per request */
-	unsigned deadline_s;    /* all IMDS work since imds_new / imds_rearm */
-	unsigned retries;       /* extra attempts after the first */
+	unsigned timeout_ms; /* per request */
+	unsigned deadline_s; /* all IMDS work since imds_new / imds_rearm */
+	unsigned retries;    /* extra attempts after the first */
 };
 
 /* h is borrowed and must outlive the client. */

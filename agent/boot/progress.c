@@ -10,7 +10,7 @@
 
 void progress_bytes(uint64_t n, char *out, size_t outsz)
 {
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	double v = (double)n;
 	unsigned u = 0;
 	while (v >= 1024.0 && u < 4) {
@@ -30,7 +30,8 @@ void progress_format(char *out, size_t outsz, uint64_t bytes, uint64_t total, ui
 	progress_bytes(bytes, b, sizeof(b));
 	progress_bytes((uint64_t)rate, r, sizeof(r));
 	if (total > 0 && total >= bytes) {
-		unsigned long long left = rate > 0.0 ? (unsigned long long)((double)(total - bytes) / rate + 0.5) : 0;
+		unsigned long long left =
+		    rate > 0.0 ? (unsigned long long)((double)(total - bytes) / rate + 0.5) : 0;
 		progress_bytes(total, t, sizeof(t));
 		if (rate > 0.0)
 			(void)snprintf(out, outsz, "%s of %s, %s/s, %llu s left", b, t, r, left);

@@ -12,9 +12,9 @@
 struct progress {
 	uint64_t start_ms;
 	uint64_t last_ms;
-	uint64_t total;   /* 0 when unknown */
-	int tty;          /* draw a \r line on stderr */
-	int drawn;        /* a tty line is on screen */
+	uint64_t total; /* 0 when unknown */
+	int tty;        /* draw a \r line on stderr */
+	int drawn;      /* a tty line is on screen */
 	int enabled;
 };
 

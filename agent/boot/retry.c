@@ -37,7 +37,7 @@ unsigned retry_request_timeout_ms(unsigned per_request_ms, uint64_t remaining_ms
 }
 
 int retry_should_retry(unsigned attempts_done, unsigned max_attempts, uint64_t remaining_ms,
-		       unsigned delay_ms, unsigned min_request_ms)
+                       unsigned delay_ms, unsigned min_request_ms)
 {
 	if (attempts_done >= max_attempts)
 		return 0;
@@ -46,7 +46,7 @@ int retry_should_retry(unsigned attempts_done, unsigned max_attempts, uint64_t r
 
 void retry_sleep_ms(unsigned ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }

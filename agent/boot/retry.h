@@ -20,7 +20,7 @@ unsigned retry_request_timeout_ms(unsigned per_request_ms, uint64_t remaining_ms
 /* Pure: 1 when another attempt may start: attempts used < max_attempts and
  * after sleeping delay_ms at least min_request_ms of the deadline remains. */
 int retry_should_retry(unsigned attempts_done, unsigned max_attempts, uint64_t remaining_ms,
-		       unsigned delay_ms, unsigned min_request_ms);
+                       unsigned delay_ms, unsigned min_request_ms);
 /* Sleeps ms (EINTR resumed). */
 void retry_sleep_ms(unsigned ms);
 /* A random 32-bit value for jitter (getrandom; falls back to the clock). */

@@ -55,7 +55,7 @@ static int token_ok(const char *s, const char *extra)
 }
 
 int s3_build_target(const char *endpoint, const char *region, const char *bucket, const char *key,
-		    struct s3_target *t, struct herr *err)
+                    struct s3_target *t, struct herr *err)
 {
 	char ekey[S3_URL_MAX];
 	int n;
@@ -69,7 +69,7 @@ int s3_build_target(const char *endpoint, const char *region, const char *bucket
 	if (endpoint == NULL || endpoint[0] == '\0') {
 		if (region == NULL || !token_ok(region, "-"))
 			return herr_set(err, HOIST_EXIT_CONFIG, "invalid or missing region '%.64s'",
-					region != NULL ? region : "");
+			                region != NULL ? region : "");
 		if (vhost_bucket(bucket)) {
 			n = snprintf(t->host, sizeof(t->host), "%s.s3.%s.amazonaws.com", bucket, region);
 			if (n > 0 && (size_t)n < sizeof(t->host))
@@ -91,7 +91,7 @@ int s3_build_target(const char *endpoint, const char *region, const char *bucket
 			auth = endpoint + 8;
 		else
 			return herr_set(err, HOIST_EXIT_CONFIG,
-					"s3 endpoint '%.200s' must start with http:// or https://", endpoint);
+			                "s3 endpoint '%.200s' must start with http:// or https://", endpoint);
 		slash = strchr(auth, '/');
 		alen = slash != NULL ? (size_t)(slash - auth) : strlen(auth);
 		plen = slash != NULL ? strlen(slash) : 0;
@@ -102,12 +102,12 @@ int s3_build_target(const char *endpoint, const char *region, const char *bucket
 			return herr_set(err, HOIST_EXIT_CONFIG, "invalid s3 endpoint '%.200s'", endpoint);
 		memcpy(t->host, auth, alen);
 		t->host[alen] = '\0';
-		n = snprintf(t->path, sizeof(t->path), "%.*s/%s/%s", (int)plen,
-			     plen > 0 ? slash : "", bucket, ekey);
+		n = snprintf(t->path, sizeof(t->path), "%.*s/%s/%s", (int)plen, plen > 0 ? slash : "", bucket,
+		             ekey);
 		if (n < 0 || (size_t)n >= sizeof(t->path))
 			return herr_set(err, HOIST_EXIT_DIRECTIVE, "object URL too long");
-		n = snprintf(t->url, sizeof(t->url), "%.*s%s", (int)(auth - endpoint) + (int)alen,
-			     endpoint, t->path);
+		n = snprintf(t->url, sizeof(t->url), "%.*s%s", (int)(auth - endpoint) + (int)alen, endpoint,
+		             t->path);
 	}
 	if (n < 0 || (size_t)n >= sizeof(t->url))
 		return herr_set(err, HOIST_EXIT_DIRECTIVE, "object URL too long");

@@ -27,7 +27,7 @@ struct s3_target {
  * once with the SigV4 rules ('/' kept). Errors are HOIST_EXIT_CONFIG or
  * HOIST_EXIT_DIRECTIVE naming the value. */
 int s3_build_target(const char *endpoint, const char *region, const char *bucket, const char *key,
-		    struct s3_target *t, struct herr *err);
+                    struct s3_target *t, struct herr *err);
 /* Percent-encodes per SigV4 (A-Za-z0-9-._~ kept, and '/' when keep_slash). */
 int s3_encode(const char *in, bool keep_slash, char *out, size_t outsz);
 

@@ -29,8 +29,8 @@ static int split_header(const char *h, char *name, size_t namesz, struct sigv4_h
 }
 
 int s3_request(struct s3client *c, const char *method, const char *bucket, const char *key,
-	       const char *const *extra, size_t n_extra, unsigned timeout_ms, http_sink_fn sink,
-	       void *sink_ud, struct http_response *resp, struct herr *err)
+               const char *const *extra, size_t n_extra, unsigned timeout_ms, http_sink_fn sink,
+               void *sink_ud, struct http_response *resp, struct herr *err)
 {
 	static struct s3_target t; /* large; the stub is single-threaded */
 	const struct credentials *cr = NULL;
@@ -63,10 +63,10 @@ int s3_request(struct s3client *c, const char *method, const char *bucket, const
 		goto out;
 	(void)snprintf(host_h, sizeof(host_h), "Host: %s", t.host);
 	(void)snprintf(date_h, sizeof(date_h), "x-amz-date: %s", date);
-	sh[ns++] = (struct sigv4_header){ "host", t.host };
-	sh[ns++] = (struct sigv4_header){ "x-amz-date", date };
-	sh[ns++] = (struct sigv4_header){ "x-amz-content-sha256", EMPTY_SHA256 };
-	sh[ns++] = (struct sigv4_header){ "x-amz-checksum-mode", "ENABLED" };
+	sh[ns++] = (struct sigv4_header){"host", t.host};
+	sh[ns++] = (struct sigv4_header){"x-amz-date", date};
+	sh[ns++] = (struct sigv4_header){"x-amz-content-sha256", EMPTY_SHA256};
+	sh[ns++] = (struct sigv4_header){"x-amz-checksum-mode", "ENABLED"};
 	wire[nw++] = host_h;
 	wire[nw++] = date_h;
 	wire[nw++] = "x-amz-content-sha256: " EMPTY_SHA256;
@@ -77,7 +77,7 @@ int s3_request(struct s3client *c, const char *method, const char *bucket, const
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "session token too long");
 			goto out;
 		}
-		sh[ns++] = (struct sigv4_header){ "x-amz-security-token", cr->session_token };
+		sh[ns++] = (struct sigv4_header){"x-amz-security-token", cr->session_token};
 		wire[nw++] = tok_h;
 	}
 	for (size_t i = 0; i < n_extra; i++) {
@@ -88,16 +88,16 @@ int s3_request(struct s3client *c, const char *method, const char *bucket, const
 		ns++;
 		wire[nw++] = extra[i];
 	}
-	req = (struct sigv4_request){ method, t.path, "", sh, ns, EMPTY_SHA256 };
-	scope = (struct sigv4_scope){ date, c->region, "s3", true, false };
-	sc = (struct sigv4_credentials){ cr->access_key_id, cr->secret_access_key, cr->session_token };
+	req = (struct sigv4_request){method, t.path, "", sh, ns, EMPTY_SHA256};
+	scope = (struct sigv4_scope){date, c->region, "s3", true, false};
+	sc = (struct sigv4_credentials){cr->access_key_id, cr->secret_access_key, cr->session_token};
 	if (sigv4_authorization(&req, &scope, &sc, &auth) != 0 ||
 	    buf_printf(&auth_h, "Authorization: %s", auth.data) != 0) {
 		herr_set(err, HOIST_EXIT_INTERNAL, "cannot sign the S3 request for s3://%s/%s", bucket, key);
 		goto out;
 	}
 	wire[nw++] = auth_h.data;
-	hr = (struct http_request){ method, t.url, wire, nw, timeout_ms, sink, sink_ud, 0 };
+	hr = (struct http_request){method, t.url, wire, nw, timeout_ms, sink, sink_ud, 0};
 	c->requests++;
 	if (http_do(c->http, &hr, resp, err) != 0) {
 		goto out;
@@ -112,8 +112,8 @@ out:
 	return rc;
 }
 
-int s3_status_error(const struct http_response *resp, const char *method, const char *bucket,
-		    const char *key, struct herr *err)
+int s3_status_error(const struct http_response *resp, const char *method, const char *bucket, const char *key,
+                    struct herr *err)
 {
 	char code[64] = "";
 	long st = resp->status;
@@ -124,10 +124,12 @@ int s3_status_error(const struct http_response *resp, const char *method, const 
 		(void)snprintf(code, sizeof(code), "HTTP %ld", st);
 	if (st == 403) {
 		ec = HOIST_EXIT_DENIED;
-		why = strcmp(code, "SignatureDoesNotMatch") == 0 ? "request signature refused (check the clock, region and credentials)"
-		    : strcmp(code, "InvalidAccessKeyId") == 0 ? "credentials unknown to S3"
-		    : strcmp(code, "RequestTimeTooSkewed") == 0 ? "the clock is off"
-		    : "access denied (does the instance role allow s3:GetObject on it?)";
+		why = strcmp(code, "SignatureDoesNotMatch") == 0
+		          ? "request signature refused (check the clock, region and credentials)"
+		      : strcmp(code, "InvalidAccessKeyId") == 0 ? "credentials unknown to S3"
+		      : strcmp(code, "RequestTimeTooSkewed") == 0
+		          ? "the clock is off"
+		          : "access denied (does the instance role allow s3:GetObject on it?)";
 	} else if (st == 404) {
 		ec = HOIST_EXIT_NOT_FOUND;
 		why = strcmp(code, "NoSuchBucket") == 0 ? "no such bucket" : "no such key";

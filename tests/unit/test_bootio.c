@@ -19,10 +19,11 @@
 static void test_url_path_style(void **state)
 {
 	struct s3_target t;
-	struct herr e = { 0, "" };
+	struct herr e = {0, ""};
 	(void)state;
-	assert_int_equal(s3_build_target("http://127.0.0.1:9000/", "us-east-1", "bkt",
-					 "rel/app 1+2=3~ü.tar.gz", &t, &e), 0);
+	assert_int_equal(
+	    s3_build_target("http://127.0.0.1:9000/", "us-east-1", "bkt", "rel/app 1+2=3~ü.tar.gz", &t, &e),
+	    0);
 	assert_string_equal(t.host, "127.0.0.1:9000");
 	/* encoded exactly once: space %20, + %2B, = %3D, ~ kept, UTF-8 per byte */
 	assert_string_equal(t.path, "/bkt/rel/app%201%2B2%3D3~%C3%BC.tar.gz");
@@ -39,7 +40,7 @@ static void test_url_path_style(void **state)
 static void test_url_aws(void **state)
 {
 	struct s3_target t;
-	struct herr e = { 0, "" };
+	struct herr e = {0, ""};
 	(void)state;
 	assert_int_equal(s3_build_target("", "eu-west-1", "my-bucket", "a/b c", &t, &e), 0);
 	assert_string_equal(t.url, "https://my-bucket.s3.eu-west-1.amazonaws.com/a/b%20c");
@@ -53,7 +54,7 @@ static void test_url_aws(void **state)
 static void test_url_rejects(void **state)
 {
 	struct s3_target t;
-	struct herr e = { 0, "" };
+	struct herr e = {0, ""};
 	(void)state;
 	assert_int_equal(s3_build_target("ftp://x", "r", "b", "k", &t, &e), -1);
 	assert_int_equal(e.code, HOIST_EXIT_CONFIG);
@@ -87,8 +88,8 @@ static void test_backoff_and_deadline(void **state)
 	assert_int_equal(retry_request_timeout_ms(1000, 300), 300);
 	assert_int_equal(retry_request_timeout_ms(1000, 0), 0);
 	assert_int_equal(retry_should_retry(1, 6, 5000, 200, 50), 1);
-	assert_int_equal(retry_should_retry(6, 6, 5000, 200, 50), 0);  /* attempts used up */
-	assert_int_equal(retry_should_retry(1, 6, 240, 200, 50), 0);   /* deadline too close */
+	assert_int_equal(retry_should_retry(6, 6, 5000, 200, 50), 0); /* attempts used up */
+	assert_int_equal(retry_should_retry(1, 6, 240, 200, 50), 0);  /* deadline too close */
 	assert_int_equal(retry_should_retry(1, 6, 250, 200, 50), 1);
 }
 
@@ -97,7 +98,8 @@ static void test_checksum_header(void **state)
 	uint8_t d[32], want[32];
 	(void)state;
 	/* sha256("") */
-	assert_int_equal(hex_decode("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", want, 32), 0);
+	assert_int_equal(
+	    hex_decode("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", want, 32), 0);
 	assert_int_equal(s3_checksum_header("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", d), 1);
 	assert_memory_equal(d, want, 32);
 	/* multipart composite: not a whole-object digest */
@@ -118,14 +120,23 @@ static void test_sidecar(void **state)
 	assert_int_equal(s3_parse_sidecar(h, 64, d), 0);
 	assert_memory_equal(d, want, 32);
 	assert_int_equal(s3_parse_sidecar(h, 64, d), 0);
-	assert_int_equal(s3_parse_sidecar("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", 65, d), 0);
-	assert_int_equal(s3_parse_sidecar("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855  app.tar.gz\n", 77, d), 0);
+	assert_int_equal(
+	    s3_parse_sidecar("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", 65, d), 0);
+	assert_int_equal(
+	    s3_parse_sidecar("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855  app.tar.gz\n",
+	                     77, d),
+	    0);
 	assert_memory_equal(d, want, 32);
-	assert_int_equal(s3_parse_sidecar("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 *app.tgz", 73, d), 0);
+	assert_int_equal(
+	    s3_parse_sidecar("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 *app.tgz", 73,
+	                     d),
+	    0);
 	/* too short, trailing junk glued on, non-hex, empty */
 	assert_int_equal(s3_parse_sidecar(h, 63, d), -1);
-	assert_int_equal(s3_parse_sidecar("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8550", 65, d), -1);
-	assert_int_equal(s3_parse_sidecar("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 64, d), -1);
+	assert_int_equal(
+	    s3_parse_sidecar("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8550", 65, d), -1);
+	assert_int_equal(
+	    s3_parse_sidecar("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 64, d), -1);
 	assert_int_equal(s3_parse_sidecar("", 0, d), -1);
 }
 
@@ -148,7 +159,7 @@ static void test_content_range(void **state)
 static void test_error_code(void **state)
 {
 	static const char xml[] = "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code>"
-				  "<Message>The specified key does not exist.</Message></Error>";
+	                          "<Message>The specified key does not exist.</Message></Error>";
 	char c[32];
 	(void)state;
 	assert_int_equal(s3_error_code(xml, sizeof(xml) - 1, c, sizeof(c)), 1);
@@ -164,7 +175,7 @@ static void test_error_code(void **state)
 static void test_header_get(void **state)
 {
 	static const char blk[] = "HTTP/1.1 200 OK\r\nETag: \"abc\"\r\ncontent-length:  42 \r\n"
-				  "x-amz-checksum-sha256: Zm9v\r\n\r\n";
+	                          "x-amz-checksum-sha256: Zm9v\r\n\r\n";
 	char v[16];
 	(void)state;
 	assert_int_equal(http_header_get(blk, sizeof(blk) - 1, "etag", v, sizeof(v)), 1);
@@ -195,16 +206,11 @@ static void test_progress_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url_path_style),
-		cmocka_unit_test(test_url_aws),
-		cmocka_unit_test(test_url_rejects),
-		cmocka_unit_test(test_backoff_and_deadline),
-		cmocka_unit_test(test_checksum_header),
-		cmocka_unit_test(test_sidecar),
-		cmocka_unit_test(test_content_range),
-		cmocka_unit_test(test_error_code),
-		cmocka_unit_test(test_header_get),
-		cmocka_unit_test(test_progress_format),
+	    cmocka_unit_test(test_url_path_style),  cmocka_unit_test(test_url_aws),
+	    cmocka_unit_test(test_url_rejects),     cmocka_unit_test(test_backoff_and_deadline),
+	    cmocka_unit_test(test_checksum_header), cmocka_unit_test(test_sidecar),
+	    cmocka_unit_test(test_content_range),   cmocka_unit_test(test_error_code),
+	    cmocka_unit_test(test_header_get),      cmocka_unit_test(test_progress_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
