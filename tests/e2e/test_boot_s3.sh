@@ -187,6 +187,18 @@ expect_rc 0 "trusted with --ca-bundle"
 expect_cache "$SHA"
 start_fake
 
+# 10b. the hand-over: the agent is exec'd with the contract's argv; a missing agent is a config error
+plan '[]'
+run_s3
+expect_rc 0 "handed over"
+expect_agent_arg "--bundle-bucket"
+expect_agent_arg "bkt"
+expect_agent_arg "rel/app.tgz"
+head -1 "$T/agent.argv" | grep -qx deploy && ok "argv starts with deploy" || fail "argv: $(head -1 "$T/agent.argv")"
+run_s3 --agent "$T/no-such-agent"
+expect_rc 3 "missing agent"
+expect_out "cannot exec the agent $T/no-such-agent"
+
 # 10. 403 names bucket and key and is not retried
 plan '[{"status": 403, "code": "AccessDenied"}]'
 run_s3 --download-only
