@@ -21,8 +21,8 @@
 static const char WHAT[] = "instance role credentials";
 
 enum field { F_CODE, F_AKID, F_SECRET, F_TOKEN, F_EXPIRATION, F_COUNT };
-static const char *const FIELD_NAMES[F_COUNT] = { "Code", "AccessKeyId", "SecretAccessKey", "Token",
-						  "Expiration" };
+static const char *const FIELD_NAMES[F_COUNT] = {"Code", "AccessKeyId", "SecretAccessKey", "Token",
+                                                 "Expiration"};
 
 /* Frees a string after overwriting it, for anything that may hold a secret. */
 static void wipe_free(char **p)
@@ -60,16 +60,16 @@ static int digits(const char *s, size_t n, unsigned *v)
 /* Parses "YYYY-MM-DDTHH:MM:SSZ" (also with fractional seconds) into a UTC time_t. */
 int creds_parse_time(const char *s, time_t *out)
 {
-	static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	unsigned y, mo, d, h, mi, se;
 	const char *p;
 	bool leap;
 
 	if (s == NULL || strlen(s) < 20 || strlen(s) > 40)
 		return -1;
-	if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
-	    digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
-	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
+	if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) || s[13] != ':' ||
+	    digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
 		return -1;
 	p = s + 19;
 	if (*p == '.') {
@@ -82,8 +82,8 @@ int creds_parse_time(const char *s, time_t *out)
 	if ((*p != 'Z' && *p != 'z') || p[1] != '\0')
 		return -1;
 	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || se > 60)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+	    h > 23 || mi > 59 || se > 60)
 		return -1;
 	int64_t t = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
 	if (sizeof(time_t) < 8 && t > INT32_MAX)
@@ -100,6 +100,7 @@ int creds_expiring(const struct credentials *c, time_t now, unsigned margin_s)
 	return (int64_t)c->expiration - (int64_t)now <= (int64_t)margin_s;
 }
 
+/* Wipes and frees the strings; the struct may be reused. */
 void creds_free(struct credentials *c)
 {
 	if (c == NULL)
@@ -137,9 +138,9 @@ static int expect(yaml_parser_t *p, yaml_event_type_t type, const char *what, st
 	yaml_event_t ev;
 	if (!yaml_parser_parse(p, &ev))
 		return herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-				"%s: not valid JSON (line %zu column %zu: %s)", WHAT,
-				p->problem_mark.line + 1, p->problem_mark.column + 1,
-				p->problem ? p->problem : "parse error");
+		                "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
+		                p->problem_mark.line + 1, p->problem_mark.column + 1,
+		                p->problem ? p->problem : "parse error");
 	yaml_event_type_t got = ev.type;
 	yaml_event_delete(&ev);
 	if (got != type)
@@ -159,7 +160,7 @@ static int field_index(const char *name)
 /* The key/value pairs of the top-level mapping into vals[] (owned, wiped on free). */
 static int read_pairs(yaml_parser_t *p, char *vals[F_COUNT], struct herr *err)
 {
-	char *keys[CREDS_MAX_KEYS] = { NULL };
+	char *keys[CREDS_MAX_KEYS] = {NULL};
 	size_t nkeys = 0, i;
 	yaml_event_t ev;
 	bool have_ev = false;
@@ -168,16 +169,15 @@ static int read_pairs(yaml_parser_t *p, char *vals[F_COUNT], struct herr *err)
 	for (;;) {
 		if (!yaml_parser_parse(p, &ev)) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-				 "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
-				 p->problem_mark.line + 1, p->problem_mark.column + 1,
-				 p->problem ? p->problem : "parse error");
+			         "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
+			         p->problem_mark.line + 1, p->problem_mark.column + 1,
+			         p->problem ? p->problem : "parse error");
 			goto out;
 		}
 		have_ev = true;
 		if (ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		if (ev.type != YAML_SCALAR_EVENT ||
-		    ev.data.scalar.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+		if (ev.type != YAML_SCALAR_EVENT || ev.data.scalar.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: a key is not a JSON string", WHAT);
 			goto out;
 		}
@@ -190,13 +190,13 @@ static int read_pairs(yaml_parser_t *p, char *vals[F_COUNT], struct herr *err)
 			if (strcmp(keys[i], key) == 0) {
 				/* key names are not secret; values are never shown */
 				herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: duplicate key \"%s\"", WHAT,
-					 key);
+				         key);
 				goto out;
 			}
 		}
 		if (nkeys == CREDS_MAX_KEYS) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: more than %d keys", WHAT,
-				 CREDS_MAX_KEYS);
+			         CREDS_MAX_KEYS);
 			goto out;
 		}
 		if ((keys[nkeys] = strdup(key)) == NULL) {
@@ -210,9 +210,9 @@ static int read_pairs(yaml_parser_t *p, char *vals[F_COUNT], struct herr *err)
 
 		if (!yaml_parser_parse(p, &ev)) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-				 "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
-				 p->problem_mark.line + 1, p->problem_mark.column + 1,
-				 p->problem ? p->problem : "parse error");
+			         "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
+			         p->problem_mark.line + 1, p->problem_mark.column + 1,
+			         p->problem ? p->problem : "parse error");
 			goto out;
 		}
 		have_ev = true;
@@ -229,16 +229,15 @@ static int read_pairs(yaml_parser_t *p, char *vals[F_COUNT], struct herr *err)
 			have_ev = false;
 			continue;
 		}
-		if (ev.type != YAML_SCALAR_EVENT ||
-		    ev.data.scalar.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+		if (ev.type != YAML_SCALAR_EVENT || ev.data.scalar.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: %s is not a JSON string", WHAT,
-				 FIELD_NAMES[idx]);
+			         FIELD_NAMES[idx]);
 			goto out;
 		}
 		if (ev.data.scalar.length != strlen((const char *)ev.data.scalar.value) ||
 		    ev.data.scalar.length == 0) {
-			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: %s is empty or holds a NUL byte",
-				 WHAT, FIELD_NAMES[idx]);
+			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: %s is empty or holds a NUL byte", WHAT,
+			         FIELD_NAMES[idx]);
 			goto out;
 		}
 		if ((vals[idx] = strdup((const char *)ev.data.scalar.value)) == NULL) {
@@ -264,14 +263,14 @@ int creds_parse_json(const char *json, size_t len, struct credentials *out, stru
 {
 	yaml_parser_t parser;
 	bool parser_ok = false;
-	char *vals[F_COUNT] = { NULL };
+	char *vals[F_COUNT] = {NULL};
 	yaml_event_t ev;
 	int i, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (len > CREDS_MAX_INPUT) {
-		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: document of %zu bytes exceeds %d", WHAT,
-			 len, CREDS_MAX_INPUT);
+		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: document of %zu bytes exceeds %d", WHAT, len,
+		         CREDS_MAX_INPUT);
 		goto out;
 	}
 	if (json == NULL || len == 0 || memchr(json, '\0', len) != NULL) {
@@ -288,14 +287,14 @@ int creds_parse_json(const char *json, size_t len, struct credentials *out, stru
 	    expect(&parser, YAML_DOCUMENT_START_EVENT, "not a JSON document", err) != 0)
 		goto out;
 	if (!yaml_parser_parse(&parser, &ev)) {
-		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: not valid JSON (line %zu column %zu: %s)",
-			 WHAT, parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "parse error");
+		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
+		         parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+		         parser.problem ? parser.problem : "parse error");
 		goto out;
 	}
 	/* JSON's object is YAML's flow mapping; a block mapping is YAML, not JSON */
-	bool is_obj = ev.type == YAML_MAPPING_START_EVENT &&
-		      ev.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
+	bool is_obj =
+	    ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
 	yaml_event_delete(&ev);
 	if (!is_obj) {
 		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: top level is not a JSON object", WHAT);
@@ -309,7 +308,7 @@ int creds_parse_json(const char *json, size_t len, struct credentials *out, stru
 	for (i = 0; i < F_COUNT; i++) {
 		if (vals[i] == NULL) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: missing field %s", WHAT,
-				 FIELD_NAMES[i]);
+			         FIELD_NAMES[i]);
 			goto out;
 		}
 	}
@@ -320,7 +319,7 @@ int creds_parse_json(const char *json, size_t len, struct credentials *out, stru
 	}
 	if (creds_parse_time(vals[F_EXPIRATION], &out->expiration) != 0) {
 		herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-			 "%s: Expiration is not a UTC time like 2026-11-22T18:00:00Z", WHAT);
+		         "%s: Expiration is not a UTC time like 2026-11-22T18:00:00Z", WHAT);
 		goto out;
 	}
 	out->access_key_id = vals[F_AKID];

@@ -12,7 +12,7 @@
 #include "digest.h"
 
 #define SIGV4_MAX_HEADERS 64
-#define SIGV4_WORK_MAX (64 * 1024)   /* canonical request and its parts */
+#define SIGV4_WORK_MAX (64 * 1024) /* canonical request and its parts */
 #define SIGV4_SEGMENTS_MAX 256
 
 static const char ALGORITHM[] = "AWS4-HMAC-SHA256";
@@ -20,8 +20,8 @@ static const char ALGORITHM[] = "AWS4-HMAC-SHA256";
 /* 1 for the SigV4 unreserved set A-Za-z0-9-._~ */
 static int unreserved(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_' || c == '~';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '.' || c == '_' || c == '~';
 }
 
 /* Value of one hex digit, or -1. */
@@ -47,7 +47,7 @@ int sigv4_uri_encode(const char *in, size_t len, bool keep_slash, struct buf *ou
 			if (buf_append(out, &in[i], 1) != 0)
 				return -1;
 		} else {
-			char esc[3] = { '%', digits[c >> 4], digits[c & 15] };
+			char esc[3] = {'%', digits[c >> 4], digits[c & 15]};
 			if (buf_append(out, esc, sizeof(esc)) != 0)
 				return -1;
 		}
@@ -253,6 +253,7 @@ static int name_cmp(const char *a, const char *b)
 	return (unsigned char)lower(*a) - (unsigned char)lower(*b);
 }
 
+/* 1 for the white space folded in header values (also line breaks of folded lines). */
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -280,8 +281,8 @@ static int append_folded(const char *v, struct buf *out)
 
 /* Canonical headers block ("name:value\n" each, duplicates joined by ',' in the order
  * given) into hdrs, and the signed-headers list into signed_list. */
-static int canonical_headers(const struct sigv4_request *req, struct buf *hdrs,
-			     struct buf *signed_list)
+static int canonical_headers(const struct sigv4_request *req, const char *amz_date, struct buf *hdrs,
+                             struct buf *signed_list)
 {
 	size_t order[SIGV4_MAX_HEADERS];
 	size_t i, j, n = req->n_headers;
@@ -298,8 +299,20 @@ static int canonical_headers(const struct sigv4_request *req, struct buf *hdrs,
 				return -1;
 		if (name_cmp(name, "host") == 0)
 			have_host = true;
-		if (name_cmp(name, "x-amz-date") == 0)
+		if (name_cmp(name, "x-amz-date") == 0) {
+			/* a date header that disagrees with the scope would sign a request
+			 * S3 can only reject; refuse it here where the cause is clear */
+			const char *v = req->headers[i].value;
+			size_t vl;
+			while (is_space(*v))
+				v++;
+			vl = strlen(v);
+			while (vl > 0 && is_space(v[vl - 1]))
+				vl--;
+			if (vl != strlen(amz_date) || memcmp(v, amz_date, vl) != 0)
+				return -1;
 			have_date = true;
+		}
 		/* stable insertion sort by lower-case name keeps duplicate values in order */
 		for (j = i; j > 0 && name_cmp(req->headers[order[j - 1]].name, name) > 0; j--)
 			order[j] = order[j - 1];
@@ -374,16 +387,15 @@ static int inputs_ok(const struct sigv4_request *req, const struct sigv4_scope *
 {
 	if (req == NULL || scope == NULL || req->method == NULL || req->path == NULL)
 		return 0;
-	if (!scope_part_ok(req->method) || !amz_date_ok(scope->amz_date) ||
-	    !scope_part_ok(scope->region) || !scope_part_ok(scope->service) ||
-	    !payload_hash_ok(req->payload_sha256_hex))
+	if (!scope_part_ok(req->method) || !amz_date_ok(scope->amz_date) || !scope_part_ok(scope->region) ||
+	    !scope_part_ok(scope->service) || !payload_hash_ok(req->payload_sha256_hex))
 		return 0;
 	return 1;
 }
 
 /* Builds the canonical request; signed_list (may be NULL) receives the signed headers. */
-static int build_canonical(const struct sigv4_request *req, const struct sigv4_scope *scope,
-			   struct buf *out, struct buf *signed_list_out)
+static int build_canonical(const struct sigv4_request *req, const struct sigv4_scope *scope, struct buf *out,
+                           struct buf *signed_list_out)
 {
 	struct buf path, query, hdrs, signed_list;
 	int rc = -1;
@@ -396,15 +408,15 @@ static int build_canonical(const struct sigv4_request *req, const struct sigv4_s
 	if (!inputs_ok(req, scope))
 		goto out;
 	if (scope->s3 ? canonical_path_s3(req->path, &path)
-		      : canonical_path_general(req->path, !scope->no_normalize, &path))
+	              : canonical_path_general(req->path, !scope->no_normalize, &path))
 		goto out;
 	if (canonical_query(req->query, &query) != 0)
 		goto out;
-	if (canonical_headers(req, &hdrs, &signed_list) != 0)
+	if (canonical_headers(req, scope->amz_date, &hdrs, &signed_list) != 0)
 		goto out;
 	if (buf_printf(out, "%s\n%s\n%s\n%s\n%s\n%s", req->method, path.data ? path.data : "",
-		       query.data ? query.data : "", hdrs.data, signed_list.data,
-		       req->payload_sha256_hex) != 0)
+	               query.data ? query.data : "", hdrs.data, signed_list.data,
+	               req->payload_sha256_hex) != 0)
 		goto out;
 	if (signed_list_out != NULL) {
 		buf_reset(signed_list_out);
@@ -422,8 +434,8 @@ out:
 	return rc;
 }
 
-int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_scope *scope,
-			    struct buf *out)
+/* The canonical request (task 1 of SigV4). */
+int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_scope *scope, struct buf *out)
 {
 	return build_canonical(req, scope, out, NULL);
 }
@@ -438,15 +450,15 @@ static int build_sts(const struct sigv4_scope *scope, const struct buf *canonica
 		return -1;
 	hex_encode(hash, sizeof(hash), hex);
 	if (buf_printf(out, "%s\n%s\n%.8s/%s/%s/aws4_request\n%s", ALGORITHM, scope->amz_date,
-		       scope->amz_date, scope->region, scope->service, hex) != 0) {
+	               scope->amz_date, scope->region, scope->service, hex) != 0) {
 		buf_reset(out);
 		return -1;
 	}
 	return 0;
 }
 
-int sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_scope *scope,
-			 struct buf *out)
+/* The string to sign (task 2). */
+int sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_scope *scope, struct buf *out)
 {
 	struct buf canonical;
 	int rc = -1;
@@ -461,8 +473,8 @@ out:
 
 /* Hex signature over sts with the key derived from the secret (kDate, kRegion, kService,
  * kSigning); every intermediate key is wiped before return. */
-static int sign(const struct sigv4_scope *scope, const struct sigv4_credentials *cred,
-		const struct buf *sts, char hex[SHA256_HEX_LEN + 1])
+static int sign(const struct sigv4_scope *scope, const struct sigv4_credentials *cred, const struct buf *sts,
+                char hex[SHA256_HEX_LEN + 1])
 {
 	uint8_t k1[SHA256_LEN], k2[SHA256_LEN], sig[SHA256_LEN];
 	char *secret = NULL;
@@ -494,8 +506,8 @@ out:
 
 /* Canonical request, string to sign and signature in one pass; signed_list may be NULL. */
 static int compute(const struct sigv4_request *req, const struct sigv4_scope *scope,
-		   const struct sigv4_credentials *cred, char hex[SHA256_HEX_LEN + 1],
-		   struct buf *signed_list)
+                   const struct sigv4_credentials *cred, char hex[SHA256_HEX_LEN + 1],
+                   struct buf *signed_list)
 {
 	struct buf canonical, sts;
 	int rc = -1;
@@ -511,8 +523,9 @@ out:
 	return rc;
 }
 
+/* The hex signature (task 3). */
 int sigv4_signature(const struct sigv4_request *req, const struct sigv4_scope *scope,
-		    const struct sigv4_credentials *cred, struct buf *out)
+                    const struct sigv4_credentials *cred, struct buf *out)
 {
 	char hex[SHA256_HEX_LEN + 1];
 	buf_reset(out);
@@ -521,8 +534,9 @@ int sigv4_signature(const struct sigv4_request *req, const struct sigv4_scope *s
 	return buf_append(out, hex, SHA256_HEX_LEN);
 }
 
+/* The Authorization header value (task 4). */
 int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_scope *scope,
-			const struct sigv4_credentials *cred, struct buf *out)
+                        const struct sigv4_credentials *cred, struct buf *out)
 {
 	char hex[SHA256_HEX_LEN + 1];
 	struct buf signed_list;
@@ -535,8 +549,8 @@ int sigv4_authorization(const struct sigv4_request *req, const struct sigv4_scop
 	if (compute(req, scope, cred, hex, &signed_list) != 0)
 		goto out;
 	if (buf_printf(out, "%s Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
-		       ALGORITHM, cred->access_key_id, scope->amz_date, scope->region, scope->service,
-		       signed_list.data, hex) != 0) {
+	               ALGORITHM, cred->access_key_id, scope->amz_date, scope->region, scope->service,
+	               signed_list.data, hex) != 0) {
 		buf_reset(out);
 		goto out;
 	}

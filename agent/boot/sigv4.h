@@ -22,7 +22,7 @@ struct sigv4_request {
 	const char *path;              /* as on the wire, e.g. "/bucket/my%20key" or raw "/a b" */
 	const char *query;             /* without '?', may be NULL or "" */
 	const struct sigv4_header *headers;
-	size_t n_headers;              /* must include host and x-amz-date */
+	size_t n_headers;              /* must include host and x-amz-date (equal to scope amz_date) */
 	const char *payload_sha256_hex;/* hex SHA-256 of the body ("e3b0..." for empty) */
 };
 

@@ -14,28 +14,29 @@
 #include "exitcodes.h"
 
 #define HDR_VALUE_MAX 512
-#define BOUNDARY_MAX 70    /* RFC 2046 */
+#define BOUNDARY_MAX 70 /* RFC 2046 */
 
 struct walk {
-	size_t budget;      /* decoded bytes still allowed */
+	size_t budget; /* decoded bytes still allowed */
 	size_t max_decoded;
-	unsigned parts;     /* MIME parts seen, for messages */
+	unsigned parts; /* MIME parts seen, for messages */
 	struct ud_found *found;
 	unsigned found_part;
 };
 
 struct part_hdr {
-	char type[HDR_VALUE_MAX];     /* media type, lower case, "" when absent */
+	char type[HDR_VALUE_MAX]; /* media type, lower case, "" when absent */
 	char boundary[BOUNDARY_MAX + 1];
-	char cte[HDR_VALUE_MAX];      /* Content-Transfer-Encoding, lower case */
-	bool any;                     /* at least one header line was read */
+	char cte[HDR_VALUE_MAX]; /* Content-Transfer-Encoding, lower case */
+	bool any;                /* at least one header line was read */
 };
 
-static int walk_data(struct walk *w, const char *p, size_t n, unsigned depth, bool typed,
-		     struct herr *err);
-static int walk_multipart(struct walk *w, const char *p, size_t n, const char *boundary,
-			  unsigned depth, struct herr *err);
+/* Mutually recursive walkers, defined below. */
+static int walk_data(struct walk *w, const char *p, size_t n, unsigned depth, bool typed, struct herr *err);
+static int walk_multipart(struct walk *w, const char *p, size_t n, const char *boundary, unsigned depth,
+                          struct herr *err);
 
+/* ASCII lower case without locale. */
 static char lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
@@ -83,6 +84,7 @@ int ud_starts_with_directive(const char *s, size_t len)
 	return len == 6 || s[6] == ' ' || s[6] == '\t' || s[6] == '\r' || s[6] == '\n';
 }
 
+/* Frees the found text and clears the struct. */
 void ud_found_free(struct ud_found *f)
 {
 	if (f == NULL)
@@ -110,14 +112,14 @@ static int gunzip(struct walk *w, const char *p, size_t n, struct buf *out, stru
 		zr = inflate(&zs, Z_NO_FLUSH);
 		if (zr != Z_OK && zr != Z_STREAM_END) {
 			herr_set(err, HOIST_EXIT_DIRECTIVE, "user data: gzip data is damaged (%s)",
-				 zs.msg ? zs.msg : "inflate failed");
+			         zs.msg ? zs.msg : "inflate failed");
 			goto out;
 		}
 		size_t got = sizeof(chunk) - zs.avail_out;
 		if (got > w->budget) {
 			herr_set(err, HOIST_EXIT_DIRECTIVE,
-				 "user data: more than %zu bytes after decompression, refused",
-				 w->max_decoded);
+			         "user data: more than %zu bytes after decompression, refused",
+			         w->max_decoded);
 			goto out;
 		}
 		w->budget -= got;
@@ -159,7 +161,7 @@ static int unbase64(struct walk *w, const char *p, size_t n, struct buf *out, st
 	}
 	if ((size_t)got > w->budget) {
 		herr_set(err, HOIST_EXIT_DIRECTIVE, "user data: more than %zu bytes after decoding, refused",
-			 w->max_decoded);
+		         w->max_decoded);
 		goto out;
 	}
 	w->budget -= (size_t)got;
@@ -215,7 +217,7 @@ static void header_line(const char *l, size_t n, struct part_hdr *h)
 			eq = memchr(pstart, '=', (size_t)(pend - pstart));
 			if (eq != NULL && (size_t)(eq - pstart) == 8 && has_prefix_ci(pstart, 8, "boundary"))
 				copy_token(eq + 1, (size_t)(pend - eq - 1), h->boundary, sizeof(h->boundary),
-					   false);
+				           false);
 		}
 	} else if (has_prefix_ci(l, n, "content-transfer-encoding:")) {
 		copy_token(colon + 1, vlen, h->cte, sizeof(h->cte), true);
@@ -281,8 +283,8 @@ static int take_directive(struct walk *w, const char *p, size_t n, bool typed, s
 	if (f->count > 0) {
 		f->count++;
 		return herr_set(err, HOIST_EXIT_DIRECTIVE,
-				"user data: more than one hoist directive (MIME parts %u and %u)",
-				w->found_part, w->parts);
+		                "user data: more than one hoist directive (MIME parts %u and %u)",
+		                w->found_part, w->parts);
 	}
 	if ((f->text = malloc(n + 1)) == NULL)
 		return herr_set(err, HOIST_EXIT_INTERNAL, "user data: out of memory");
@@ -314,7 +316,7 @@ static int walk_part(struct walk *w, const char *p, size_t n, unsigned depth, st
 	}
 	hoist = strcmp(h.type, "text/x-hoist") == 0;
 	plain = h.type[0] == '\0' || strcmp(h.type, "text/plain") == 0 ||
-		strcmp(h.type, "text/x-shellscript") == 0;
+	        strcmp(h.type, "text/x-shellscript") == 0;
 	gz = strcmp(h.type, "application/gzip") == 0 || strcmp(h.type, "application/x-gzip") == 0;
 	multi = strncmp(h.type, "multipart/", 10) == 0;
 	if (!hoist && !plain && !gz && !multi) {
@@ -329,21 +331,22 @@ static int walk_part(struct walk *w, const char *p, size_t n, unsigned depth, st
 		p = dec.data ? dec.data : "";
 		n = dec.len;
 	} else if (h.cte[0] != '\0' && strcmp(h.cte, "7bit") != 0 && strcmp(h.cte, "8bit") != 0 &&
-		   strcmp(h.cte, "binary") != 0) {
+	           strcmp(h.cte, "binary") != 0) {
 		rc = herr_set(err, HOIST_EXIT_DIRECTIVE,
-			      "user data: MIME part %u: Content-Transfer-Encoding '%.32s' is not supported "
-			      "(use base64 or none)", w->parts, h.cte);
+		              "user data: MIME part %u: Content-Transfer-Encoding '%.32s' is not supported "
+		              "(use base64 or none)",
+		              w->parts, h.cte);
 		goto out;
 	}
 	if (multi) {
 		if (h.boundary[0] == '\0') {
 			rc = herr_set(err, HOIST_EXIT_DIRECTIVE,
-				      "user data: MIME part %u: multipart without a boundary", w->parts);
+			              "user data: MIME part %u: multipart without a boundary", w->parts);
 			goto out;
 		}
 		if (depth + 1 > UD_MAX_DEPTH) {
 			rc = herr_set(err, HOIST_EXIT_DIRECTIVE,
-				      "user data: nested deeper than %d levels (gzip/MIME)", UD_MAX_DEPTH);
+			              "user data: nested deeper than %d levels (gzip/MIME)", UD_MAX_DEPTH);
 			goto out;
 		}
 		rc = walk_multipart(w, p, n, h.boundary, depth + 1, err);
@@ -356,8 +359,8 @@ out:
 }
 
 /* Splits a multipart body on "--boundary" lines and walks each part. */
-static int walk_multipart(struct walk *w, const char *p, size_t n, const char *boundary,
-			  unsigned depth, struct herr *err)
+static int walk_multipart(struct walk *w, const char *p, size_t n, const char *boundary, unsigned depth,
+                          struct herr *err)
 {
 	size_t blen = strlen(boundary), off = 0;
 	const char *part = NULL;
@@ -371,8 +374,8 @@ static int walk_multipart(struct walk *w, const char *p, size_t n, const char *b
 		while (t > 0 && (l[t - 1] == '\r' || l[t - 1] == ' ' || l[t - 1] == '\t'))
 			t--;
 		bool delim = t >= blen + 2 && l[0] == '-' && l[1] == '-' &&
-			     memcmp(l + 2, boundary, blen) == 0 &&
-			     (t == blen + 2 || (t == blen + 4 && l[blen + 2] == '-' && l[blen + 3] == '-'));
+		             memcmp(l + 2, boundary, blen) == 0 &&
+		             (t == blen + 2 || (t == blen + 4 && l[blen + 2] == '-' && l[blen + 3] == '-'));
 		if (delim) {
 			if (part != NULL) {
 				/* the line break before a delimiter belongs to the delimiter */
@@ -391,15 +394,14 @@ static int walk_multipart(struct walk *w, const char *p, size_t n, const char *b
 	}
 	if (part == NULL)
 		return herr_set(err, HOIST_EXIT_DIRECTIVE,
-				"user data: MIME multipart without any \"--%.70s\" boundary line", boundary);
+		                "user data: MIME multipart without any \"--%.70s\" boundary line", boundary);
 	if (!closed && part < p + n && walk_part(w, part, (size_t)(p + n - part), depth, err) != 0)
 		return -1; /* no closing delimiter: the last part runs to the end */
 	return 0;
 }
 
 /* Walks one layer: gzip, a MIME document, or text that may be the directive. */
-static int walk_data(struct walk *w, const char *p, size_t n, unsigned depth, bool typed,
-		     struct herr *err)
+static int walk_data(struct walk *w, const char *p, size_t n, unsigned depth, bool typed, struct herr *err)
 {
 	struct part_hdr h;
 	struct buf dec;
@@ -409,7 +411,7 @@ static int walk_data(struct walk *w, const char *p, size_t n, unsigned depth, bo
 	buf_init(&dec, w->max_decoded);
 	if (depth > UD_MAX_DEPTH) {
 		rc = herr_set(err, HOIST_EXIT_DIRECTIVE,
-			      "user data: nested deeper than %d levels (gzip/MIME)", UD_MAX_DEPTH);
+		              "user data: nested deeper than %d levels (gzip/MIME)", UD_MAX_DEPTH);
 		goto out;
 	}
 	if (n >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b) {
@@ -433,7 +435,7 @@ static int walk_data(struct walk *w, const char *p, size_t n, unsigned depth, bo
 		if (body >= 0 && strncmp(h.type, "multipart/", 10) == 0) {
 			if (h.boundary[0] == '\0') {
 				rc = herr_set(err, HOIST_EXIT_DIRECTIVE,
-					      "user data: multipart Content-Type without a boundary");
+				              "user data: multipart Content-Type without a boundary");
 				goto out;
 			}
 			rc = walk_multipart(w, p + body, n - (size_t)body, h.boundary, depth, err);
@@ -452,10 +454,9 @@ out:
 }
 
 /* Finds the directive; see udmime.h. */
-int ud_unwrap(const uint8_t *data, size_t len, size_t max_decoded, struct ud_found *found,
-	      struct herr *err)
+int ud_unwrap(const uint8_t *data, size_t len, size_t max_decoded, struct ud_found *found, struct herr *err)
 {
-	struct walk w = { .budget = max_decoded, .max_decoded = max_decoded, .found = found };
+	struct walk w = {.budget = max_decoded, .max_decoded = max_decoded, .found = found};
 	memset(found, 0, sizeof(*found));
 	if (walk_data(&w, (const char *)data, len, 0, false, err) != 0) {
 		ud_found_free(found);

@@ -18,7 +18,7 @@
 #define UD_MAX_DEPTH 4
 
 struct ud_found {
-	char *text;     /* the directive text (heap, NUL-terminated, BOM removed); NULL if none */
+	char *text; /* the directive text (heap, NUL-terminated, BOM removed); NULL if none */
 	size_t len;
 	bool typed;     /* came from a text/x-hoist part ("#hoist" line optional there) */
 	unsigned count; /* directive parts seen: 0 none, 1 ok (more is an error) */
@@ -28,8 +28,7 @@ struct ud_found {
  * decompression. Returns 0 with found->count 0 or 1, or -1 with err set
  * (HOIST_EXIT_DIRECTIVE: malformed gzip/MIME/base64, too large after
  * decoding, or more than one directive part). found->text is the caller's. */
-int ud_unwrap(const uint8_t *data, size_t len, size_t max_decoded, struct ud_found *found,
-	      struct herr *err);
+int ud_unwrap(const uint8_t *data, size_t len, size_t max_decoded, struct ud_found *found, struct herr *err);
 /* 1 when the first non-empty line of s (after an optional BOM) is "#hoist"
  * or "#hoist" followed by white space. */
 int ud_starts_with_directive(const char *s, size_t len);

@@ -19,12 +19,20 @@
 #define VALUE_MAX 2048
 #define SHOW 64
 
-enum dkey { D_VERSION, D_BUNDLE, D_SHA256, D_ENVIRONMENT, D_APPLICATION, D_GROUP, D_REGION,
-	    D_ENDPOINT, D_COUNT };
-static const char *const DKEYS[D_COUNT] = { "version", "bundle",
-					    "sha256", "environment", "application",
-					    "deployment_group", "region", "endpoint" };
-static const bool REQUIRED[D_COUNT] = { true, true, false, true, true, false, false, false };
+enum dkey {
+	D_VERSION,
+	D_BUNDLE,
+	D_SHA256,
+	D_ENVIRONMENT,
+	D_APPLICATION,
+	D_GROUP,
+	D_REGION,
+	D_ENDPOINT,
+	D_COUNT
+};
+static const char *const DKEYS[D_COUNT] = {"version",     "bundle",           "sha256", "environment",
+                                           "application", "deployment_group", "region", "endpoint"};
+static const bool REQUIRED[D_COUNT] = {true, true, false, true, true, false, false, false};
 
 /* Checks a version/environment/application token; returns 1 if safe. */
 int directive_token_ok(const char *s, size_t maxlen)
@@ -44,6 +52,7 @@ int directive_token_ok(const char *s, size_t maxlen)
 	return 1;
 }
 
+/* Frees every string and clears the struct. */
 void directive_free(struct directive *d)
 {
 	if (d == NULL)
@@ -71,14 +80,13 @@ static int printable(const char *s)
 
 /* Sets a DIRECTIVE error "hoist directive line N: KEY: 'VALUE' WHY" (the value only when
  * it prints safely). */
-static int bad_value(struct herr *err, unsigned line, const char *key, const char *value,
-		     const char *why)
+static int bad_value(struct herr *err, unsigned line, const char *key, const char *value, const char *why)
 {
 	if (printable(value))
-		return herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive line %u: %s: '%.*s'%s %s",
-				line, key, SHOW, value, strlen(value) > SHOW ? "..." : "", why);
-	return herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive line %u: %s: value has control characters",
-			line, key);
+		return herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive line %u: %s: '%.*s'%s %s", line,
+		                key, SHOW, value, strlen(value) > SHOW ? "..." : "", why);
+	return herr_set(err, HOIST_EXIT_DIRECTIVE,
+	                "hoist directive line %u: %s: value has control characters", line, key);
 }
 
 /* S3 bucket naming: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit,
@@ -157,6 +165,7 @@ static int endpoint_ok(const char *s)
 	return 1;
 }
 
+/* Value of one hex digit, or -1. */
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -187,13 +196,14 @@ static int parse_bundle(struct directive *d, const char *url, unsigned line, str
 			if (strncmp(p, "{version}", 9) != 0) {
 				const char *close = strchr(p, '}');
 				herr_set(err, HOIST_EXIT_DIRECTIVE,
-					 "hoist directive line %u: bundle: unknown placeholder '%.*s' "
-					 "(only {version} is expanded)", line,
-					 close && close - p < 32 ? (int)(close - p + 1) : 1, p);
+				         "hoist directive line %u: bundle: unknown placeholder '%.*s' "
+				         "(only {version} is expanded)",
+				         line, close && close - p < 32 ? (int)(close - p + 1) : 1, p);
 				goto out;
 			}
 			if (d->version == NULL || buf_append_str(&url_buf, d->version) != 0) {
-				herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive line %u: bundle: too long", line);
+				herr_set(err, HOIST_EXIT_DIRECTIVE,
+				         "hoist directive line %u: bundle: too long", line);
 				goto out;
 			}
 			p += 8;
@@ -201,11 +211,12 @@ static int parse_bundle(struct directive *d, const char *url, unsigned line, str
 		}
 		if (*p == '}') {
 			herr_set(err, HOIST_EXIT_DIRECTIVE,
-				 "hoist directive line %u: bundle: '}' without a matching '{version'", line);
+			         "hoist directive line %u: bundle: '}' without a matching '{version'", line);
 			goto out;
 		}
 		if (buf_append(&url_buf, p, 1) != 0) {
-			herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive line %u: bundle: too long", line);
+			herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive line %u: bundle: too long",
+			         line);
 			goto out;
 		}
 	}
@@ -213,7 +224,7 @@ static int parse_bundle(struct directive *d, const char *url, unsigned line, str
 	slash = strchr(p, '/');
 	if (slash == NULL || !bucket_ok(p, (size_t)(slash - p))) {
 		bad_value(err, line, "bundle", url_buf.data,
-			  "does not name a valid S3 bucket (3-63 of a-z, 0-9, '.', '-')");
+		          "does not name a valid S3 bucket (3-63 of a-z, 0-9, '.', '-')");
 		goto out;
 	}
 	if (slash[1] == '\0') {
@@ -244,7 +255,7 @@ static int parse_bundle(struct directive *d, const char *url, unsigned line, str
 		}
 		if ((unsigned char)c < 0x20 || c == 0x7f) {
 			herr_set(err, HOIST_EXIT_DIRECTIVE,
-				 "hoist directive line %u: bundle: the key has a control character", line);
+			         "hoist directive line %u: bundle: the key has a control character", line);
 			goto out;
 		}
 		key[o++] = c;
@@ -252,8 +263,8 @@ static int parse_bundle(struct directive *d, const char *url, unsigned line, str
 	key[o] = '\0';
 	if (o > S3_KEY_MAX) {
 		herr_set(err, HOIST_EXIT_DIRECTIVE,
-			 "hoist directive line %u: bundle: the key is longer than %d bytes", line,
-			 S3_KEY_MAX);
+		         "hoist directive line %u: bundle: the key is longer than %d bytes", line,
+		         S3_KEY_MAX);
 		goto out;
 	}
 	if ((d->bucket = strndup(p, (size_t)(slash - p))) == NULL) {
@@ -272,8 +283,7 @@ out:
 
 /* Checks one value against its key's syntax and stores it (bundle is done last, after
  * version is known). */
-static int check_value(struct directive *d, enum dkey k, const char *v, unsigned line,
-		       struct herr *err)
+static int check_value(struct directive *d, enum dkey k, const char *v, unsigned line, struct herr *err)
 {
 	char **slot = NULL;
 	switch (k) {
@@ -283,10 +293,12 @@ static int check_value(struct directive *d, enum dkey k, const char *v, unsigned
 	case D_GROUP:
 		if (!directive_token_ok(v, DIRECTIVE_VERSION_MAX))
 			return bad_value(err, line, DKEYS[k], v,
-					 "is not a safe name (1-128 of A-Z a-z 0-9 . _ + -, not starting "
-					 "with '-' or '.', no \"..\")");
-		slot = k == D_VERSION ? &d->version : k == D_ENVIRONMENT ? &d->environment
-			: k == D_APPLICATION ? &d->application : &d->deployment_group;
+			                 "is not a safe name (1-128 of A-Z a-z 0-9 . _ + -, not starting "
+			                 "with '-' or '.', no \"..\")");
+		slot = k == D_VERSION       ? &d->version
+		       : k == D_ENVIRONMENT ? &d->environment
+		       : k == D_APPLICATION ? &d->application
+		                            : &d->deployment_group;
 		break;
 	case D_SHA256:
 		if (strlen(v) != SHA256_HEX_LEN || hex_decode(v, d->sha256, sizeof(d->sha256)) != 0)
@@ -322,10 +334,9 @@ static void trim(const char **s, const char **e)
 }
 
 /* Parses the directive text: the "#hoist" line, then key=value lines. */
-static int parse_text(const char *text, size_t len, bool typed, struct directive *d,
-		      struct herr *err)
+static int parse_text(const char *text, size_t len, bool typed, struct directive *d, struct herr *err)
 {
-	unsigned seen[D_COUNT] = { 0 };
+	unsigned seen[D_COUNT] = {0};
 	char values[D_COUNT][VALUE_MAX + 1];
 	const char *p = text, *end = text + len;
 	unsigned line = 0;
@@ -360,22 +371,23 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 				trim(&vs2, &ve2);
 				if (vs2 != ve2 && !(ve2 - vs2 == 2 && memcmp(vs2, "v1", 2) == 0))
 					return herr_set(err, HOIST_EXIT_DIRECTIVE,
-							"hoist directive line %u: unsupported format '%.*s' "
-							"(this hoist-boot reads \"#hoist\" or \"#hoist v1\")",
-							line, (int)(ve2 - vs2 < SHOW ? ve2 - vs2 : SHOW), vs2);
+					                "hoist directive line %u: unsupported format '%.*s' "
+					                "(this hoist-boot reads \"#hoist\" or \"#hoist v1\")",
+					                line, (int)(ve2 - vs2 < SHOW ? ve2 - vs2 : SHOW),
+					                vs2);
 				header = true;
 				continue;
 			}
 			if (!header)
 				return herr_set(err, HOIST_EXIT_NO_DIRECTIVE,
-						"user data does not start with \"#hoist\"");
+				                "user data does not start with \"#hoist\"");
 		}
 		if (*ls == '#')
 			continue;
 		eq = memchr(ls, '=', (size_t)(le - ls));
 		if (eq == NULL)
 			return herr_set(err, HOIST_EXIT_DIRECTIVE,
-					"hoist directive line %u: expected key=value, found no '='", line);
+			                "hoist directive line %u: expected key=value, found no '='", line);
 		ks = ls;
 		ke = eq;
 		vs = eq + 1;
@@ -383,7 +395,8 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 		trim(&ks, &ke);
 		trim(&vs, &ve);
 		for (k = 0; k < D_COUNT; k++)
-			if (strlen(DKEYS[k]) == (size_t)(ke - ks) && memcmp(DKEYS[k], ks, (size_t)(ke - ks)) == 0)
+			if (strlen(DKEYS[k]) == (size_t)(ke - ks) &&
+			    memcmp(DKEYS[k], ks, (size_t)(ke - ks)) == 0)
 				break;
 		if (k == D_COUNT) {
 			char shown[SHOW + 1];
@@ -391,22 +404,24 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 			memcpy(shown, ks, n);
 			shown[n] = '\0';
 			if (!printable(shown))
-				return herr_set(err, HOIST_EXIT_DIRECTIVE,
-						"hoist directive line %u: unknown key with control characters", line);
-			return herr_set(err, HOIST_EXIT_DIRECTIVE,
-					"hoist directive line %u: unknown key '%s' (known: version, bundle, "
-					"sha256, environment, application, deployment_group, region, endpoint)",
-					line, shown);
+				return herr_set(
+				    err, HOIST_EXIT_DIRECTIVE,
+				    "hoist directive line %u: unknown key with control characters", line);
+			return herr_set(
+			    err, HOIST_EXIT_DIRECTIVE,
+			    "hoist directive line %u: unknown key '%s' (known: version, bundle, "
+			    "sha256, environment, application, deployment_group, region, endpoint)",
+			    line, shown);
 		}
 		if (seen[k] != 0)
 			return herr_set(err, HOIST_EXIT_DIRECTIVE,
-					"hoist directive line %u: duplicate key '%s' (first on line %u)", line,
-					DKEYS[k], seen[k]);
+			                "hoist directive line %u: duplicate key '%s' (first on line %u)",
+			                line, DKEYS[k], seen[k]);
 		seen[k] = line;
 		if ((size_t)(ve - vs) > VALUE_MAX)
 			return herr_set(err, HOIST_EXIT_DIRECTIVE,
-					"hoist directive line %u: %s: value longer than %d bytes", line, DKEYS[k],
-					VALUE_MAX);
+			                "hoist directive line %u: %s: value longer than %d bytes", line,
+			                DKEYS[k], VALUE_MAX);
 		memcpy(values[k], vs, (size_t)(ve - vs));
 		values[k][ve - vs] = '\0';
 	}
@@ -414,8 +429,8 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 		return herr_set(err, HOIST_EXIT_NO_DIRECTIVE, "user data holds no \"#hoist\" directive");
 	for (k = 0; k < D_COUNT; k++)
 		if (REQUIRED[k] && seen[k] == 0)
-			return herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive: missing required key '%s'",
-					DKEYS[k]);
+			return herr_set(err, HOIST_EXIT_DIRECTIVE,
+			                "hoist directive: missing required key '%s'", DKEYS[k]);
 	for (k = 0; k < D_COUNT; k++)
 		if (seen[k] != 0 && check_value(d, (enum dkey)k, values[k], seen[k], err) != 0)
 			return -1;
@@ -434,14 +449,14 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 /* Parses user data; see userdata.h. */
 int userdata_parse(const uint8_t *data, size_t len, struct directive *out, struct herr *err)
 {
-	struct ud_found found = { 0 };
+	struct ud_found found = {0};
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	/* the size check comes first: nothing is decoded from oversized input */
 	if (len > USERDATA_MAX_BYTES) {
-		herr_set(err, HOIST_EXIT_DIRECTIVE, "user data is %zu bytes, more than the %d allowed",
-			 len, USERDATA_MAX_BYTES);
+		herr_set(err, HOIST_EXIT_DIRECTIVE, "user data is %zu bytes, more than the %d allowed", len,
+		         USERDATA_MAX_BYTES);
 		goto out;
 	}
 	if (data == NULL || len == 0) {

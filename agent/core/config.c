@@ -16,58 +16,58 @@
 #include "fsutil.h"
 
 #define CONFIG_MAX_FILE (64 * 1024)
-#define CONFIG_MAX_VALUE 1024   /* paths, URLs */
+#define CONFIG_MAX_VALUE 1024 /* paths, URLs */
 #define CONFIG_MAX_KEYLEN 64
-#define SHOW 64                 /* characters of a bad value quoted in a message */
+#define SHOW 64 /* characters of a bad value quoted in a message */
 
 enum ktype {
 	K_PATH,          /* absolute path */
 	K_PATH_OR_EMPTY, /* absolute path, or "" for none */
 	K_URL,           /* http:// or https:// URL */
 	K_URL_OR_EMPTY,
-	K_REGION,        /* "" or like us-east-1 */
+	K_REGION, /* "" or like us-east-1 */
 	K_BOOL,
-	K_UINT,          /* unsigned, plain integer */
-	K_SIZE,          /* uint64_t bytes, optional K/M/G/KiB/MiB/GiB */
-	K_COUNT64,       /* uint64_t, plain integer */
+	K_UINT,    /* unsigned, plain integer */
+	K_SIZE,    /* uint64_t bytes, optional K/M/G/KiB/MiB/GiB */
+	K_COUNT64, /* uint64_t, plain integer */
 	K_SAME_VERSION,
 };
 
 struct key {
 	const char *name;
 	enum ktype type;
-	size_t off;          /* offsetof the field in struct hoist_config */
-	uint64_t min;        /* numbers: smallest allowed value */
-	const char *expect;  /* numbers: what the message says was expected */
+	size_t off;         /* offsetof the field in struct hoist_config */
+	uint64_t min;       /* numbers: smallest allowed value */
+	const char *expect; /* numbers: what the message says was expected */
 };
 
 #define F(field) offsetof(struct hoist_config, field)
 static const struct key KEYS[] = {
-	{ "root", K_PATH_OR_EMPTY, F(root), 0, NULL },
-	{ "state_dir", K_PATH, F(state_dir), 0, NULL },
-	{ "cache_dir", K_PATH, F(cache_dir), 0, NULL },
-	{ "log_dir", K_PATH, F(log_dir), 0, NULL },
-	{ "agent_path", K_PATH, F(agent_path), 0, NULL },
-	{ "imds_endpoint", K_URL, F(imds_endpoint), 0, NULL },
-	{ "imds_v1_disabled", K_BOOL, F(imds_v1_disabled), 0, NULL },
-	{ "imds_timeout_ms", K_UINT, F(imds_timeout_ms), 1, "a number of milliseconds" },
-	{ "imds_deadline_s", K_UINT, F(imds_deadline_s), 1, "a number of seconds" },
-	{ "imds_retries", K_UINT, F(imds_retries), 0, "a whole number" },
-	{ "region", K_REGION, F(region), 0, NULL },
-	{ "s3_endpoint", K_URL_OR_EMPTY, F(s3_endpoint), 0, NULL },
-	{ "ca_bundle", K_PATH_OR_EMPTY, F(ca_bundle), 0, NULL },
-	{ "max_bundle_bytes", K_SIZE, F(max_bundle_bytes), 1, NULL },
-	{ "connect_timeout_s", K_UINT, F(connect_timeout_s), 1, "a number of seconds" },
-	{ "low_speed_timeout_s", K_UINT, F(low_speed_timeout_s), 1, "a number of seconds" },
-	{ "download_retries", K_UINT, F(download_retries), 0, "a whole number" },
-	{ "same_version", K_SAME_VERSION, F(same_version), 0, NULL },
-	{ "keep_revisions", K_UINT, F(keep_revisions), 1, "a whole number" },
-	{ "keep_bytes", K_SIZE, F(keep_bytes), 0, NULL },
-	{ "hook_grace_s", K_UINT, F(hook_grace_s), 0, "a number of seconds" },
-	{ "max_entries", K_COUNT64, F(max_entries), 1, "a whole number" },
-	{ "max_extract_bytes", K_SIZE, F(max_extract_bytes), 1, NULL },
-	{ "max_path_len", K_UINT, F(max_path_len), 1, "a whole number" },
-	{ "allow_setid", K_BOOL, F(allow_setid), 0, NULL },
+    {"root", K_PATH_OR_EMPTY, F(root), 0, NULL},
+    {"state_dir", K_PATH, F(state_dir), 0, NULL},
+    {"cache_dir", K_PATH, F(cache_dir), 0, NULL},
+    {"log_dir", K_PATH, F(log_dir), 0, NULL},
+    {"agent_path", K_PATH, F(agent_path), 0, NULL},
+    {"imds_endpoint", K_URL, F(imds_endpoint), 0, NULL},
+    {"imds_v1_disabled", K_BOOL, F(imds_v1_disabled), 0, NULL},
+    {"imds_timeout_ms", K_UINT, F(imds_timeout_ms), 1, "a number of milliseconds"},
+    {"imds_deadline_s", K_UINT, F(imds_deadline_s), 1, "a number of seconds"},
+    {"imds_retries", K_UINT, F(imds_retries), 0, "a whole number"},
+    {"region", K_REGION, F(region), 0, NULL},
+    {"s3_endpoint", K_URL_OR_EMPTY, F(s3_endpoint), 0, NULL},
+    {"ca_bundle", K_PATH_OR_EMPTY, F(ca_bundle), 0, NULL},
+    {"max_bundle_bytes", K_SIZE, F(max_bundle_bytes), 1, NULL},
+    {"connect_timeout_s", K_UINT, F(connect_timeout_s), 1, "a number of seconds"},
+    {"low_speed_timeout_s", K_UINT, F(low_speed_timeout_s), 1, "a number of seconds"},
+    {"download_retries", K_UINT, F(download_retries), 0, "a whole number"},
+    {"same_version", K_SAME_VERSION, F(same_version), 0, NULL},
+    {"keep_revisions", K_UINT, F(keep_revisions), 1, "a whole number"},
+    {"keep_bytes", K_SIZE, F(keep_bytes), 0, NULL},
+    {"hook_grace_s", K_UINT, F(hook_grace_s), 0, "a number of seconds"},
+    {"max_entries", K_COUNT64, F(max_entries), 1, "a whole number"},
+    {"max_extract_bytes", K_SIZE, F(max_extract_bytes), 1, NULL},
+    {"max_path_len", K_UINT, F(max_path_len), 1, "a whole number"},
+    {"allow_setid", K_BOOL, F(allow_setid), 0, NULL},
 };
 #undef F
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
@@ -140,6 +140,7 @@ static int config_complete(const struct hoist_config *c, struct herr *err)
 	return 0;
 }
 
+/* Frees every string (secrets wiped first) and clears the struct. */
 void config_free(struct hoist_config *c)
 {
 	size_t i;
@@ -194,7 +195,7 @@ static int parse_size(const char *s, uint64_t *v)
 	static const struct {
 		const char *suffix;
 		unsigned shift;
-	} sfx[] = { { "K", 10 }, { "KiB", 10 }, { "M", 20 }, { "MiB", 20 }, { "G", 30 }, { "GiB", 30 } };
+	} sfx[] = {{"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30}};
 	size_t n = 0;
 	unsigned shift = 0;
 	int r;
@@ -287,24 +288,25 @@ static int set_value(struct hoist_config *c, const struct key *k, const char *v,
 	case K_PATH_OR_EMPTY:
 		if (!(k->type == K_PATH_OR_EMPTY && v[0] == '\0') && !path_ok(v))
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: expected an absolute path%s, got '%.*s'",
-					k->name, k->type == K_PATH_OR_EMPTY ? " or \"\"" : "", SHOW, v);
+			                k->name, k->type == K_PATH_OR_EMPTY ? " or \"\"" : "", SHOW, v);
 		break;
 	case K_URL:
 	case K_URL_OR_EMPTY:
 		if (!(k->type == K_URL_OR_EMPTY && v[0] == '\0') && !url_ok(v))
 			return herr_set(err, HOIST_EXIT_CONFIG,
-					"%s: expected an http:// or https:// URL, got '%.*s'", k->name, SHOW, v);
+			                "%s: expected an http:// or https:// URL, got '%.*s'", k->name, SHOW,
+			                v);
 		break;
 	case K_REGION:
 		if (v[0] != '\0' && !region_ok(v))
 			return herr_set(err, HOIST_EXIT_CONFIG,
-					"%s: expected a region like us-east-1, got '%.*s'", k->name, SHOW, v);
+			                "%s: expected a region like us-east-1, got '%.*s'", k->name, SHOW, v);
 		break;
 	case K_BOOL:
 		if (parse_bool(v, &b) != 0)
 			return herr_set(err, HOIST_EXIT_CONFIG,
-					"%s: expected true or false (or yes/no, 1/0), got '%.*s'", k->name,
-					SHOW, v);
+			                "%s: expected true or false (or yes/no, 1/0), got '%.*s'", k->name,
+			                SHOW, v);
 		*(bool *)field = b;
 		return 0;
 	case K_SAME_VERSION:
@@ -314,19 +316,20 @@ static int set_value(struct hoist_config *c, const struct key *k, const char *v,
 			*(enum same_version_policy *)field = SAME_VERSION_REDEPLOY;
 		else
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: expected skip or redeploy, got '%.*s'",
-					k->name, SHOW, v);
+			                k->name, SHOW, v);
 		return 0;
 	case K_SIZE:
 		r = parse_size(v, &n);
 		if (r == -1)
 			return herr_set(err, HOIST_EXIT_CONFIG,
-					"%s: expected a size in bytes (a number, optionally with K, M, G, "
-					"KiB, MiB or GiB), got '%.*s'", k->name, SHOW, v);
+			                "%s: expected a size in bytes (a number, optionally with K, M, G, "
+			                "KiB, MiB or GiB), got '%.*s'",
+			                k->name, SHOW, v);
 		if (r == -2)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: '%.*s' is too large", k->name, SHOW, v);
 		if (n < k->min)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: must be at least %llu, got '%.*s'",
-					k->name, (unsigned long long)k->min, SHOW, v);
+			                k->name, (unsigned long long)k->min, SHOW, v);
 		*(uint64_t *)field = n;
 		return 0;
 	case K_UINT:
@@ -334,15 +337,15 @@ static int set_value(struct hoist_config *c, const struct key *k, const char *v,
 		r = parse_u64(v, strlen(v), &n);
 		if (r == -1)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: expected %s, got '%.*s'", k->name,
-					k->expect, SHOW, v);
+			                k->expect, SHOW, v);
 		if (r == -2 || (k->type == K_UINT && n > UINT_MAX))
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: '%.*s' is too large (at most %llu)",
-					k->name, SHOW, v,
-					k->type == K_UINT ? (unsigned long long)UINT_MAX
-							  : (unsigned long long)UINT64_MAX);
+			                k->name, SHOW, v,
+			                k->type == K_UINT ? (unsigned long long)UINT_MAX
+			                                  : (unsigned long long)UINT64_MAX);
 		if (n < k->min)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: must be at least %llu, got '%.*s'",
-					k->name, (unsigned long long)k->min, SHOW, v);
+			                k->name, (unsigned long long)k->min, SHOW, v);
 		if (k->type == K_UINT)
 			*(unsigned *)field = (unsigned)n;
 		else
@@ -402,10 +405,9 @@ static void trim(const char **s, const char **e)
 }
 
 /* Pure: applies the text of a config file; filename is for messages. */
-int config_parse(struct hoist_config *c, const char *text, size_t len, const char *filename,
-		 struct herr *err)
+int config_parse(struct hoist_config *c, const char *text, size_t len, const char *filename, struct herr *err)
 {
-	unsigned seen[NKEYS] = { 0 }; /* line where each key was set, 0 = not yet */
+	unsigned seen[NKEYS] = {0}; /* line where each key was set, 0 = not yet */
 	const char *p = text, *end = text + len;
 	unsigned lineno = 0;
 	char key[CONFIG_MAX_KEYLEN + 1], value[CONFIG_MAX_VALUE + 1];
@@ -416,7 +418,7 @@ int config_parse(struct hoist_config *c, const char *text, size_t len, const cha
 		return -1;
 	if (len > CONFIG_MAX_FILE)
 		return herr_set(err, HOIST_EXIT_CONFIG, "%s: larger than %d bytes", filename,
-				CONFIG_MAX_FILE);
+		                CONFIG_MAX_FILE);
 	if (len > 0 && memchr(text, '\0', len) != NULL)
 		return herr_set(err, HOIST_EXIT_CONFIG, "%s: contains a NUL byte", filename);
 	/* a UTF-8 byte order mark from an editor is harmless */
@@ -434,8 +436,8 @@ int config_parse(struct hoist_config *c, const char *text, size_t len, const cha
 			continue;
 		eq = memchr(ls, '=', (size_t)(le - ls));
 		if (eq == NULL)
-			return herr_set(err, HOIST_EXIT_CONFIG, "%s line %u: expected key = value",
-					filename, lineno);
+			return herr_set(err, HOIST_EXIT_CONFIG, "%s line %u: expected key = value", filename,
+			                lineno);
 		ks = ls;
 		ke = eq;
 		vs = eq + 1;
@@ -444,12 +446,13 @@ int config_parse(struct hoist_config *c, const char *text, size_t len, const cha
 		trim(&vs, &ve);
 		if (ks == ke || (size_t)(ke - ks) > CONFIG_MAX_KEYLEN)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s line %u: missing or overlong key",
-					filename, lineno);
+			                filename, lineno);
 		for (const char *q = ks; q < ke; q++)
 			if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_'))
-				return herr_set(err, HOIST_EXIT_CONFIG,
-						"%s line %u: key '%.*s' has characters other than a-z, 0-9 and _",
-						filename, lineno, (int)(ke - ks), ks);
+				return herr_set(
+				    err, HOIST_EXIT_CONFIG,
+				    "%s line %u: key '%.*s' has characters other than a-z, 0-9 and _",
+				    filename, lineno, (int)(ke - ks), ks);
 		memcpy(key, ks, (size_t)(ke - ks));
 		key[ke - ks] = '\0';
 		/* "value" in double quotes: the quotes are not part of it */
@@ -459,7 +462,7 @@ int config_parse(struct hoist_config *c, const char *text, size_t len, const cha
 		}
 		if ((size_t)(ve - vs) > CONFIG_MAX_VALUE)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s line %u: %s: value longer than %d bytes",
-					filename, lineno, key, CONFIG_MAX_VALUE);
+			                filename, lineno, key, CONFIG_MAX_VALUE);
 		memcpy(value, vs, (size_t)(ve - vs));
 		value[ve - vs] = '\0';
 
@@ -470,8 +473,9 @@ int config_parse(struct hoist_config *c, const char *text, size_t len, const cha
 		}
 		size_t idx = (size_t)(k - KEYS);
 		if (seen[idx] != 0)
-			return herr_set(err, HOIST_EXIT_CONFIG, "%s line %u: %s: duplicate key (also on line %u)",
-					filename, lineno, key, seen[idx]);
+			return herr_set(err, HOIST_EXIT_CONFIG,
+			                "%s line %u: %s: duplicate key (also on line %u)", filename, lineno,
+			                key, seen[idx]);
 		seen[idx] = lineno;
 		if (config_set(c, key, value, err) != 0)
 			return herr_prefix(err, "%s line %u", filename, lineno);
@@ -514,8 +518,7 @@ static const char *env_get(char *const *envp, const char *name)
 }
 
 /* Sets key from environment variable var; errors name the variable. */
-static int env_set(struct hoist_config *c, const char *key, const char *var, const char *v,
-		   struct herr *err)
+static int env_set(struct hoist_config *c, const char *key, const char *var, const char *v, struct herr *err)
 {
 	if (config_set(c, key, v, err) != 0)
 		return herr_prefix(err, "environment %s", var);
@@ -543,8 +546,7 @@ int config_apply_env(struct hoist_config *c, char *const *envp, struct herr *err
 
 	if (config_complete(c, err) != 0)
 		return -1;
-	if ((v = env_get(envp, "HOIST_ROOT")) != NULL &&
-	    env_set(c, "root", "HOIST_ROOT", v, err) != 0)
+	if ((v = env_get(envp, "HOIST_ROOT")) != NULL && env_set(c, "root", "HOIST_ROOT", v, err) != 0)
 		return -1;
 	if ((v = env_get(envp, "AWS_EC2_METADATA_SERVICE_ENDPOINT")) != NULL &&
 	    env_set(c, "imds_endpoint", "AWS_EC2_METADATA_SERVICE_ENDPOINT", v, err) != 0)
@@ -553,23 +555,24 @@ int config_apply_env(struct hoist_config *c, char *const *envp, struct herr *err
 		/* the SDKs take true/false in any case */
 		if (lower_copy(v, low, sizeof(low)) != 0 ||
 		    (strcmp(low, "true") != 0 && strcmp(low, "false") != 0))
-			return herr_set(err, HOIST_EXIT_CONFIG,
-					"environment AWS_EC2_METADATA_V1_DISABLED: expected true or false, got '%.*s'",
-					SHOW, v);
+			return herr_set(
+			    err, HOIST_EXIT_CONFIG,
+			    "environment AWS_EC2_METADATA_V1_DISABLED: expected true or false, got '%.*s'",
+			    SHOW, v);
 		c->imds_v1_disabled = strcmp(low, "true") == 0;
 	}
 	if ((v = env_get(envp, "AWS_REGION")) != NULL) {
 		if (env_set(c, "region", "AWS_REGION", v, err) != 0)
 			return -1;
 	} else if ((v = env_get(envp, "AWS_DEFAULT_REGION")) != NULL &&
-		   env_set(c, "region", "AWS_DEFAULT_REGION", v, err) != 0) {
+	           env_set(c, "region", "AWS_DEFAULT_REGION", v, err) != 0) {
 		return -1;
 	}
 	if ((v = env_get(envp, "AWS_ENDPOINT_URL_S3")) != NULL) {
 		if (env_set(c, "s3_endpoint", "AWS_ENDPOINT_URL_S3", v, err) != 0)
 			return -1;
 	} else if ((v = env_get(envp, "AWS_ENDPOINT_URL")) != NULL &&
-		   env_set(c, "s3_endpoint", "AWS_ENDPOINT_URL", v, err) != 0) {
+	           env_set(c, "s3_endpoint", "AWS_ENDPOINT_URL", v, err) != 0) {
 		return -1;
 	}
 	if ((v = env_get(envp, "AWS_CA_BUNDLE")) != NULL &&
@@ -582,13 +585,13 @@ int config_apply_env(struct hoist_config *c, char *const *envp, struct herr *err
 	token = env_get(envp, "AWS_SESSION_TOKEN");
 	if ((akid == NULL) != (secret == NULL))
 		return herr_set(err, HOIST_EXIT_CONFIG,
-				"environment: %s is set without %s (set both or neither)",
-				akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-				akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+		                "environment: %s is set without %s (set both or neither)",
+		                akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+		                akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
 	if (token != NULL && akid == NULL)
 		return herr_set(err, HOIST_EXIT_CONFIG,
-				"environment: AWS_SESSION_TOKEN is set without AWS_ACCESS_KEY_ID and "
-				"AWS_SECRET_ACCESS_KEY");
+		                "environment: AWS_SESSION_TOKEN is set without AWS_ACCESS_KEY_ID and "
+		                "AWS_SECRET_ACCESS_KEY");
 	if (akid != NULL) {
 		wipe_free(&c->secret_access_key);
 		wipe_free(&c->session_token);

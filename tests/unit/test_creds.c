@@ -22,8 +22,8 @@
 /* Fails the test when msg quotes any credential value. */
 static void assert_no_secret(const char *msg)
 {
-	if (strstr(msg, AKID) || strstr(msg, SECRET) || strstr(msg, TOKEN) ||
-	    strstr(msg, "SecretValue") || strstr(msg, "TokenValue") || strstr(msg, "ASIAVALUE"))
+	if (strstr(msg, AKID) || strstr(msg, SECRET) || strstr(msg, TOKEN) || strstr(msg, "SecretValue") ||
+	    strstr(msg, "TokenValue") || strstr(msg, "ASIAVALUE"))
 		fail_msg("secret in error message: %s", msg);
 }
 
@@ -31,7 +31,7 @@ static void assert_no_secret(const char *msg)
 static void expect_fail(const char *doc, const char *frag)
 {
 	struct credentials c;
-	struct herr err = { 0 };
+	struct herr err = {0};
 	memset(&c, 0x5a, sizeof(c));
 	if (creds_parse_json(doc, strlen(doc), &c, &err) == 0)
 		fail_msg("accepted: %s", doc);
@@ -47,19 +47,19 @@ static void expect_fail(const char *doc, const char *frag)
 
 static time_t utc(int y, int mo, int d, int h, int mi, int s)
 {
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-			 .tm_hour = h, .tm_min = mi, .tm_sec = s };
+	struct tm tm = {
+	    .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = s};
 	return timegm(&tm);
 }
 
 static void test_valid_document(void **state)
 {
 	const char *doc = "{\n  \"Code\" : \"Success\",\n  \"LastUpdated\" : \"2026-11-22T11:49:03Z\",\n"
-			  "  \"Type\" : \"AWS-HMAC\",\n  \"AccessKeyId\" : \"" AKID "\",\n"
-			  "  \"SecretAccessKey\" : \"" SECRET "\",\n  \"Token\" : \"" TOKEN "\",\n"
-			  "  \"Expiration\" : \"2026-11-22T18:00:00Z\"\n}\n";
+	                  "  \"Type\" : \"AWS-HMAC\",\n  \"AccessKeyId\" : \"" AKID "\",\n"
+	                  "  \"SecretAccessKey\" : \"" SECRET "\",\n  \"Token\" : \"" TOKEN "\",\n"
+	                  "  \"Expiration\" : \"2026-11-22T18:00:00Z\"\n}\n";
 	struct credentials c;
-	struct herr err = { 0 };
+	struct herr err = {0};
 	(void)state;
 	assert_int_equal(creds_parse_json(doc, strlen(doc), &c, &err), 0);
 	assert_string_equal(c.access_key_id, AKID);
@@ -78,10 +78,10 @@ static void test_valid_document(void **state)
 static void test_unknown_fields_tolerated(void **state)
 {
 	const char *doc = "{\"Code\":\"Success\",\"Extra\":{\"a\":[1,2,{\"b\":null}]},\"N\":5,"
-			  "\"AccessKeyId\":\"" AKID "\",\"SecretAccessKey\":\"" SECRET "\","
-			  "\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00.123456Z\"}";
+	                  "\"AccessKeyId\":\"" AKID "\",\"SecretAccessKey\":\"" SECRET "\","
+	                  "\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00.123456Z\"}";
 	struct credentials c;
-	struct herr err = { 0 };
+	struct herr err = {0};
 	(void)state;
 	assert_int_equal(creds_parse_json(doc, strlen(doc), &c, &err), 0);
 	/* fractional seconds are accepted and dropped */
@@ -92,22 +92,22 @@ static void test_unknown_fields_tolerated(void **state)
 /* Builds a document with field i left out (or its value replaced when value != NULL). */
 static void build(char *out, size_t outsz, int omit, const char *code, const char *exp)
 {
-	const char *names[] = { "Code", "AccessKeyId", "SecretAccessKey", "Token", "Expiration" };
-	const char *vals[] = { code, AKID, SECRET, TOKEN, exp };
+	const char *names[] = {"Code", "AccessKeyId", "SecretAccessKey", "Token", "Expiration"};
+	const char *vals[] = {code, AKID, SECRET, TOKEN, exp};
 	size_t off = 0;
 	off += (size_t)snprintf(out + off, outsz - off, "{");
 	for (int i = 0; i < 5; i++) {
 		if (i == omit)
 			continue;
-		off += (size_t)snprintf(out + off, outsz - off, "%s\"%s\": \"%s\"",
-					off > 1 ? ", " : "", names[i], vals[i]);
+		off += (size_t)snprintf(out + off, outsz - off, "%s\"%s\": \"%s\"", off > 1 ? ", " : "",
+		                        names[i], vals[i]);
 	}
 	snprintf(out + off, outsz - off, "}");
 }
 
 static void test_missing_each_field(void **state)
 {
-	const char *names[] = { "Code", "AccessKeyId", "SecretAccessKey", "Token", "Expiration" };
+	const char *names[] = {"Code", "AccessKeyId", "SecretAccessKey", "Token", "Expiration"};
 	char doc[1024], frag[64];
 	(void)state;
 	for (int i = 0; i < 5; i++) {
@@ -130,10 +130,19 @@ static void test_code_not_success(void **state)
 static void test_bad_expiration(void **state)
 {
 	static const char *bad[] = {
-		"tomorrow", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z",
-		"2026-11-22T24:00:00Z", "2026-11-22T18:60:00Z", "2026-11-22T18:00:00",
-		"2026-11-22T18:00:00+01:00", "2026-11-22 18:00:00Z", "2026-11-22T18:00:00.Z",
-		"2026-11-22T18:00:00ZZ", "1969-12-31T23:59:59Z", "+026-11-22T18:00:00Z",
+	    "tomorrow",
+	    "2026-13-01T00:00:00Z",
+	    "2026-02-29T00:00:00Z",
+	    "2026-11-31T00:00:00Z",
+	    "2026-11-22T24:00:00Z",
+	    "2026-11-22T18:60:00Z",
+	    "2026-11-22T18:00:00",
+	    "2026-11-22T18:00:00+01:00",
+	    "2026-11-22 18:00:00Z",
+	    "2026-11-22T18:00:00.Z",
+	    "2026-11-22T18:00:00ZZ",
+	    "1969-12-31T23:59:59Z",
+	    "+026-11-22T18:00:00Z",
 	};
 	char doc[1024];
 	(void)state;
@@ -182,29 +191,29 @@ static void test_non_string_values(void **state)
 {
 	(void)state;
 	expect_fail("{\"Code\":\"Success\",\"AccessKeyId\":12345,\"SecretAccessKey\":\"" SECRET
-		    "\",\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
-		    "AccessKeyId is not a JSON string");
+	            "\",\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
+	            "AccessKeyId is not a JSON string");
 	expect_fail("{\"Code\":\"Success\",\"AccessKeyId\":\"" AKID "\",\"SecretAccessKey\":{\"v\":\"" SECRET
-		    "\"},\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
-		    "SecretAccessKey is not a JSON string");
+	            "\"},\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
+	            "SecretAccessKey is not a JSON string");
 	expect_fail("{\"Code\":\"Success\",\"AccessKeyId\":\"" AKID "\",\"SecretAccessKey\":\"" SECRET
-		    "\",\"Token\":null,\"Expiration\":\"2026-11-22T18:00:00Z\"}",
-		    "Token is not a JSON string");
+	            "\",\"Token\":null,\"Expiration\":\"2026-11-22T18:00:00Z\"}",
+	            "Token is not a JSON string");
 	expect_fail("{\"Code\":\"Success\",\"AccessKeyId\":\"" AKID "\",\"SecretAccessKey\":\"\","
-		    "\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
-		    "SecretAccessKey is empty");
+	            "\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
+	            "SecretAccessKey is empty");
 	expect_fail("{\"Code\":\"Success\",\"AccessKeyId\":\"" AKID "\",\"SecretAccessKey\":\"a\\u0000b\","
-		    "\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
-		    "NUL byte");
+	            "\"Token\":\"" TOKEN "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
+	            "NUL byte");
 }
 
 static void test_duplicate_key(void **state)
 {
 	(void)state;
 	expect_fail("{\"Code\":\"Success\",\"AccessKeyId\":\"" AKID "\",\"SecretAccessKey\":\"" SECRET
-		    "\",\"SecretAccessKey\":\"SecretValueTwo\",\"Token\":\"" TOKEN
-		    "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
-		    "duplicate key \"SecretAccessKey\"");
+	            "\",\"SecretAccessKey\":\"SecretValueTwo\",\"Token\":\"" TOKEN
+	            "\",\"Expiration\":\"2026-11-22T18:00:00Z\"}",
+	            "duplicate key \"SecretAccessKey\"");
 	expect_fail("{\"Code\":\"Success\",\"Code\":\"Success\"}", "duplicate key \"Code\"");
 	/* duplicates of unknown keys are refused too */
 	expect_fail("{\"X\":1,\"X\":2}", "duplicate key \"X\"");
@@ -215,7 +224,7 @@ static void test_huge_input(void **state)
 	size_t n = 16 * 1024 + 1;
 	char *doc = malloc(n + 1);
 	struct credentials c;
-	struct herr err = { 0 };
+	struct herr err = {0};
 	(void)state;
 	assert_non_null(doc);
 	memset(doc, ' ', n);
@@ -238,7 +247,7 @@ static void test_huge_input(void **state)
 
 static void test_expiring(void **state)
 {
-	struct credentials c = { .expiration = 1000 };
+	struct credentials c = {.expiration = 1000};
 	(void)state;
 	assert_int_equal(creds_expiring(&c, 0, 300), 0);
 	assert_int_equal(creds_expiring(&c, 699, 300), 0);
@@ -251,17 +260,12 @@ static void test_expiring(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_document),
-		cmocka_unit_test(test_unknown_fields_tolerated),
-		cmocka_unit_test(test_missing_each_field),
-		cmocka_unit_test(test_code_not_success),
-		cmocka_unit_test(test_bad_expiration),
-		cmocka_unit_test(test_parse_time_table),
-		cmocka_unit_test(test_malformed_json),
-		cmocka_unit_test(test_non_string_values),
-		cmocka_unit_test(test_duplicate_key),
-		cmocka_unit_test(test_huge_input),
-		cmocka_unit_test(test_expiring),
+	    cmocka_unit_test(test_valid_document),     cmocka_unit_test(test_unknown_fields_tolerated),
+	    cmocka_unit_test(test_missing_each_field), cmocka_unit_test(test_code_not_success),
+	    cmocka_unit_test(test_bad_expiration),     cmocka_unit_test(test_parse_time_table),
+	    cmocka_unit_test(test_malformed_json),     cmocka_unit_test(test_non_string_values),
+	    cmocka_unit_test(test_duplicate_key),      cmocka_unit_test(test_huge_input),
+	    cmocka_unit_test(test_expiring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

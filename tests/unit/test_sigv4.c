@@ -88,14 +88,14 @@ static bool json_bool(const char *json, const char *key)
 }
 
 struct parsed {
-	char *text;               /* request.txt, cut up in place */
+	char *text; /* request.txt, cut up in place */
 	char method[16];
 	char *path, *query;
 	struct sigv4_header h[MAXH];
 	size_t nh;
 	char *body;
 	size_t body_len;
-	char *joined[MAXH];       /* continuation values built on the heap */
+	char *joined[MAXH]; /* continuation values built on the heap */
 };
 
 /* Parses request.txt: request line, "Name:value" headers where a line starting with
@@ -227,12 +227,19 @@ static int run_suite_case(const char *dir)
 		r.h[r.nh++].value = hash_hex;
 	}
 
-	struct sigv4_request req = { .method = r.method, .path = r.path, .query = r.query,
-				     .headers = r.h, .n_headers = r.nh, .payload_sha256_hex = hash_hex };
-	struct sigv4_scope scope = { .amz_date = amz_date, .region = region, .service = service,
-				     .s3 = false, .no_normalize = !json_bool(ctx, "normalize") };
-	struct sigv4_credentials cred = { .access_key_id = akid, .secret_access_key = secret,
-					  .session_token = has_token ? token : NULL };
+	struct sigv4_request req = {.method = r.method,
+	                            .path = r.path,
+	                            .query = r.query,
+	                            .headers = r.h,
+	                            .n_headers = r.nh,
+	                            .payload_sha256_hex = hash_hex};
+	struct sigv4_scope scope = {.amz_date = amz_date,
+	                            .region = region,
+	                            .service = service,
+	                            .s3 = false,
+	                            .no_normalize = !json_bool(ctx, "normalize")};
+	struct sigv4_credentials cred = {
+	    .access_key_id = akid, .secret_access_key = secret, .session_token = has_token ? token : NULL};
 
 	buf_init(&out, 1 << 16);
 	if (sigv4_canonical_request(&req, &scope, &out) != 0 || strcmp(out.data, exp_cr) != 0) {
@@ -250,7 +257,7 @@ static int run_suite_case(const char *dir)
 	if (sigv4_authorization(&req, &scope, &cred, &out) != 0 ||
 	    strcmp(out.data, authorization_line(exp_signed)) != 0) {
 		print_error("%s: authorization\n got: [%s]\nwant: [%s]\n", dir, out.data,
-			    authorization_line(exp_signed));
+		            authorization_line(exp_signed));
 		bad = 1;
 	}
 	buf_free(&out);
@@ -291,7 +298,7 @@ static void test_aws_suite(void **state)
 
 /* One botocore vector from the fixture. */
 struct s3vec {
-	char *f[32];     /* raw "field=value" lines of the block */
+	char *f[32]; /* raw "field=value" lines of the block */
 	size_t nf;
 };
 
@@ -351,14 +358,19 @@ static void check_s3_vector(const struct s3vec *v, const char *path_field)
 		h[nh].value = colon + 1;
 		nh++;
 	}
-	struct sigv4_request req = { .method = "GET", .path = field(v, path_field, NULL),
-				     .query = NULL, .headers = h, .n_headers = nh,
-				     .payload_sha256_hex = field(v, "payload", NULL) };
-	struct sigv4_scope scope = { .amz_date = field(v, "amz_date", NULL),
-				     .region = field(v, "region", NULL), .service = "s3", .s3 = true };
-	struct sigv4_credentials cred = { .access_key_id = field(v, "access_key_id", NULL),
-					  .secret_access_key = field(v, "secret_access_key", NULL),
-					  .session_token = field(v, "session_token", NULL) };
+	struct sigv4_request req = {.method = "GET",
+	                            .path = field(v, path_field, NULL),
+	                            .query = NULL,
+	                            .headers = h,
+	                            .n_headers = nh,
+	                            .payload_sha256_hex = field(v, "payload", NULL)};
+	struct sigv4_scope scope = {.amz_date = field(v, "amz_date", NULL),
+	                            .region = field(v, "region", NULL),
+	                            .service = "s3",
+	                            .s3 = true};
+	struct sigv4_credentials cred = {.access_key_id = field(v, "access_key_id", NULL),
+	                                 .secret_access_key = field(v, "secret_access_key", NULL),
+	                                 .session_token = field(v, "session_token", NULL)};
 	buf_init(&out, 1 << 16);
 	assert_int_equal(sigv4_canonical_request(&req, &scope, &out), 0);
 	if (strcmp(out.data, exp_cr) != 0)
@@ -379,7 +391,7 @@ static void check_s3_vector(const struct s3vec *v, const char *path_field)
 static void test_s3_botocore_vectors(void **state)
 {
 	char *text = slurp(S3_FIXTURE, NULL), *line, *save = NULL;
-	struct s3vec v = { .nf = 0 };
+	struct s3vec v = {.nf = 0};
 	int checked = 0, with_token = 0;
 	(void)state;
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
@@ -405,9 +417,9 @@ static void test_s3_botocore_vectors(void **state)
 
 /* A fixed S3 request used by the negative tests. */
 static struct sigv4_header neg_h[] = {
-	{ "Host", "s3.eu-west-1.amazonaws.com" },
-	{ "x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
-	{ "x-amz-date", "20261122T173045Z" },
+    {"Host", "s3.eu-west-1.amazonaws.com"},
+    {"x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+    {"x-amz-date", "20261122T173045Z"},
 };
 
 /* Signature for the fixed request with the given secret, region and date. */
@@ -417,11 +429,13 @@ static void neg_sign(const char *secret, const char *region, const char *date, c
 	struct sigv4_header h[3];
 	memcpy(h, neg_h, sizeof(h));
 	h[2].value = date;
-	struct sigv4_request req = { .method = "GET", .path = "/hoist-bundles/a b.tgz",
-				     .headers = h, .n_headers = 3,
-				     .payload_sha256_hex = neg_h[1].value };
-	struct sigv4_scope scope = { .amz_date = date, .region = region, .service = "s3", .s3 = true };
-	struct sigv4_credentials cred = { .access_key_id = "AKIDEXAMPLE", .secret_access_key = secret };
+	struct sigv4_request req = {.method = "GET",
+	                            .path = "/hoist-bundles/a b.tgz",
+	                            .headers = h,
+	                            .n_headers = 3,
+	                            .payload_sha256_hex = neg_h[1].value};
+	struct sigv4_scope scope = {.amz_date = date, .region = region, .service = "s3", .s3 = true};
+	struct sigv4_credentials cred = {.access_key_id = "AKIDEXAMPLE", .secret_access_key = secret};
 	buf_init(&b, 1024);
 	assert_int_equal(sigv4_signature(&req, &scope, &cred, &b), 0);
 	assert_int_equal(b.len, 64);
@@ -451,15 +465,18 @@ static void test_one_byte_changes_signature(void **state)
 static void test_rejects_bad_input(void **state)
 {
 	struct buf b;
-	struct sigv4_header only_host[] = { { "Host", "h" } };
-	struct sigv4_header bad_name[] = { { "Ho st", "h" }, { "x-amz-date", "20261122T173045Z" } };
-	struct sigv4_request ok = { .method = "GET", .path = "/", .headers = neg_h, .n_headers = 3,
-				    .payload_sha256_hex = neg_h[1].value };
-	struct sigv4_scope scope = { .amz_date = "20261122T173045Z", .region = "eu-west-1",
-				     .service = "s3", .s3 = true };
+	struct sigv4_header only_host[] = {{"Host", "h"}};
+	struct sigv4_header bad_name[] = {{"Ho st", "h"}, {"x-amz-date", "20261122T173045Z"}};
+	struct sigv4_request ok = {.method = "GET",
+	                           .path = "/",
+	                           .headers = neg_h,
+	                           .n_headers = 3,
+	                           .payload_sha256_hex = neg_h[1].value};
+	struct sigv4_scope scope = {
+	    .amz_date = "20261122T173045Z", .region = "eu-west-1", .service = "s3", .s3 = true};
 	struct sigv4_request r;
 	struct sigv4_scope sc;
-	struct sigv4_credentials nocred = { .access_key_id = "AKID", .secret_access_key = "" };
+	struct sigv4_credentials nocred = {.access_key_id = "AKID", .secret_access_key = ""};
 	(void)state;
 	buf_init(&b, 1 << 16);
 	assert_int_equal(sigv4_canonical_request(&ok, &scope, &b), 0);
@@ -476,6 +493,9 @@ static void test_rejects_bad_input(void **state)
 	assert_int_equal(sigv4_canonical_request(&r, &scope, &b), -1);
 	sc = scope;
 	sc.amz_date = "2026-11-22T17:30:45Z";
+	assert_int_equal(sigv4_canonical_request(&ok, &sc, &b), -1);
+	sc = scope;
+	sc.amz_date = "20261122T173046Z"; /* disagrees with the x-amz-date header */
 	assert_int_equal(sigv4_canonical_request(&ok, &sc, &b), -1);
 	sc = scope;
 	sc.region = "eu/west";
@@ -500,13 +520,13 @@ static void test_uri_encode(void **state)
 		bool slash;
 		const char *want;
 	} t[] = {
-		{ "a b", false, "a%20b" },
-		{ "a/b", false, "a%2Fb" },
-		{ "a/b", true, "a/b" },
-		{ "-._~AZaz09", false, "-._~AZaz09" },
-		{ "+=&%", false, "%2B%3D%26%25" },
-		{ "\xc3\xbc", false, "%C3%BC" },
-		{ "", false, "" },
+	    {"a b", false, "a%20b"},
+	    {"a/b", false, "a%2Fb"},
+	    {"a/b", true, "a/b"},
+	    {"-._~AZaz09", false, "-._~AZaz09"},
+	    {"+=&%", false, "%2B%3D%26%25"},
+	    {"\xc3\xbc", false, "%C3%BC"},
+	    {"", false, ""},
 	};
 	struct buf b;
 	(void)state;
@@ -525,20 +545,23 @@ static void test_s3_path_not_normalised(void **state)
 		const char *path;
 		const char *want;
 	} t[] = {
-		{ "/b/./x/../y", "/b/./x/../y" },
-		{ "/b//k", "/b//k" },
-		{ "/b/a%2520b", "/b/a%2520b" }, /* "%25" decodes to '%': the key is "a%20b" */
-		{ "/b/a%20b", "/b/a%20b" },
-		{ "/b/a b", "/b/a%20b" },
-		{ "", "/" },
+	    {"/b/./x/../y", "/b/./x/../y"},
+	    {"/b//k", "/b//k"},
+	    {"/b/a%2520b", "/b/a%2520b"}, /* "%25" decodes to '%': the key is "a%20b" */
+	    {"/b/a%20b", "/b/a%20b"},
+	    {"/b/a b", "/b/a%20b"},
+	    {"", "/"},
 	};
 	struct buf b;
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct sigv4_request req = { .method = "GET", .path = t[i].path, .headers = neg_h,
-					     .n_headers = 3, .payload_sha256_hex = neg_h[1].value };
-		struct sigv4_scope scope = { .amz_date = "20261122T173045Z", .region = "eu-west-1",
-					     .service = "s3", .s3 = true };
+		struct sigv4_request req = {.method = "GET",
+		                            .path = t[i].path,
+		                            .headers = neg_h,
+		                            .n_headers = 3,
+		                            .payload_sha256_hex = neg_h[1].value};
+		struct sigv4_scope scope = {
+		    .amz_date = "20261122T173045Z", .region = "eu-west-1", .service = "s3", .s3 = true};
 		buf_init(&b, 4096);
 		assert_int_equal(sigv4_canonical_request(&req, &scope, &b), 0);
 		const char *nl = strchr(b.data, '\n');
@@ -552,12 +575,12 @@ static void test_s3_path_not_normalised(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_aws_suite),
-		cmocka_unit_test(test_s3_botocore_vectors),
-		cmocka_unit_test(test_one_byte_changes_signature),
-		cmocka_unit_test(test_rejects_bad_input),
-		cmocka_unit_test(test_uri_encode),
-		cmocka_unit_test(test_s3_path_not_normalised),
+	    cmocka_unit_test(test_aws_suite),
+	    cmocka_unit_test(test_s3_botocore_vectors),
+	    cmocka_unit_test(test_one_byte_changes_signature),
+	    cmocka_unit_test(test_rejects_bad_input),
+	    cmocka_unit_test(test_uri_encode),
+	    cmocka_unit_test(test_s3_path_not_normalised),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
