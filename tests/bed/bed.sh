@@ -41,24 +41,32 @@ _bed_spawn() {
 	echo "$_bed_last_pid" >"$BED_DIR/$name.pid"
 }
 
+# Removes a pid from BED_PIDS.
+_bed_forget_pid() {
+	local p out=""
+	for p in ${BED_PIDS:-}; do
+		[ "$p" = "$1" ] || out="${out:+$out }$p"
+	done
+	BED_PIDS=$out
+}
+
 # Stops one pid: SIGTERM, up to 5 s, then SIGKILL; reaps it.
 _bed_kill() {
 	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	kill -TERM "$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		echo "bed: pid $pid ignored SIGTERM for 5 s, sending SIGKILL" >&2
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true
 	fi
-	wait "$pid" 2>/dev/null
-	return 0
+	wait "$pid" 2>/dev/null || true
 }
 
 # Installs bed_stop in the EXIT trap, keeping any EXIT trap already set.
+# shellcheck disable=SC2120,SC2064  # $3 is the old trap's command, expanded now on purpose
 _bed_install_trap() {
 	local old
 	old=$(trap -p EXIT)
@@ -91,6 +99,10 @@ bed_start() {
 		return 1
 	fi
 	t0=$(date +%s%N)
+	# Loopback must never go through an HTTP proxy from the environment (curl, botocore, urllib).
+	case ",${no_proxy:-}," in *,127.0.0.1,*) ;; *) no_proxy="${no_proxy:+$no_proxy,}127.0.0.1" ;; esac
+	case ",${NO_PROXY:-}," in *,127.0.0.1,*) ;; *) NO_PROXY="${NO_PROXY:+$NO_PROXY,}127.0.0.1" ;; esac
+	export no_proxy NO_PROXY
 	BED_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hoist-bed.XXXXXX") || { _bed_err "mktemp failed"; return 1; }
 	chmod 700 "$BED_DIR"
 	export BED_DIR
@@ -101,19 +113,16 @@ bed_start() {
 		--port-file "$BED_DIR/imds.port" --log "$BED_DIR/imds.log"
 	BED_IMDS_PID=$_bed_last_pid
 	_bed_start_moto "$plain"
-	"$BED_PYTHON" "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
-		--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
-		$([ "$BED_MOTO_MODE" = plain ] && echo --moto-log "$BED_DIR/moto.stderr") \
-		"${seed_args[@]}" 2>"$BED_DIR/seed.stderr"
-	rc=$?
+	rc=0
+	_bed_seed "${seed_args[@]}" || rc=$?
 	if [ $rc -ne 0 ] && [ "$BED_MOTO_MODE" = wire ] && ! kill -0 "$BED_MOTO_PID" 2>/dev/null; then
 		echo "bed: moto_wire.py died; falling back to plain moto_server (keys with + = & ... will fail)" >&2
 		_bed_dump_logs
+		wait "$BED_MOTO_PID" 2>/dev/null || true
+		_bed_forget_pid "$BED_MOTO_PID"   # never signal a pid that may be reused
 		_bed_start_moto 1
-		"$BED_PYTHON" "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
-			--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
-			--moto-log "$BED_DIR/moto.stderr" "${seed_args[@]}" 2>"$BED_DIR/seed.stderr"
-		rc=$?
+		rc=0
+		_bed_seed "${seed_args[@]}" || rc=$?
 	fi
 	if [ $rc -ne 0 ]; then
 		_bed_err "bed_start: seeding failed (within ${BED_WAIT}s bound)"
@@ -128,6 +137,16 @@ bed_start() {
 	BED_START_MS=$(((t1 - t0) / 1000000))
 	export BED_START_MS
 	return 0
+}
+
+# Runs seed.py (waits for both servers, seeds moto, loads the emulator, writes BED_DIR/env).
+_bed_seed() {
+	local log=()
+	[ "$BED_MOTO_MODE" = plain ] && log=(--moto-log "$BED_DIR/moto.stderr")
+	"$BED_PYTHON" "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
+		--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
+		--moto-pid "$BED_MOTO_PID" --imds-pid "$BED_IMDS_PID" \
+		"${log[@]}" "$@" 2>"$BED_DIR/seed.stderr"
 }
 
 # Starts moto: the wire-path wrapper (default) or plain moto_server when $1 = 1.
@@ -147,9 +166,9 @@ _bed_start_moto() {
 # Stops every bed process by pid and removes BED_DIR. Safe to call twice.
 # All get SIGTERM at once, then a bounded wait (5 s), then SIGKILL for any left.
 bed_stop() {
-	local pid i alive
+	local pid i alive=""
 	for pid in ${BED_PIDS:-}; do
-		kill -TERM "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null || true
 	done
 	for ((i = 0; i < 100; i++)); do
 		alive=""
@@ -161,10 +180,10 @@ bed_stop() {
 	done
 	for pid in $alive; do
 		echo "bed: pid $pid ignored SIGTERM for 5 s, sending SIGKILL" >&2
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true
 	done
 	for pid in ${BED_PIDS:-}; do
-		wait "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
 	done
 	BED_PIDS=""
 	if [ -n "${BED_DIR:-}" ] && [ -d "$BED_DIR" ]; then
@@ -191,6 +210,13 @@ bed_publish() {
 	"$BED_PYTHON" "$BED_HOME/publish.py" "$@"
 }
 
+# New role credentials (AssumeRole again), served by the emulator; exports the new BED_ROLE_*.
+bed_rotate_credentials() {
+	local out
+	out=$("$BED_PYTHON" "$BED_HOME/rotate.py") || { _bed_err "bed_rotate_credentials failed"; return 1; }
+	eval "$out"
+}
+
 # Makes FILE the user data served at /latest/user-data.
 bed_set_user_data() {
 	[ -f "${1:-}" ] || { _bed_err "bed_set_user_data: no such file '${1:-}'"; return 1; }
@@ -208,7 +234,7 @@ bed_fault() {
 	_bed_ctl faults -X POST -H 'Content-Type: application/json' --data-binary "$1"
 }
 
-# Clears all emulator faults, restores the scenario's user data and role, forgets tokens.
+# Clears every emulator fault and forgets issued tokens (user data stays as set).
 bed_reset_faults() {
 	_bed_ctl reset -X POST
 }
@@ -217,7 +243,7 @@ bed_reset_faults() {
 bed_clear_requests() {
 	local f
 	for f in "$BED_DIR/imds.log" "$BED_DIR/moto.log" "$BED_DIR/proxy.log"; do
-		[ -f "$f" ] && : >"$f"
+		if [ -f "$f" ]; then : >"$f"; fi
 	done
 	return 0
 }
@@ -256,6 +282,6 @@ bed_proxy_start() {
 bed_proxy_stop() {
 	[ -n "${BED_PROXY_PID:-}" ] || return 0
 	_bed_kill "$BED_PROXY_PID"
-	BED_PIDS=$(echo " $BED_PIDS " | sed "s/ $BED_PROXY_PID / /; s/^ *//; s/ *\$//")
+	_bed_forget_pid "$BED_PROXY_PID"
 	unset BED_PROXY_PID HOIST_TEST_S3_PROXY_ENDPOINT
 }

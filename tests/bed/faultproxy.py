@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import signal
 import socket
 import sys
 import threading
@@ -30,8 +29,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from bedserve import serve, write_port_file
+
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade"}
+# Not forwarded upstream: the proxy already answered "100 Continue" and holds the whole body.
+REQUEST_ONLY = {"expect"}
 CHUNK = 64 * 1024
 
 
@@ -131,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
             for k, v in self.headers.items():
-                if k.lower() in HOP_BY_HOP:
+                if k.lower() in HOP_BY_HOP or k.lower() in REQUEST_ONLY:
                     continue
                 conn.putheader(k, v)
             if chunked:   # the body was de-chunked: send its length instead
@@ -216,20 +219,8 @@ def main(argv=None):
     srv.cfg = {"count": args.fail_count, "drop_after": args.drop_after, "mode": args.mode,
                "stall_seconds": args.stall_seconds, "faults_on": args.faults_on}
     port = srv.server_address[1]
-    if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write(f"{port}\n")
-        os.rename(args.port_file + ".tmp", args.port_file)
-
-    def stop(signum, frame):
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    finally:
-        srv.server_close()
+    write_port_file(args.port_file, port)
+    serve(srv)
     return 0
 
 

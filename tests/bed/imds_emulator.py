@@ -9,11 +9,13 @@ Control API (never subject to tokens or faults), under /_emulator/:
   GET  /_emulator/health           200 "ok"
   GET  /_emulator/state            scenario + faults (JSON)
   POST /_emulator/scenario         replace the scenario (JSON body); faults <- its "faults"
+  POST /_emulator/credentials      replace the role's credentials (JSON: AccessKeyId,
+                                   SecretAccessKey, Token, Expiration)
   POST /_emulator/user-data        raw body becomes the user data
   DELETE /_emulator/user-data      no user data (404)
   POST /_emulator/faults           merge JSON into the active faults
-  POST /_emulator/reset            faults cleared, user data and role back to the scenario's,
-                                   tokens forgotten
+  POST /_emulator/reset            every fault cleared, issued tokens forgotten (user data
+                                   and scenario stay as they are)
   GET  /_emulator/requests         the request log (JSON lines)
   DELETE /_emulator/requests       truncate the request log
 
@@ -36,11 +38,12 @@ import datetime
 import json
 import os
 import secrets
-import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bedserve import serve, write_port_file
 
 TOKEN_PATH = "/latest/api/token"
 TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
@@ -100,10 +103,10 @@ class State:
             self.tokens = {}
 
     def reset(self):
-        """Back to the scenario as loaded, without faults and tokens."""
-        sc = copy.deepcopy(self.scenario)
-        sc["faults"] = {}
-        self.load(sc)
+        """Clears every fault and forgets issued tokens; the user data stays as set."""
+        with self.lock:
+            self.faults = {}
+            self.tokens = {}
 
     def log(self, entry):
         """Appends one JSON line to the request log (one write, flushed)."""
@@ -156,9 +159,13 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/_emulator/"):
                 self._control(st, path)
                 return
+            self._body()   # drain any body so the kept-alive connection stays in sync
             self._metadata(st, path)
         except (BrokenPipeError, ConnectionResetError):
             self._status = -1
+        except ValueError:   # a body over the bound: answer and drop the connection
+            self.close_connection = True
+            self._send(413, "Payload Too Large\n")
         finally:
             if not path.startswith("/_emulator/"):
                 st.log({"ts": round(t0, 6), "method": self.command, "path": path,
@@ -184,6 +191,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, json.dumps(doc, default=str), "application/json")
             if path == "/_emulator/scenario" and m == "POST":
                 st.load(json.loads(body or b"{}"))
+                return self._send(200, "ok")
+            if path == "/_emulator/credentials" and m == "POST":
+                creds = json.loads(body or b"{}")
+                if not isinstance(creds, dict):
+                    raise ValueError("credentials must be a JSON object")
+                with st.lock:
+                    st.scenario["credentials"] = creds
                 return self._send(200, "ok")
             if path == "/_emulator/user-data" and m in ("POST", "PUT"):
                 with st.lock:
@@ -333,8 +347,10 @@ class Handler(BaseHTTPRequestHandler):
                        "InstanceProfileArn": f"arn:aws:iam::{sc['account_id']}:instance-profile/{role}",
                        "InstanceProfileId": "AIPAEXAMPLEPROFILEID0"}
                 return 200, json.dumps(doc, indent=2), "application/json"
-            if path == md + "iam/security-credentials/":
+            if path in (md + "iam/security-credentials/", md + "iam/security-credentials"):
                 return 200, role, "text/plain"
+            if path in (md + "iam", md + "iam/"):
+                return 200, "info\nsecurity-credentials/", "text/plain"
             if path == md + "iam/security-credentials/" + role:
                 return self._credentials(sc, faults, now)
         return 404, "Not Found\n", "text/plain"
@@ -379,22 +395,8 @@ def main(argv=None):
     srv = Server(("127.0.0.1", args.port), Handler)
     srv.state = state
     port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.rename(tmp, args.port_file)   # readers never see a half-written port
-
-    def stop(signum, frame):
-        # shutdown() blocks until serve_forever returns: never call it on this thread.
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    finally:
-        srv.server_close()
+    write_port_file(args.port_file, port)
+    serve(srv)
     return 0
 
 

@@ -15,16 +15,41 @@ line per request to --log (method, wire path, status), and stops on SIGTERM.
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
+from bedserve import serve, write_port_file
+
+
+def wire_bytes(s):
+    """The request-target's bytes: WSGI hands them over as a latin-1 str (PEP 3333)."""
+    try:
+        return s.encode("latin-1")
+    except UnicodeEncodeError:
+        return s.encode("utf-8")
+
 
 def sigv4_s3_path(raw_path):
     """Canonical S3 path for SigV4: decode the wire path, re-encode unreserved-only."""
-    return quote(unquote_to_bytes(raw_path), safe="/~")
+    return quote(unquote_to_bytes(wire_bytes(raw_path)), safe="/~")
+
+
+def sigv4_query(raw_query):
+    """The wire query with every name and value decoded and re-encoded by the SigV4 rules.
+
+    botocore's S3 signer sorts the query parts as given, so hand it the canonical
+    encoding (as S3 does), whatever encoding the client chose for the wire.
+    """
+    parts = []
+    for pair in raw_query.split("&"):
+        if not pair:
+            continue
+        k, _, v = pair.partition("=")
+        parts.append(quote(unquote_to_bytes(wire_bytes(k)), safe="-_.~") + "=" +
+                     quote(unquote_to_bytes(wire_bytes(v)), safe="-_.~"))
+    return "&".join(parts)
 
 
 def patch_moto():
@@ -43,8 +68,8 @@ def patch_moto():
         parts = urlsplit(raw)
         saved = self.uri
         # moto builds the signed path from self.uri; give it the wire path, keep the query.
-        self.uri = "http://wire" + sigv4_s3_path(parts.path) + (
-            "?" + parts.query if parts.query else "")
+        query = sigv4_query(parts.query)
+        self.uri = "http://wire" + sigv4_s3_path(parts.path) + ("?" + query if query else "")
         try:
             return orig(self, bucket_name, key_name)
         finally:
@@ -113,21 +138,8 @@ def main(argv=None):
     srv.daemon_threads = True
     port = srv.socket.getsockname()[1]
     os.environ["MOTO_PORT"] = str(port)
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.rename(tmp, args.port_file)
-
-    def stop(signum, frame):
-        threading.Thread(target=srv.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    finally:
-        srv.server_close()
+    write_port_file(args.port_file, port)
+    serve(srv)
     return 0
 
 

@@ -34,9 +34,22 @@ def die(msg):
     sys.exit(1)
 
 
-def wait_port(path, deadline, what, log=None):
+def alive(pid):
+    """False once pid has exited (a zombie not yet reaped by the shell counts as exited)."""
+    if not pid:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def wait_port(path, deadline, what, log=None, pid=None):
     """Waits (bounded) for a port file, or for moto_server's "http://127.0.0.1:PORT" log line."""
     while time.monotonic() < deadline:
+        if not alive(pid):
+            die(f"{what} (pid {pid}) exited before writing its port")
         try:
             with open(path) as f:
                 txt = f.read().strip()
@@ -129,7 +142,10 @@ def seed(endpoint):
              "SecretAccessKey": find(key, "SecretAccessKey")}
 
     trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        # moto matches principals literally (no "account root means every principal of
+        # the account"): name the admin user too, so it can AssumeRole once auth is on.
+        "Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:root",
+                                                 f"arn:aws:iam::{ACCOUNT}:user/{ADMIN}"]},
         "Action": "sts:AssumeRole"}]}
     query(endpoint, "CreateRole", iam, RoleName=ROLE, MaxSessionDuration="43200",
           AssumeRolePolicyDocument=json.dumps(trust))
@@ -155,6 +171,8 @@ def main(argv=None):
     ap.add_argument("--dir", required=True, help="BED_DIR")
     ap.add_argument("--moto-port-file", required=True)
     ap.add_argument("--moto-log", help="plain moto_server's log (port from its banner)")
+    ap.add_argument("--moto-pid", type=int, help="fail fast if this pid exits")
+    ap.add_argument("--imds-pid", type=int, help="fail fast if this pid exits")
     ap.add_argument("--imds-port-file", required=True)
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--user-data", help="user data file (default: none, 404)")
@@ -166,7 +184,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     deadline = time.monotonic() + args.timeout
-    moto_port = wait_port(args.moto_port_file, deadline, "moto", args.moto_log)
+    moto_port = wait_port(args.moto_port_file, deadline, "moto", args.moto_log, args.moto_pid)
     endpoint = f"http://127.0.0.1:{moto_port}"
     wait_http(f"{endpoint}/moto-api/", deadline, "moto")
     admin, role = seed(endpoint)
@@ -183,7 +201,7 @@ def main(argv=None):
     with open(sc_path, "w", encoding="utf-8") as f:
         json.dump(scenario, f, indent=2)
 
-    imds_port = wait_port(args.imds_port_file, deadline, "imds emulator")
+    imds_port = wait_port(args.imds_port_file, deadline, "imds emulator", pid=args.imds_pid)
     imds = f"http://127.0.0.1:{imds_port}"
     wait_http(f"{imds}/_emulator/health", deadline, "imds emulator")
     post(f"{imds}/_emulator/scenario", json.dumps(scenario).encode(), "application/json")
