@@ -28,7 +28,7 @@
 #include "state.h"
 #include "userdata.h"
 
-#define CREDS_MARGIN_S 300
+#define CREDS_MARGIN_S 120 /* IMDS rotates credentials >= 5 min before Expiration */
 #define ROLE_MAX 256
 #define CREDS_DOC_MAX 8192
 
@@ -498,7 +498,8 @@ int main(int argc, char **argv)
 	progress_bytes(res.bytes, sz, sizeof(sz));
 	hex_encode(res.sha256, 32, hex);
 	if (res.cached)
-		log_info("%s already in the cache, sha256 ok (%s), 0 S3 requests", sz, res.sources);
+		log_info("%s already in the cache, sha256 ok (%s), %u S3 request%s", sz, res.sources,
+		         s3.requests, s3.requests == 1 ? "" : "s");
 	else
 		log_info("%s in %.1f s, sha256 ok (%s)%s", sz, res.seconds, res.sources,
 		         res.resumes ? ", resumed" : "");
