@@ -307,6 +307,10 @@ static int read_user_data(const struct cli *o, struct imds *m, struct buf *ud, s
 {
 	int r;
 	if (o->user_data_file != NULL) {
+		struct stat st;
+		if (stat(o->user_data_file, &st) == 0 && st.st_size > USERDATA_MAX_BYTES)
+			return herr_set(err, HOIST_EXIT_DIRECTIVE, "user data %s is larger than %d bytes",
+			                o->user_data_file, USERDATA_MAX_BYTES);
 		if (fs_read_file(o->user_data_file, USERDATA_MAX_BYTES, 0, ud, err) != 0)
 			return -1;
 		log_info("user data %zu bytes from %s", ud->len, o->user_data_file);
