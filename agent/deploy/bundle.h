@@ -10,7 +10,30 @@
  * links, never followed). Like the reference agent, one wrapper directory
  * is lifted when the root holds only one directory that contains an
  * appspec. On failure the staging directory is removed and err names the
- * entry and the reason (code HOIST_EXIT_BAD_BUNDLE, or HOIST_EXIT_IO). */
+ * entry and the reason (code HOIST_EXIT_BAD_BUNDLE, or HOIST_EXIT_IO).
+ *
+ * Decisions (docs/appspec.md lists them against the reference):
+ *   - Owners are NOT restored (no ARCHIVE_EXTRACT_OWNER): staged files belong
+ *     to the agent's user. The reference keeps the archive's uid/gid as root
+ *     (tar -p); hoist sets ownership only through appspec `permissions`, so a
+ *     bundle built on a laptop cannot hand files to whatever uid it carried.
+ *     Modes and mtimes are kept; xattrs, ACLs and file flags are not (a
+ *     security.capability xattr would grant capabilities).
+ *   - A later entry may not replace an earlier one (tar allows it): only a
+ *     directory entry may name an existing directory. No entry may have a
+ *     symlink or a non-directory as a parent, so nothing is written through
+ *     a link an earlier entry planted. Symlinks with any target are created
+ *     as links.
+ *   - Hard links must name a regular file extracted earlier.
+ *   - The declared size of an entry is checked before anything is written,
+ *     and bytes are counted again as each block is written.
+ *   - Content decides the format (tar/pax/ustar/gnutar, zip; compressed with
+ *     gzip, bzip2, xz, lzma, zstd, lz4 or compress), never the file name.
+ *     Decompressors that would run an external program are not enabled.
+ *   - Extraction chdir()s into staging for libarchive and back (the agent is
+ *     single-threaded; not safe to call from several threads).
+ *   - staging's parent must exist; staging is 0700 while being filled and
+ *     0755 when done. A directory bundle is limited to 200 levels. */
 #ifndef HOIST_BUNDLE_H
 #define HOIST_BUNDLE_H
 

@@ -46,6 +46,15 @@ struct hook_result {
 	int exec_errno;
 	double duration_s;
 	char tail[HOOK_TAIL_MAX]; /* last output lines, NUL-terminated */
+	/* Added by the hooks module (fields above are the contract). */
+	unsigned timeout_s;       /* copied from the run, for hook_outcome_describe */
+	unsigned grace_s;
+	bool escalated;           /* TIMED_OUT: the group needed SIGKILL after the grace */
+	bool output_left_open;    /* script exited while a background process kept its
+	                           * output open; hoist stopped reading (not an error) */
+	bool interpreter_missing; /* EXEC_FAILED/ENOENT while the script itself exists */
+	unsigned long long output_bytes; /* bytes read from the hook's output */
+	char setup_error[HERR_MSG_MAX];    /* SETUP_FAILED: the same text as err->msg */
 };
 
 /* Runs the hook to completion. Output lines are logged with log_raw_line()
@@ -54,5 +63,8 @@ struct hook_result {
 int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *err);
 /* One-line description of an outcome, e.g. "exited with status 3". */
 const char *hook_outcome_describe(const struct hook_result *res, char *buf, unsigned size);
+/* Tests only: 1 makes hook_run watch the child with a SIGCHLD self-pipe
+ * instead of a pidfd, so the fallback for old kernels is exercised. */
+void hook_force_sigchld_fallback(int on);
 
 #endif

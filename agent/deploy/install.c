@@ -1,0 +1,524 @@
+/* install.c - install_apply (record each path, then write it through a
+ * temporary name and a rename), install_undo and install_verify; the plan
+ * itself is built by instplan.c. See install.h for the contract. */
+#include "install.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "exitcodes.h"
+#include "fsutil.h"
+#include "instfs.h"
+#include "instlist.h"
+#include "instplan.h"
+#include "log.h"
+#include "perms.h"
+
+int install_plan(const struct install_opts *opts, struct install_plan **out, struct herr *err)
+{
+	return instplan_build(opts, out, err);
+}
+
+void install_plan_free(struct install_plan *plan)
+{
+	instplan_free(plan);
+}
+
+static int open_root(const char *root, struct herr *err)
+{
+	const char *r = root == NULL || root[0] == '\0' ? "/" : root;
+	int fd = open(r, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot open root directory %s", r);
+	return fd;
+}
+
+struct apply_walk {
+	const struct install_plan *pl;
+	const struct action *x;
+};
+
+/* apply's symlink policy: a component may be followed only inside the
+ * appspec destination path and only if this revision does not own it. */
+static bool apply_follow(const void *ctx, const char *path, size_t len, size_t depth)
+{
+	const struct apply_walk *w = ctx;
+	char prefix[PATH_MAX];
+	const struct action *d;
+	if (depth > w->x->follow_depth || len >= sizeof(prefix))
+		return false;
+	memcpy(prefix, path, len);
+	prefix[len] = '\0';
+	d = instplan_find(w->pl, prefix);
+	return d == NULL || d->kind != ACT_DIR || !d->owned;
+}
+
+/* The open parent directory of the previous action, reused for its siblings. */
+struct pcache {
+	char path[PATH_MAX];
+	int fd;
+};
+
+/* Closes the cached directory after an fsync that makes its renames durable. */
+static int pcache_drop(struct pcache *c, struct herr *err)
+{
+	int rc = 0;
+	if (c->fd < 0)
+		return 0;
+	if (fsync(c->fd) != 0 && errno != EINVAL)
+		rc = herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync directory %s", c->path);
+	close(c->fd);
+	c->fd = -1;
+	c->path[0] = '\0';
+	return rc;
+}
+
+/* The parent directory of x, opened with apply's symlink policy. */
+static int parent_fd(struct pcache *c, int rootfd, const struct install_plan *pl,
+		     const struct action *x, struct herr *err)
+{
+	struct apply_walk w = { pl, x };
+	size_t plen = (size_t)(instfs_base(x->path) - x->path);
+	if (c->fd >= 0 && strlen(c->path) == plen && memcmp(c->path, x->path, plen) == 0)
+		return c->fd;
+	if (pcache_drop(c, err) != 0)
+		return -1;
+	c->fd = instfs_open_parent(rootfd, x->path, apply_follow, &w, err);
+	if (c->fd < 0)
+		return -1;
+	memcpy(c->path, x->path, plen);
+	c->path[plen] = '\0';
+	return c->fd;
+}
+
+static const struct perm_rule *rule_of(const struct install_plan *pl, const struct action *x)
+{
+	return x->perm >= 0 ? &pl->rules[x->perm] : NULL;
+}
+
+/* Creates (or takes over) one directory. */
+static int apply_dir(const struct install_plan *pl, struct action *x, int pfd,
+		     struct instlist_writer *w, struct herr *err)
+{
+	const char *base = instfs_base(x->path);
+	struct stat st;
+	int fd = -1;
+	int rc = -1;
+
+	if (!x->owned) {
+		/* existed at plan time and is not ours: only check it is still a directory */
+		if (fstatat(pfd, base, &st, 0) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+		if (errno != ENOENT)
+			return herr_set(err, HOIST_EXIT_IO, "%s is no longer a directory", x->path);
+		log_warnx("%s disappeared since the plan; creating it", x->path);
+		x->owned = true;
+	}
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return herr_set(err, HOIST_EXIT_IO, "%s appeared since the plan and is not a "
+					"directory", x->path);
+		/* owned by the previous revision and not empty: ownership carries over */
+		return instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x),
+				       (int)(st.st_mode & 07777)), x->path, NULL, err);
+	}
+	if (instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x), x->mode), x->path, NULL,
+			    err) != 0)
+		return -1;
+	if (mkdirat(pfd, base, (mode_t)x->mode) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create directory %s", x->path);
+	/* the exact mode whatever the umask */
+	fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, (mode_t)x->mode) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot set the mode of %s", x->path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Copies one file: temp name beside it, hash while copying, mode, ownership, fsync, rename. */
+static int apply_file(const struct install_plan *pl, const struct action *x, int pfd,
+		      struct instlist_writer *w, struct herr *err)
+{
+	char tmp[NAME_MAX + 1];
+	char hex[SHA256_HEX_LEN + 1];
+	uint8_t sha[SHA256_LEN];
+	const struct perm_rule *r = rule_of(pl, x);
+	struct stat st;
+	off_t sha_off = 0;
+	bool tmp_made = false;
+	int sfd = -1;
+	int tfd = -1;
+	int rc = -1;
+
+	/* recorded before anything is written: a crash leaves a superset */
+	if (instlist_append(w, 'F', NULL, perms_final_mode(r, x->mode), x->path, &sha_off, err) != 0)
+		goto out;
+	sfd = open(x->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0 || fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		herr_errno(err, HOIST_EXIT_IO, sfd < 0 ? errno : EINVAL, "cannot open bundle file %s",
+			   x->src);
+		goto out;
+	}
+	instfs_tmp_name(instfs_base(x->path), tmp);
+	if (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove stale temporary file beside %s",
+			   x->path);
+		goto out;
+	}
+	tfd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (tfd < 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temporary file beside %s", x->path);
+		goto out;
+	}
+	tmp_made = true;
+	if (instfs_copy(sfd, tfd, x->path, sha, err) != 0)
+		goto out;
+	/* mode and ownership before the rename: the file never appears with looser ones */
+	if (fchmod(tfd, (mode_t)x->mode) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %s", x->path);
+		goto out;
+	}
+	if (r != NULL && perms_apply_fd(tfd, r, x->path, err) != 0)
+		goto out;
+	if (fsync(tfd) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", x->path);
+		goto out;
+	}
+	/* rename replaces a destination symlink instead of writing through it */
+	if (renameat(pfd, tmp, pfd, instfs_base(x->path)) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename the new %s into place", x->path);
+		goto out;
+	}
+	tmp_made = false;
+	hex_encode(sha, SHA256_LEN, hex);
+	if (instlist_fill_sha(w, sha_off, hex, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (tmp_made)
+		(void)unlinkat(pfd, tmp, 0);
+	if (sfd >= 0)
+		close(sfd);
+	return rc;
+}
+
+/* Creates one symlink under a temp name, then renames it into place. */
+static int apply_link(const struct action *x, int pfd, struct instlist_writer *w, struct herr *err)
+{
+	char tmp[NAME_MAX + 1];
+	if (instlist_append(w, 'L', NULL, -1, x->path, NULL, err) != 0)
+		return -1;
+	instfs_tmp_name(instfs_base(x->path), tmp);
+	if (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove stale temporary link "
+				  "beside %s", x->path);
+	if (symlinkat(x->src, pfd, tmp) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create symlink %s", x->path);
+	if (renameat(pfd, tmp, pfd, instfs_base(x->path)) != 0) {
+		int e = errno;
+		(void)unlinkat(pfd, tmp, 0);
+		return herr_errno(err, HOIST_EXIT_IO, e, "cannot rename the new link %s into place",
+				  x->path);
+	}
+	return 0;
+}
+
+/* Applies permissions to the directories this revision owns, deepest first
+ * (so a restrictive mode on a parent cannot block its children). */
+static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct herr *err)
+{
+	for (size_t k = pl->n; k-- > 0;) {
+		const struct action *x = &pl->a[k];
+		struct apply_walk w = { pl, x };
+		int pfd;
+		int fd;
+		int rc;
+		if (x->kind != ACT_DIR || x->skip || !x->owned || x->perm < 0)
+			continue;
+		pfd = instfs_open_parent(rootfd, x->path, apply_follow, &w, err);
+		if (pfd < 0)
+			return -1;
+		fd = openat(pfd, instfs_base(x->path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(pfd);
+		if (fd < 0)
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot open directory %s", x->path);
+		rc = perms_apply_fd(fd, &pl->rules[x->perm], x->path, err);
+		close(fd);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int install_apply(struct install_plan *pl, struct herr *err)
+{
+	struct instlist_writer w = { .fd = -1 };
+	struct pcache c = { .fd = -1 };
+	struct herr ignore = {0};
+	int rootfd = -1;
+	int rc = -1;
+
+	if (pl->prev_list != NULL && install_undo(pl->prev_list, pl->root, err) != 0) {
+		herr_prefix(err, "removing the previous revision's files");
+		goto out;
+	}
+	if ((rootfd = open_root(pl->root, err)) < 0)
+		goto out;
+	if (instlist_create(&w, pl->new_list, err) != 0)
+		goto out;
+	for (size_t k = 0; k < pl->n; k++) {
+		struct action *x = &pl->a[k];
+		int pfd;
+		if (x->skip)
+			continue;
+		pfd = parent_fd(&c, rootfd, pl, x, err);
+		if (pfd < 0)
+			goto out;
+		if (x->kind == ACT_DIR && apply_dir(pl, x, pfd, &w, err) != 0)
+			goto out;
+		if (x->kind == ACT_FILE && apply_file(pl, x, pfd, &w, err) != 0)
+			goto out;
+		if (x->kind == ACT_LINK && apply_link(x, pfd, &w, err) != 0)
+			goto out;
+	}
+	if (pcache_drop(&c, err) != 0 || apply_dir_perms(pl, rootfd, err) != 0)
+		goto out;
+	if (instlist_close(&w, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	(void)pcache_drop(&c, &ignore);
+	(void)instlist_close(&w, &ignore);
+	if (rootfd >= 0)
+		close(rootfd);
+	return rc;
+}
+
+/* undo's and verify's symlink policy: a directory the list says hoist created
+ * is never followed; other ancestors (/var -> /data) may be. */
+static bool list_follow(const void *ctx, const char *path, size_t len, size_t depth)
+{
+	const struct inst_list *l = ctx;
+	char prefix[PATH_MAX];
+	const struct inst_entry *e;
+	(void)depth;
+	if (len >= sizeof(prefix))
+		return false;
+	memcpy(prefix, path, len);
+	prefix[len] = '\0';
+	e = instlist_find(l, prefix);
+	return e == NULL || e->kind != 'D';
+}
+
+/* Removes one entry (never following the final component). */
+static int undo_entry(int pfd, const struct inst_entry *e, struct herr *err)
+{
+	const char *base = instfs_base(e->path);
+	char tmp[NAME_MAX + 1];
+	struct stat st;
+
+	if (e->kind == 'D') {
+		if (unlinkat(pfd, base, AT_REMOVEDIR) == 0 || errno == ENOENT || errno == ENOTEMPTY ||
+		    errno == EEXIST)
+			return 0;
+		if (errno == ENOTDIR) {
+			log_warnx("undo: %s is no longer a directory; left in place", e->path);
+			return 0;
+		}
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove directory %s", e->path);
+	}
+	/* a temporary file left by a crash during the copy */
+	instfs_tmp_name(base, tmp);
+	if (fstatat(pfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+		(void)unlinkat(pfd, tmp, 0);
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat %s", e->path);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		log_warnx("undo: %s is now a directory; left in place", e->path);
+		return 0;
+	}
+	if (unlinkat(pfd, base, 0) != 0 && errno != ENOENT)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove %s", e->path);
+	return 0;
+}
+
+int install_undo(const char *list_path, const char *root, struct herr *err)
+{
+	struct inst_list l = {0};
+	struct herr first = {0};
+	struct herr e2 = {0};
+	int rootfd = -1;
+	int rc = -1;
+
+	/* the whole list is validated before anything is removed */
+	if (instlist_load(list_path, true, &l, err) != 0)
+		goto out;
+	if (l.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((rootfd = open_root(root, err)) < 0)
+		goto out;
+	for (size_t i = l.n; i-- > 0;) {
+		const struct inst_entry *e = &l.e[i];
+		int pfd = instfs_open_parent(rootfd, e->path, list_follow, &l, &e2);
+		if (pfd < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			if (errno == ELOOP) {
+				log_warnx("undo: %s left in place: %s", e->path, e2.msg);
+				continue;
+			}
+			if (first.code == 0)
+				first = e2;
+			continue;
+		}
+		if (undo_entry(pfd, e, &e2) != 0 && first.code == 0)
+			first = e2;
+		close(pfd);
+	}
+	if (first.code != 0) {
+		*err = first;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rootfd >= 0)
+		close(rootfd);
+	instlist_free(&l);
+	return rc;
+}
+
+/* sha256 of an open file as lower-case hex. */
+static int hash_fd(int fd, const char *what, char hex[SHA256_HEX_LEN + 1], struct herr *err)
+{
+	char chunk[65536];
+	uint8_t sha[SHA256_LEN];
+	struct sha256_ctx *c = sha256_new();
+	int rc = -1;
+	if (c == NULL)
+		return herr_set(err, HOIST_EXIT_INTERNAL, "out of memory hashing %s", what);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			herr_errno(err, HOIST_EXIT_IO, errno, "cannot read %s", what);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (sha256_update(c, chunk, (size_t)n) != 0)
+			goto fail;
+	}
+	if (sha256_final(c, sha) != 0)
+		goto fail;
+	hex_encode(sha, SHA256_LEN, hex);
+	rc = 0;
+	goto out;
+fail:
+	herr_set(err, HOIST_EXIT_INTERNAL, "sha256 failed for %s", what);
+out:
+	sha256_free(c);
+	return rc;
+}
+
+/* Checks one F entry; a difference is described in why. */
+static int verify_entry(int rootfd, const struct inst_list *l, const struct inst_entry *e,
+			char *why, size_t whysz)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	struct herr e2 = {0};
+	struct stat st;
+	int pfd = -1;
+	int fd = -1;
+	int rc = -1;
+
+	if (strcmp(e->sha, INSTLIST_SHA_PENDING) == 0) {
+		(void)snprintf(why, whysz, "%s: its copy never finished (interrupted install)", e->path);
+		goto out;
+	}
+	pfd = instfs_open_parent(rootfd, e->path, list_follow, l, &e2);
+	if (pfd >= 0)
+		fd = openat(pfd, instfs_base(e->path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		(void)snprintf(why, whysz, "%s: %s", e->path, pfd < 0 ? e2.msg :
+			       errno == ENOENT ? "missing" : errno == ELOOP ? "replaced by a symlink" :
+			       strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		(void)snprintf(why, whysz, "%s: no longer a regular file", e->path);
+		goto out;
+	}
+	if (hash_fd(fd, e->path, hex, &e2) != 0) {
+		(void)snprintf(why, whysz, "%s", e2.msg);
+		goto out;
+	}
+	if (strcmp(hex, e->sha) != 0) {
+		(void)snprintf(why, whysz, "%s: sha256 %.16s... differs from the installed %.16s...",
+			       e->path, hex, e->sha);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	return rc;
+}
+
+int install_verify(const char *list_path, const char *root, struct herr *err)
+{
+	struct inst_list l = {0};
+	char why[512] = "";
+	char first[512] = "";
+	size_t n_files = 0;
+	size_t n_bad = 0;
+	int rootfd = -1;
+	int rc = -1;
+
+	if (instlist_load(list_path, false, &l, err) != 0)
+		goto out;
+	if ((rootfd = open_root(root, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.e[i].kind != 'F')
+			continue;
+		n_files++;
+		if (verify_entry(rootfd, &l, &l.e[i], why, sizeof(why)) == 0)
+			continue;
+		if (n_bad++ == 0)
+			memcpy(first, why, sizeof(first));
+		log_warnx("verify: %s", why);
+	}
+	if (n_bad > 0) {
+		herr_set(err, HOIST_EXIT_FAILED, "%zu of %zu installed files differ from what was "
+			 "installed; first: %s", n_bad, n_files, first);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rootfd >= 0)
+		close(rootfd);
+	instlist_free(&l);
+	return rc;
+}
