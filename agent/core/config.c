@@ -1,7 +1,6 @@
 /* config.c - settings of both programs (format in config.h).
  * NOTE (engine branch): written so the agent links; if another branch lands a
  * fuller config.c, that one wins. */
-#define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
 #include <errno.h>

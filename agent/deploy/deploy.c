@@ -1,5 +1,4 @@
 /* deploy.c - deploy, rollback and recover (rules in deploy.h). */
-#define _GNU_SOURCE
 #include "deploy.h"
 
 #include <errno.h>
@@ -563,7 +562,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		}
 		snprintf(st->failed_event, sizeof(st->failed_event), "%.31s", j.last_step);
 		{
-			char note[HERR_MSG_MAX];
+			char note[HERR_MSG_MAX + 1024];
 			snprintf(note, sizeof(note), "interrupted %s %s of %s at %s; redeployed last good %s%s%s",
 				 j.kind, j.id, j.version, j.last_step, good, code ? ": " : "", code ? st->error : "");
 			status_copy(st->error, sizeof(st->error), note);

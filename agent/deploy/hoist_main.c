@@ -1,6 +1,5 @@
 /* hoist_main.c - the agent: parses the command line, loads settings, takes the
  * deployment lock and runs one command (deploy.h, query.h). Only main exits. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

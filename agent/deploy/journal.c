@@ -1,5 +1,4 @@
 /* journal.c - the crash journal (format in journal.h). */
-#define _POSIX_C_SOURCE 200809L
 #include "journal.h"
 
 #include <errno.h>

@@ -1,5 +1,4 @@
 /* query.c - status, list and validate. */
-#define _GNU_SOURCE
 #include "query.h"
 
 #include <errno.h>

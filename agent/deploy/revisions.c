@@ -1,5 +1,4 @@
 /* revisions.c - kept revisions: paths, records, listing, retention. */
-#define _XOPEN_SOURCE 700
 #include "revisions.h"
 
 #include <dirent.h>

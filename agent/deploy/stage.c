@@ -1,5 +1,4 @@
 /* stage.c - keeping and unpacking bundles (see stage.h). */
-#define _GNU_SOURCE
 #include "stage.h"
 
 #include <dirent.h>

@@ -1,5 +1,4 @@
 /* status.c - deployment status as JSON and text. */
-#define _POSIX_C_SOURCE 200809L
 #include "status.h"
 
 #include <limits.h>
