@@ -770,6 +770,7 @@ early:
 		status_copy(st->result, sizeof(st->result), "failed");
 		status_copy(st->error, sizeof(st->error), err->msg);
 		st->exit_code = code;
+		st->duration_s = (double)((long long)time(NULL) - st->started);
 		(void)meta_save(&meta, np.meta, id, "failed", &(struct herr){ 0 });
 	}
 done:
@@ -778,8 +779,8 @@ done:
 		st->exit_code = code;
 		status_publish(ctx, st, np.dir);
 		if (code != 0)
-			log_error("deployment %s of %s: %s (exit %d, %s)", id, version, st->error, code,
-				  hoist_exit_name(code));
+			log_info("deployment %s of %s: %s (exit %d, %s)", id, version, st->result, code,
+				 hoist_exit_name(code));
 		else
 			log_info("deployment %s of %s succeeded in %.3f s", id, version, st->duration_s);
 	}

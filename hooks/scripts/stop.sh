@@ -10,7 +10,13 @@ if [ -f "$PIDFILE" ]; then
 	if [ -n "$pid" ] && grep -q "http.server" "/proc/$pid/cmdline" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
 		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		# A zombie (dead, not yet reaped by its new parent) counts as stopped.
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+			state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+			[ "$state" = Z ] && break
+			sleep 0.1
+			i=$((i + 1))
+		done
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	rm -f "$PIDFILE"
