@@ -405,7 +405,7 @@ out:
 	herr_clear(&e);
 	if (r.j != NULL)
 		(void)journal_close(r.j, false, &e);
-	st->duration_s = mono_now() - t0;
+	st->duration_s += mono_now() - t0; /* after the staging time, if any */
 	if (rc != 0) {
 		status_copy(st->error, sizeof(st->error), err->msg);
 		(void)meta_save(meta, r.np.meta, id, "failed", &e);
@@ -745,6 +745,7 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 			(void)stage_tree(req->bundle, tmp, id, np.tree, &lim, err);
 		log_set_phase(NULL);
 		s->duration_s = mono_now() - t0;
+		st->duration_s = s->duration_s;
 		status_copy(s->result, sizeof(s->result), err->code == 0 ? "ok" : "failed");
 		log_info("DownloadBundle %s in %.3f s", s->result, s->duration_s);
 		if (err->code != 0) {
