@@ -3,7 +3,32 @@
  * Accepts every appspec the reference agent accepts (see
  * ../shared/reference/codedeploy-agent.md section 1) and refuses unsafe
  * ones with errors that name the file, line and column. Pure: the parser
- * works on a buffer; appspec_load_bundle adds the file-system checks. */
+ * works on a buffer; appspec_load_bundle adds the file-system checks.
+ * All errors are HOIST_EXIT_BAD_BUNDLE (HOIST_EXIT_IO for read failures).
+ *
+ * Where hoist differs from the reference (docs/appspec.md has the table):
+ *   - mode is read from the scalar's TEXT: `mode: 0644` is 0644 (the
+ *     reference's YAML 1.1 reads octal 420 and silently uses mode 0420);
+ *   - timeout is decimal digits with an optional "s" ("30", "30s"); the
+ *     reference's to_i also takes "30 minutes" as 30 and 1.5 as 1; hoist
+ *     refuses those; `timeout: 030` is 30 seconds (text), not octal 24;
+ *   - `sudo` is accepted (booleans only) and ignored with a warning: hoist
+ *     runs hooks as root or as runas, which is what sudo/su gave;
+ *   - `acls` and `context` are refused: not supported, use a hook script;
+ *   - numeric owner/group are refused at parse time (the reference fails
+ *     later, at install);
+ *   - a relative files.destination and a files.source or hook location
+ *     whose ".." leaves the bundle are refused;
+ *   - unknown hook events are an error listing the known ones (the
+ *     reference silently never runs them); Install and DownloadBundle are
+ *     built-in steps and cannot have scripts;
+ *   - a hook written as a mapping is a clear error (the reference crashes);
+ *   - duplicate mapping keys are an error naming both lines (the reference
+ *     keeps the last); YAML aliases, tags and a second document are refused;
+ *   - the file is limited to 1 MiB; both appspec.yml and appspec.yaml
+ *     present is an error; a symlinked appspec is refused.
+ * Unknown top-level keys and unknown keys inside entries are ignored like
+ * the reference, with a warning. */
 #ifndef HOIST_APPSPEC_H
 #define HOIST_APPSPEC_H
 
@@ -21,6 +46,7 @@ struct appspec_file {
 	char *source;       /* bundle-relative, normalised, no leading '/', "" = bundle root */
 	char *destination;  /* absolute host path, normalised */
 	unsigned line;
+	unsigned col;       /* added: line:col of the list item, 1-based */
 };
 
 struct appspec_permission {
@@ -33,6 +59,7 @@ struct appspec_permission {
 	int mode;           /* -1 = unchanged, else 0..07777 */
 	unsigned type_mask; /* PERM_TYPE_*; default both */
 	unsigned line;
+	unsigned col;       /* added */
 };
 
 struct appspec_script {
@@ -40,6 +67,7 @@ struct appspec_script {
 	unsigned timeout_s; /* default 3600 */
 	char *runas;        /* NULL = root (the agent's user) */
 	unsigned line;
+	unsigned col;       /* added */
 };
 
 struct appspec_hook {
@@ -63,7 +91,9 @@ struct appspec {
 extern const char *const appspec_events[];
 extern const size_t appspec_n_events;
 
-/* Parses a document (filename only for messages). */
+#define APPSPEC_MAX_BYTES (1024 * 1024)
+
+/* Parses a document (filename only for messages; NULL = "appspec.yml"). */
 int appspec_parse(const char *text, size_t len, const char *filename, struct appspec **out,
 		  struct herr *err);
 /* Finds appspec.yml (or appspec.yaml when it is the only one) in an

@@ -13,12 +13,12 @@
 #define HOOK_LINE_MAX 4096
 
 struct hook_out {
-	const char *event;     /* prefix parts of every logged line */
+	const char *event; /* prefix parts of every logged line */
 	const char *script;
 	char line[HOOK_LINE_MAX + 1];
-	size_t len;            /* bytes in line */
-	char ring[HOOK_TAIL_MAX - 1]; /* last bytes of emitted lines, '\n'-separated */
-	size_t ring_pos;       /* next write position in ring */
+	size_t len;                    /* bytes in line */
+	char ring[HOOK_TAIL_MAX - 1];  /* last bytes of emitted lines, '\n'-separated */
+	size_t ring_pos;               /* next write position in ring */
 	unsigned long long ring_total; /* bytes ever written to ring */
 	unsigned long long bytes;      /* bytes fed */
 	unsigned long long lines;      /* lines emitted */

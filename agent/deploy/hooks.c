@@ -24,15 +24,21 @@
  * it started in the background may hold the pipe open forever. */
 #define DRAIN_MAX_MS 1000
 #define DRAIN_IDLE_MS 200
-/* While waiting for the rest of a terminated group, check it this often. */
+/* While waiting for the rest of a terminated group, check it this often;
+ * after SIGKILL, wait at most KILL_WAIT_MS for the members to be gone so
+ * that no remnant races with the next hook. */
 #define GROUP_POLL_MS 50
+#define KILL_WAIT_MS 1000
 #define READ_CHUNK 16384
 #define READS_PER_WAKE 8
 
 static int force_sigchld;
-static int sigchld_pipe[2] = { -1, -1 };
+static int sigchld_pipe[2] = {-1, -1};
 
-void hook_force_sigchld_fallback(int on) { force_sigchld = on; }
+void hook_force_sigchld_fallback(int on)
+{
+	force_sigchld = on;
+}
 
 /* Only notifies: the loop does the work (a full pipe already notifies). */
 static void on_sigchld(int sig)
@@ -72,8 +78,9 @@ static int pidfd_open_compat(pid_t pid)
 /* How the loop learns that the child exited: a pidfd, or a SIGCHLD
  * self-pipe on kernels without pidfd_open (before 5.3). */
 struct watch {
-	int fd;                  /* pidfd or the self-pipe's read end */
+	int fd; /* pidfd or the self-pipe's read end */
 	bool sigchld;
+	bool restore; /* old holds a SIGCHLD action to put back */
 	struct sigaction old;
 };
 
@@ -86,8 +93,17 @@ static int watch_prepare(struct watch *w, struct herr *err)
 
 	w->fd = -1;
 	w->sigchld = false;
+	w->restore = false;
 	if (!force_sigchld && (probe = pidfd_open_compat(getpid())) >= 0) {
 		close(probe);
+		/* An ignored SIGCHLD makes the kernel reap our child itself and
+		 * its exit status would be lost: default it for the run. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGCHLD, NULL, &w->old) == 0 && w->old.sa_handler == SIG_IGN &&
+		    sigaction(SIGCHLD, &sa, NULL) == 0)
+			w->restore = true;
 		return 0;
 	}
 	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -104,6 +120,7 @@ static int watch_prepare(struct watch *w, struct herr *err)
 		return herr_errno(err, HOIST_EXIT_INTERNAL, saved, "cannot install SIGCHLD handler");
 	}
 	w->sigchld = true;
+	w->restore = true;
 	w->fd = sigchld_pipe[0];
 	return 0;
 }
@@ -119,8 +136,10 @@ static void watch_attach(struct watch *w, pid_t pid)
 
 static void watch_end(struct watch *w)
 {
-	if (w->sigchld) {
+	if (w->restore)
 		(void)sigaction(SIGCHLD, &w->old, NULL);
+	w->restore = false;
+	if (w->sigchld) {
 		close(sigchld_pipe[0]);
 		close(sigchld_pipe[1]);
 		sigchld_pipe[0] = sigchld_pipe[1] = -1;
@@ -141,9 +160,10 @@ struct loop {
 	bool timed_out;
 	bool escalated;
 	bool group_gone;
-	bool exec_report;        /* the child reported a failure before exec */
+	bool exec_report; /* the child reported a failure before exec */
+	bool lost;        /* waitpid said ECHILD: someone else reaped it */
 	struct hook_child_report rep;
-	int64_t deadline, kill_at, drain_end, last_data;
+	int64_t deadline, kill_at, kill_wait_end, drain_end, last_data;
 };
 
 static void try_reap(struct loop *l)
@@ -154,8 +174,10 @@ static void try_reap(struct loop *l)
 	do
 		r = waitpid(l->child.pid, &l->wstatus, WNOHANG);
 	while (r < 0 && errno == EINTR);
-	if (r == l->child.pid || (r < 0 && errno == ECHILD))
+	if (r == l->child.pid)
 		l->reaped = true;
+	else if (r < 0 && errno == ECHILD)
+		l->reaped = l->lost = true;
 }
 
 /* Blocking reap, only after SIGKILL was sent or on error paths. */
@@ -168,6 +190,7 @@ static void reap_now(struct loop *l)
 		r = waitpid(l->child.pid, &l->wstatus, 0);
 	while (r < 0 && errno == EINTR);
 	l->reaped = true;
+	l->lost = r < 0;
 }
 
 /* Reads what is available (bounded per wake so the clock is checked). */
@@ -220,13 +243,13 @@ static void step_clock(struct loop *l, int64_t now)
 	pid_t pgid = l->child.pid; /* setsid() made the pid the group id */
 
 	if (!l->reaped && !l->timed_out && now >= l->deadline) {
-		log_warnx("%s %s: timed out after %u s; sending SIGTERM to its process group",
-			  l->run->event, l->out.script, l->run->timeout_s);
+		log_warnx("%s %s: timed out after %u s; sending SIGTERM to its process group", l->out.event,
+		          l->out.script, l->run->timeout_s);
 		(void)kill(-pgid, SIGTERM);
 		l->timed_out = true;
 		l->kill_at = now + (int64_t)l->run->grace_s * 1000;
 	}
-	if (l->timed_out && l->reaped && !l->group_gone && !l->escalated) {
+	if (l->timed_out && l->reaped && !l->group_gone) {
 		/* The leader is reaped, so the id is kept only by the other
 		 * group members; none left alive means no SIGKILL is needed. */
 		if (!hook_group_alive(pgid))
@@ -234,29 +257,33 @@ static void step_clock(struct loop *l, int64_t now)
 	}
 	if (l->timed_out && !l->escalated && !l->group_gone && now >= l->kill_at) {
 		log_warnx("%s %s: still running %u s after SIGTERM; sending SIGKILL to its process group",
-			  l->run->event, l->out.script, l->run->grace_s);
+		          l->out.event, l->out.script, l->run->grace_s);
 		(void)kill(-pgid, SIGKILL);
 		l->escalated = true;
+		l->kill_wait_end = now + KILL_WAIT_MS;
 		reap_now(l); /* SIGKILL cannot be caught: the wait is short */
 	}
 }
 
 /* True while the loop must keep waiting for the process group itself. */
-static bool waiting_for_group(const struct loop *l)
+static bool waiting_for_group(const struct loop *l, int64_t now)
 {
-	return !l->reaped || (l->timed_out && !l->escalated && !l->group_gone);
+	if (!l->reaped)
+		return true;
+	return l->timed_out && !l->group_gone && (!l->escalated || now < l->kill_wait_end);
 }
 
-static int poll_timeout(const struct loop *l, int64_t now)
+static int poll_timeout(const struct loop *l, const struct watch *w, int64_t now)
 {
-	int64_t t = 1000;
+	/* without a pidfd or self-pipe the exit is found by polling waitpid */
+	int64_t t = w->fd >= 0 ? 1000 : 100;
 	if (!l->reaped && !l->timed_out && l->deadline - now < t)
 		t = l->deadline - now;
 	if (l->timed_out && !l->escalated && l->kill_at - now < t)
 		t = l->kill_at - now;
-	if (l->timed_out && l->reaped && !l->escalated && !l->group_gone && t > GROUP_POLL_MS)
+	if (l->timed_out && l->reaped && !l->group_gone && t > GROUP_POLL_MS)
 		t = GROUP_POLL_MS;
-	if (!waiting_for_group(l)) {
+	if (!waiting_for_group(l, now)) {
 		int64_t end = l->last_data + DRAIN_IDLE_MS;
 		if (l->drain_end < end)
 			end = l->drain_end;
@@ -278,7 +305,7 @@ static int run_loop(struct loop *l, struct watch *w, struct hook_result *res, st
 		if (w->sigchld || w->fd < 0)
 			try_reap(l);
 		step_clock(l, now);
-		if (!waiting_for_group(l)) {
+		if (!waiting_for_group(l, now)) {
 			if (l->drain_end == 0) {
 				l->drain_end = now + DRAIN_MAX_MS;
 				if (l->last_data < now)
@@ -293,18 +320,18 @@ static int run_loop(struct loop *l, struct watch *w, struct hook_result *res, st
 			}
 		}
 		if (l->child.out_fd >= 0) {
-			pfd[nfds] = (struct pollfd){ .fd = l->child.out_fd, .events = POLLIN };
+			pfd[nfds] = (struct pollfd){.fd = l->child.out_fd, .events = POLLIN};
 			iout = nfds++;
 		}
 		if (l->child.status_fd >= 0) {
-			pfd[nfds] = (struct pollfd){ .fd = l->child.status_fd, .events = POLLIN };
+			pfd[nfds] = (struct pollfd){.fd = l->child.status_fd, .events = POLLIN};
 			istat = nfds++;
 		}
 		if (!l->reaped && w->fd >= 0) {
-			pfd[nfds] = (struct pollfd){ .fd = w->fd, .events = POLLIN };
+			pfd[nfds] = (struct pollfd){.fd = w->fd, .events = POLLIN};
 			iwatch = nfds++;
 		}
-		r = poll(pfd, (nfds_t)nfds, poll_timeout(l, now));
+		r = poll(pfd, (nfds_t)nfds, poll_timeout(l, w, now));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -342,13 +369,16 @@ static void classify(struct loop *l, struct hook_result *res, struct herr *err)
 		res->outcome = HOOK_SETUP_FAILED;
 		if (l->rep.stage == HOOK_STAGE_CHDIR)
 			herr_errno(err, HOIST_EXIT_FAILED, l->rep.err,
-				   "hook %s: cannot change to working directory %s", l->out.script, run->cwd);
+			           "hook %s: cannot change to working directory %s", l->out.script, run->cwd);
 		else
-			herr_errno(err, HOIST_EXIT_FAILED, l->rep.err, "hook %s: %s failed%s",
-				   l->out.script, hook_stage_name(l->rep.stage),
-				   run->runas != NULL ? " (runas)" : "");
+			herr_errno(err, HOIST_EXIT_FAILED, l->rep.err, "hook %s: %s failed%s", l->out.script,
+			           hook_stage_name(l->rep.stage), run->runas != NULL ? " (runas)" : "");
 	} else if (l->timed_out) {
 		res->outcome = HOOK_TIMED_OUT;
+	} else if (l->lost) {
+		res->outcome = HOOK_SETUP_FAILED;
+		herr_set(err, HOIST_EXIT_INTERNAL, "hook %s: its exit status was lost (reaped elsewhere)",
+		         l->out.script);
 	} else if (WIFEXITED(ws)) {
 		res->outcome = res->exit_status == 0 ? HOOK_OK : HOOK_EXIT_NONZERO;
 	} else {
@@ -364,8 +394,8 @@ static void set_setup_failed(struct hook_result *res, const struct herr *err)
 
 int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *err)
 {
-	struct hook_ids ids = { 0 };
-	struct watch w = { .fd = -1 };
+	struct hook_ids ids = {0};
+	struct watch w = {.fd = -1};
 	struct loop loop_storage; /* ~7 KiB: fixed, whatever the hook prints */
 	struct loop *l = NULL;
 	double start = now_s();
@@ -410,8 +440,8 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 	hook_out_finish(&l->out);
 	if (res->output_left_open)
 		log_warnx("%s %s: exited, but a background process it started still holds its output "
-			  "open; no longer reading it (redirect a daemon's output to a file)",
-			  l->out.event, l->out.script);
+		          "open; no longer reading it (redirect a daemon's output to a file)",
+		          l->out.event, l->out.script);
 	classify(l, res, err);
 	if (res->outcome == HOOK_SETUP_FAILED)
 		set_setup_failed(res, err);
@@ -453,12 +483,12 @@ const char *hook_outcome_describe(const struct hook_result *res, char *buf, unsi
 	case HOOK_SIGNALED:
 		sig = strsignal(res->term_signal);
 		n = snprintf(buf, size, "killed by signal %d (%s)", res->term_signal,
-			     sig != NULL ? sig : "unknown");
+		             sig != NULL ? sig : "unknown");
 		break;
 	case HOOK_TIMED_OUT:
 		if (res->escalated)
 			n = snprintf(buf, size, "timed out after %u s (terminated; killed after %u s grace)",
-				     res->timeout_s, res->grace_s);
+			             res->timeout_s, res->grace_s);
 		else
 			n = snprintf(buf, size, "timed out after %u s (terminated)", res->timeout_s);
 		break;
@@ -478,7 +508,7 @@ const char *hook_outcome_describe(const struct hook_result *res, char *buf, unsi
 	case HOOK_SETUP_FAILED:
 	default:
 		n = snprintf(buf, size, "could not be started: %s",
-			     res->setup_error[0] != '\0' ? res->setup_error : "setup failed");
+		             res->setup_error[0] != '\0' ? res->setup_error : "setup failed");
 		break;
 	}
 	if (n < 0)

@@ -56,7 +56,7 @@ int hook_ids_lookup(const char *user, struct hook_ids *ids, struct herr *err)
 		/* Without root we can only "switch" to ourselves. */
 		if (pw.pw_uid != geteuid()) {
 			herr_set(err, HOIST_EXIT_FAILED,
-				 "cannot run hook as user '%s': hoist is not running as root", user);
+			         "cannot run hook as user '%s': hoist is not running as root", user);
 			goto out;
 		}
 		rc = 0;
@@ -106,17 +106,28 @@ void hook_ids_free(struct hook_ids *ids)
 const char *hook_stage_name(int stage)
 {
 	switch (stage) {
-	case HOOK_STAGE_SIGNALS: return "resetting signals";
-	case HOOK_STAGE_SETSID: return "setsid";
-	case HOOK_STAGE_CHDIR: return "changing to the working directory";
-	case HOOK_STAGE_STDIO: return "setting up stdin/stdout/stderr";
-	case HOOK_STAGE_CLOSEFDS: return "closing inherited file descriptors";
-	case HOOK_STAGE_SETGROUPS: return "setgroups";
-	case HOOK_STAGE_SETGID: return "setresgid";
-	case HOOK_STAGE_SETUID: return "setresuid";
-	case HOOK_STAGE_REGAIN: return "verifying the privilege drop";
-	case HOOK_STAGE_EXEC: return "execve";
-	default: return "starting the hook";
+	case HOOK_STAGE_SIGNALS:
+		return "resetting signals";
+	case HOOK_STAGE_SETSID:
+		return "setsid";
+	case HOOK_STAGE_CHDIR:
+		return "changing to the working directory";
+	case HOOK_STAGE_STDIO:
+		return "setting up stdin/stdout/stderr";
+	case HOOK_STAGE_CLOSEFDS:
+		return "closing inherited file descriptors";
+	case HOOK_STAGE_SETGROUPS:
+		return "setgroups";
+	case HOOK_STAGE_SETGID:
+		return "setresgid";
+	case HOOK_STAGE_SETUID:
+		return "setresuid";
+	case HOOK_STAGE_REGAIN:
+		return "verifying the privilege drop";
+	case HOOK_STAGE_EXEC:
+		return "execve";
+	default:
+		return "starting the hook";
 	}
 }
 
@@ -135,7 +146,7 @@ static int fd_above_stdio(int fd)
 /* Child: reports {stage, errno} and exits. Only async-signal-safe calls. */
 static _Noreturn void child_fail(int status_fd, int stage, int errnum)
 {
-	struct hook_child_report rep = { stage, errnum };
+	struct hook_child_report rep = {stage, errnum};
 	ssize_t n;
 	do
 		n = write(status_fd, &rep, sizeof(rep));
@@ -221,8 +232,8 @@ static int child_drop(const struct hook_ids *ids)
 }
 
 /* Child after fork: never returns. */
-static _Noreturn void child_run(const struct hook_run *run, const struct hook_ids *ids,
-				int devnull, int out_w, int status_w)
+static _Noreturn void child_run(const struct hook_run *run, const struct hook_ids *ids, int devnull,
+                                int out_w, int status_w)
 {
 	char *argv[2];
 	struct sigaction sa;
@@ -261,9 +272,9 @@ static _Noreturn void child_run(const struct hook_run *run, const struct hook_id
 }
 
 int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct hook_child *child,
-	       struct herr *err)
+               struct herr *err)
 {
-	int outp[2] = { -1, -1 }, statp[2] = { -1, -1 };
+	int outp[2] = {-1, -1}, statp[2] = {-1, -1};
 	int devnull = -1;
 	sigset_t all, old;
 	pid_t pid;

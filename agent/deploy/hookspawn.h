@@ -14,10 +14,10 @@
 
 /* Identity to switch to in the child. */
 struct hook_ids {
-	bool drop;       /* false: run as the caller */
+	bool drop; /* false: run as the caller */
 	uid_t uid;
 	gid_t gid;
-	gid_t *groups;   /* supplementary groups of the user (owned) */
+	gid_t *groups; /* supplementary groups of the user (owned) */
 	int ngroups;
 };
 
@@ -30,7 +30,7 @@ enum hook_child_stage {
 	HOOK_STAGE_SETGROUPS,
 	HOOK_STAGE_SETGID,
 	HOOK_STAGE_SETUID,
-	HOOK_STAGE_REGAIN,   /* privileges could be regained after the drop */
+	HOOK_STAGE_REGAIN, /* privileges could be regained after the drop */
 	HOOK_STAGE_EXEC,
 };
 
@@ -42,8 +42,8 @@ struct hook_child_report {
 
 struct hook_child {
 	pid_t pid;
-	int out_fd;      /* read end of the stdout+stderr pipe (non-blocking) */
-	int status_fd;   /* read end of the close-on-exec status pipe */
+	int out_fd;    /* read end of the stdout+stderr pipe (non-blocking) */
+	int status_fd; /* read end of the close-on-exec status pipe */
 };
 
 /* Resolves user (getpwnam_r, getgrouplist). NULL user: ids->drop = false.
@@ -55,7 +55,7 @@ const char *hook_stage_name(int stage);
 /* Forks the child with all signals blocked around fork (restored in the
  * parent). On success the caller owns child->pid and both fds. */
 int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct hook_child *child,
-	       struct herr *err);
+               struct herr *err);
 
 /* 1 while process group pgid has a member that is not a zombie, else 0.
  * Zombies are skipped because an init that reaps slowly (containers) would

@@ -81,10 +81,10 @@ static int pcache_drop(struct pcache *c, struct herr *err)
 }
 
 /* The parent directory of x, opened with apply's symlink policy. */
-static int parent_fd(struct pcache *c, int rootfd, const struct install_plan *pl,
-		     const struct action *x, struct herr *err)
+static int parent_fd(struct pcache *c, int rootfd, const struct install_plan *pl, const struct action *x,
+                     struct herr *err)
 {
-	struct apply_walk w = { pl, x };
+	struct apply_walk w = {pl, x};
 	size_t plen = (size_t)(instfs_base(x->path) - x->path);
 	if (c->fd >= 0 && strlen(c->path) == plen && memcmp(c->path, x->path, plen) == 0)
 		return c->fd;
@@ -104,8 +104,8 @@ static const struct perm_rule *rule_of(const struct install_plan *pl, const stru
 }
 
 /* Creates (or takes over) one directory. */
-static int apply_dir(const struct install_plan *pl, struct action *x, int pfd,
-		     struct instlist_writer *w, struct herr *err)
+static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, struct instlist_writer *w,
+                     struct herr *err)
 {
 	const char *base = instfs_base(x->path);
 	struct stat st;
@@ -123,14 +123,16 @@ static int apply_dir(const struct install_plan *pl, struct action *x, int pfd,
 	}
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISDIR(st.st_mode))
-			return herr_set(err, HOIST_EXIT_IO, "%s appeared since the plan and is not a "
-					"directory", x->path);
+			return herr_set(err, HOIST_EXIT_IO,
+			                "%s appeared since the plan and is not a "
+			                "directory",
+			                x->path);
 		/* owned by the previous revision and not empty: ownership carries over */
-		return instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x),
-				       (int)(st.st_mode & 07777)), x->path, NULL, err);
+		return instlist_append(w, 'D', NULL,
+		                       perms_final_mode(rule_of(pl, x), (int)(st.st_mode & 07777)), x->path,
+		                       NULL, err);
 	}
-	if (instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x), x->mode), x->path, NULL,
-			    err) != 0)
+	if (instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x), x->mode), x->path, NULL, err) != 0)
 		return -1;
 	if (mkdirat(pfd, base, (mode_t)x->mode) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create directory %s", x->path);
@@ -149,7 +151,7 @@ out:
 
 /* Copies one file: temp name beside it, hash while copying, mode, ownership, fsync, rename. */
 static int apply_file(const struct install_plan *pl, const struct action *x, int pfd,
-		      struct instlist_writer *w, struct herr *err)
+                      struct instlist_writer *w, struct herr *err)
 {
 	char tmp[NAME_MAX + 1];
 	char hex[SHA256_HEX_LEN + 1];
@@ -168,13 +170,13 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	sfd = open(x->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0 || fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		herr_errno(err, HOIST_EXIT_IO, sfd < 0 ? errno : EINVAL, "cannot open bundle file %s",
-			   x->src);
+		           x->src);
 		goto out;
 	}
 	instfs_tmp_name(instfs_base(x->path), tmp);
 	if (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove stale temporary file beside %s",
-			   x->path);
+		           x->path);
 		goto out;
 	}
 	tfd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -224,15 +226,16 @@ static int apply_link(const struct action *x, int pfd, struct instlist_writer *w
 		return -1;
 	instfs_tmp_name(instfs_base(x->path), tmp);
 	if (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT)
-		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove stale temporary link "
-				  "beside %s", x->path);
+		return herr_errno(err, HOIST_EXIT_IO, errno,
+		                  "cannot remove stale temporary link "
+		                  "beside %s",
+		                  x->path);
 	if (symlinkat(x->src, pfd, tmp) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create symlink %s", x->path);
 	if (renameat(pfd, tmp, pfd, instfs_base(x->path)) != 0) {
 		int e = errno;
 		(void)unlinkat(pfd, tmp, 0);
-		return herr_errno(err, HOIST_EXIT_IO, e, "cannot rename the new link %s into place",
-				  x->path);
+		return herr_errno(err, HOIST_EXIT_IO, e, "cannot rename the new link %s into place", x->path);
 	}
 	return 0;
 }
@@ -243,7 +246,7 @@ static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct her
 {
 	for (size_t k = pl->n; k-- > 0;) {
 		const struct action *x = &pl->a[k];
-		struct apply_walk w = { pl, x };
+		struct apply_walk w = {pl, x};
 		int pfd;
 		int fd;
 		int rc;
@@ -266,8 +269,8 @@ static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct her
 
 int install_apply(struct install_plan *pl, struct herr *err)
 {
-	struct instlist_writer w = { .fd = -1 };
-	struct pcache c = { .fd = -1 };
+	struct instlist_writer w = {.fd = -1};
+	struct pcache c = {.fd = -1};
 	struct herr ignore = {0};
 	int rootfd = -1;
 	int rc = -1;
@@ -441,8 +444,8 @@ out:
 }
 
 /* Checks one F entry; a difference is described in why. */
-static int verify_entry(int rootfd, const struct inst_list *l, const struct inst_entry *e,
-			char *why, size_t whysz)
+static int verify_entry(int rootfd, const struct inst_list *l, const struct inst_entry *e, char *why,
+                        size_t whysz)
 {
 	char hex[SHA256_HEX_LEN + 1];
 	struct herr e2 = {0};
@@ -459,9 +462,11 @@ static int verify_entry(int rootfd, const struct inst_list *l, const struct inst
 	if (pfd >= 0)
 		fd = openat(pfd, instfs_base(e->path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		(void)snprintf(why, whysz, "%s: %s", e->path, pfd < 0 ? e2.msg :
-			       errno == ENOENT ? "missing" : errno == ELOOP ? "replaced by a symlink" :
-			       strerror(errno));
+		(void)snprintf(why, whysz, "%s: %s", e->path,
+		               pfd < 0           ? e2.msg
+		               : errno == ENOENT ? "missing"
+		               : errno == ELOOP  ? "replaced by a symlink"
+		                                 : strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -473,8 +478,8 @@ static int verify_entry(int rootfd, const struct inst_list *l, const struct inst
 		goto out;
 	}
 	if (strcmp(hex, e->sha) != 0) {
-		(void)snprintf(why, whysz, "%s: sha256 %.16s... differs from the installed %.16s...",
-			       e->path, hex, e->sha);
+		(void)snprintf(why, whysz, "%s: sha256 %.16s... differs from the installed %.16s...", e->path,
+		               hex, e->sha);
 		goto out;
 	}
 	rc = 0;
@@ -511,8 +516,10 @@ int install_verify(const char *list_path, const char *root, struct herr *err)
 		log_warnx("verify: %s", why);
 	}
 	if (n_bad > 0) {
-		herr_set(err, HOIST_EXIT_FAILED, "%zu of %zu installed files differ from what was "
-			 "installed; first: %s", n_bad, n_files, first);
+		herr_set(err, HOIST_EXIT_FAILED,
+		         "%zu of %zu installed files differ from what was "
+		         "installed; first: %s",
+		         n_bad, n_files, first);
 		goto out;
 	}
 	rc = 0;

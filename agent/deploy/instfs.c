@@ -10,7 +10,7 @@
 #include "exitcodes.h"
 
 int instfs_open_parent(int rootfd, const char *path, instfs_follow_fn follow, const void *ctx,
-		       struct herr *err)
+                       struct herr *err)
 {
 	char comp[NAME_MAX + 1];
 	const char *p = path;
@@ -43,11 +43,13 @@ int instfs_open_parent(int rootfd, const char *path, instfs_follow_fn follow, co
 			int e = errno;
 			close(fd);
 			if (e == ELOOP || (e == ENOTDIR && (flags & O_NOFOLLOW)))
-				herr_set(err, HOIST_EXIT_IO, "%.*s is a symbolic link or not a directory; "
-					 "refusing to follow it", (int)(c + n - path), path);
+				herr_set(err, HOIST_EXIT_IO,
+				         "%.*s is a symbolic link or not a directory; "
+				         "refusing to follow it",
+				         (int)(c + n - path), path);
 			else
 				herr_errno(err, HOIST_EXIT_IO, e, "cannot open directory %.*s",
-					   (int)(c + n - path), path);
+				           (int)(c + n - path), path);
 			errno = e;
 			return -1;
 		}

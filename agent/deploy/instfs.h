@@ -21,7 +21,7 @@ typedef bool (*instfs_follow_fn)(const void *ctx, const char *path, size_t len, 
  * returns -1 with errno kept (ENOENT: a component is missing; ELOOP: a
  * component that may not be followed is a symlink) and err filled. */
 int instfs_open_parent(int rootfd, const char *path, instfs_follow_fn follow, const void *ctx,
-		       struct herr *err);
+                       struct herr *err);
 /* The last component of a normalised absolute path. */
 const char *instfs_base(const char *path);
 /* Number of components of a normalised absolute path ("/" has 0). */

@@ -2,11 +2,13 @@
 #include "instlist.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -67,8 +69,8 @@ static bool sha_ok(const char *s, size_t n)
 }
 
 /* Parses one line (without its newline) into e; path is strdup'ed. */
-static int parse_line(const char *s, size_t len, unsigned lineno, const char *file,
-		      struct inst_entry *e, struct herr *err)
+static int parse_line(const char *s, size_t len, unsigned lineno, const char *file, struct inst_entry *e,
+                      struct herr *err)
 {
 	const char *f[3];
 	size_t fl[3];
@@ -107,14 +109,16 @@ static int parse_line(const char *s, size_t len, unsigned lineno, const char *fi
 		free(e->path);
 		e->path = NULL;
 		return herr_set(err, HOIST_EXIT_FAILED,
-				"installed list %s line %u: path is not a normalised absolute path "
-				"(relative, \"..\" or \".\"); list refused", file, lineno);
+		                "installed list %s line %u: path is not a normalised absolute path "
+		                "(relative, \"..\" or \".\"); list refused",
+		                file, lineno);
 	}
 	return 0;
 bad:
 	return herr_set(err, HOIST_EXIT_FAILED,
-			"installed list %s line %u: malformed entry (want \"F|L|D sha mode path\"); "
-			"list refused", file, lineno);
+	                "installed list %s line %u: malformed entry (want \"F|L|D sha mode path\"); "
+	                "list refused",
+	                file, lineno);
 }
 
 static const struct inst_list *sort_list; /* qsort has no context argument */
@@ -156,13 +160,15 @@ int instlist_load(const char *path, bool missing_ok, struct inst_list *out, stru
 			break;
 		len = (size_t)(nl - (b.data + pos));
 		if (len > INSTLIST_MAX_LINE) {
-			herr_set(err, HOIST_EXIT_FAILED, "installed list %s line %u: longer than %u bytes; "
-				 "list refused", path, lineno, INSTLIST_MAX_LINE);
+			herr_set(err, HOIST_EXIT_FAILED,
+			         "installed list %s line %u: longer than %u bytes; "
+			         "list refused",
+			         path, lineno, INSTLIST_MAX_LINE);
 			goto out;
 		}
 		if (memchr(b.data + pos, '\0', len) != NULL) {
 			herr_set(err, HOIST_EXIT_FAILED, "installed list %s line %u: NUL byte; list refused",
-				 path, lineno);
+			         path, lineno);
 			goto out;
 		}
 		if (l.n == cap) {
@@ -219,6 +225,53 @@ const struct inst_entry *instlist_find(const struct inst_list *l, const char *pa
 	return found;
 }
 
+/* instlist_empties_dir with a depth bound. */
+static bool empties(const struct inst_list *l, const char *host_dir, const char *path, unsigned depth)
+{
+	const struct inst_entry *e = instlist_find(l, path);
+	struct dirent *de;
+	DIR *d = NULL;
+	bool ok = true;
+	int fd;
+
+	if (e == NULL || e->kind != 'D' || depth > 64)
+		return false;
+	fd = open(host_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (ok && (de = readdir(d)) != NULL) {
+		char hp[PATH_MAX];
+		char cp[PATH_MAX];
+		const struct inst_entry *c;
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fs_path_join(hp, sizeof(hp), host_dir, de->d_name) != 0 ||
+		    fs_path_join(cp, sizeof(cp), path, de->d_name) != 0 || lstat(hp, &st) != 0) {
+			ok = false;
+			break;
+		}
+		c = instlist_find(l, cp);
+		/* undo unlinks F/L entries that are not directories and rmdir's empty D entries */
+		if (c == NULL)
+			ok = false;
+		else if (S_ISDIR(st.st_mode))
+			ok = c->kind == 'D' && empties(l, hp, cp, depth + 1);
+		else
+			ok = c->kind != 'D';
+	}
+	closedir(d);
+	return ok;
+}
+
+bool instlist_empties_dir(const struct inst_list *l, const char *host_dir, const char *path)
+{
+	return empties(l, host_dir, path, 0);
+}
+
 void instlist_free(struct inst_list *l)
 {
 	if (l->e != NULL)
@@ -258,8 +311,8 @@ static int pwrite_all(int fd, const char *p, size_t n, off_t off)
 	return 0;
 }
 
-int instlist_append(struct instlist_writer *w, char kind, const char *sha, int mode,
-		    const char *path, off_t *sha_off, struct herr *err)
+int instlist_append(struct instlist_writer *w, char kind, const char *sha, int mode, const char *path,
+                    off_t *sha_off, struct herr *err)
 {
 	char line[INSTLIST_MAX_LINE + 2];
 	char modestr[16] = "-";
@@ -271,7 +324,7 @@ int instlist_append(struct instlist_writer *w, char kind, const char *sha, int m
 	n = snprintf(line, sizeof(line), "%c %s %s %s\n", kind, sha ? sha : "-", modestr, path);
 	if (n < 0 || (size_t)n >= sizeof(line) || strchr(path, '\n') != NULL)
 		return herr_set(err, HOIST_EXIT_IO, "cannot record %.200s: path too long or has a newline",
-				path);
+		                path);
 	if (pwrite_all(w->fd, line, (size_t)n, w->off) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write installed list %s", w->path);
 	if (sha_off != NULL)

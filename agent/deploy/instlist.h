@@ -19,17 +19,17 @@
 #define INSTLIST_SHA_PENDING "----------------------------------------------------------------"
 
 struct inst_entry {
-	char kind;                     /* 'F', 'L' or 'D' */
-	char sha[SHA256_HEX_LEN + 1];  /* F: hex or INSTLIST_SHA_PENDING; else "" */
-	int mode;                      /* -1 when "-" */
-	char *path;                    /* absolute host path, without the root prefix */
+	char kind;                    /* 'F', 'L' or 'D' */
+	char sha[SHA256_HEX_LEN + 1]; /* F: hex or INSTLIST_SHA_PENDING; else "" */
+	int mode;                     /* -1 when "-" */
+	char *path;                   /* absolute host path, without the root prefix */
 	unsigned line;
 };
 
 struct inst_list {
-	struct inst_entry *e;          /* in file order */
+	struct inst_entry *e; /* in file order */
 	size_t n;
-	size_t *by_path;               /* indices sorted by path (for instlist_find) */
+	size_t *by_path; /* indices sorted by path (for instlist_find) */
 };
 
 /* 1 if path is absolute, normalised (no empty, "." or ".." component, no
@@ -41,6 +41,10 @@ int instlist_load(const char *path, bool missing_ok, struct inst_list *out, stru
 /* The last entry for path, or NULL. */
 const struct inst_entry *instlist_find(const struct inst_list *l, const char *path);
 void instlist_free(struct inst_list *l);
+/* Whether undoing the list would remove directory path (host_dir is it with
+ * the root prefix): it is a D entry and everything below it is in the list
+ * as well, so install_undo leaves it empty and rmdir's it. */
+bool instlist_empties_dir(const struct inst_list *l, const char *host_dir, const char *path);
 
 struct instlist_writer {
 	int fd;
@@ -52,8 +56,8 @@ struct instlist_writer {
 int instlist_create(struct instlist_writer *w, const char *path, struct herr *err);
 /* Appends one line and fdatasyncs it. sha may be NULL ("-", or pending for F);
  * mode < 0 writes "-". *sha_off (may be NULL) receives the sha field's offset. */
-int instlist_append(struct instlist_writer *w, char kind, const char *sha, int mode,
-		    const char *path, off_t *sha_off, struct herr *err);
+int instlist_append(struct instlist_writer *w, char kind, const char *sha, int mode, const char *path,
+                    off_t *sha_off, struct herr *err);
 /* Overwrites a pending sha field in place (durable at instlist_close). */
 int instlist_fill_sha(struct instlist_writer *w, off_t sha_off, const char *hex, struct herr *err);
 /* fsyncs and closes; safe to call twice and on a writer never created (fd -1). */

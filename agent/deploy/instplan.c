@@ -21,13 +21,13 @@
 #include "log.h"
 #include "perms.h"
 
-#define MAX_ACTIONS 500000u  /* files + links + directories of one revision */
-#define MAX_DEPTH 64u        /* directory nesting inside a source */
-#define MAX_CONFLICTS 20u    /* DISALLOW conflicts listed in the error */
+#define MAX_ACTIONS 500000u /* files + links + directories of one revision */
+#define MAX_DEPTH 64u       /* directory nesting inside a source */
+#define MAX_CONFLICTS 20u   /* DISALLOW conflicts listed in the error */
 
 /* Adds one action; takes ownership of path and src. */
 static int add_action(struct install_plan *pl, enum act_kind kind, char *path, char *src, int mode,
-		      unsigned line, size_t follow_depth, struct herr *err)
+                      unsigned line, size_t follow_depth, struct herr *err)
 {
 	struct action *x;
 	if (path == NULL || (src == NULL && kind != ACT_DIR)) {
@@ -37,8 +37,9 @@ static int add_action(struct install_plan *pl, enum act_kind kind, char *path, c
 	}
 	if (pl->n == MAX_ACTIONS || strchr(path, '\n') != NULL || !instlist_path_ok(path)) {
 		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: %s %.200s", pl->specname, line,
-			 pl->n == MAX_ACTIONS ? "more than 500000 paths to install at" :
-			 "cannot install a path with a newline or an unusable name:", path);
+		         pl->n == MAX_ACTIONS ? "more than 500000 paths to install at"
+		                              : "cannot install a path with a newline or an unusable name:",
+		         path);
 		free(path);
 		free(src);
 		return -1;
@@ -67,15 +68,15 @@ static int add_action(struct install_plan *pl, enum act_kind kind, char *path, c
 }
 
 /* Plans directory actions for dest and every ancestor of it. */
-static int plan_destination(struct install_plan *pl, const char *dest, unsigned line,
-			    struct herr *err)
+static int plan_destination(struct install_plan *pl, const char *dest, unsigned line, struct herr *err)
 {
 	size_t len = strlen(dest);
-	for (size_t i = 1; i <= len; i++) {
+	/* "/" itself always exists and is never planned */
+	for (size_t i = 1; len > 1 && i <= len; i++) {
 		if (i < len && dest[i] != '/')
 			continue;
-		if (add_action(pl, ACT_DIR, strndup(dest, i), NULL, DIR_MODE, line,
-			       instfs_depth(dest), err) != 0)
+		if (add_action(pl, ACT_DIR, strndup(dest, i), NULL, DIR_MODE, line, instfs_depth(dest),
+		               err) != 0)
 			return -1;
 	}
 	return 0;
@@ -87,12 +88,12 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Plans one entry of a bundle directory (never following a bundle symlink). */
-static int plan_entry(struct install_plan *pl, int dfd, const char *name, const char *src,
-		      const char *dst, unsigned line, size_t fdepth, unsigned depth, struct herr *err);
+static int plan_entry(struct install_plan *pl, int dfd, const char *name, const char *src, const char *dst,
+                      unsigned line, size_t fdepth, unsigned depth, struct herr *err);
 
 /* Plans the contents of bundle directory src into dst, sorted by name. */
-static int plan_dir(struct install_plan *pl, const char *src, const char *dst, unsigned line,
-		    size_t fdepth, unsigned depth, struct herr *err)
+static int plan_dir(struct install_plan *pl, const char *src, const char *dst, unsigned line, size_t fdepth,
+                    unsigned depth, struct herr *err)
 {
 	DIR *d = NULL;
 	struct dirent *de;
@@ -104,7 +105,7 @@ static int plan_dir(struct install_plan *pl, const char *src, const char *dst, u
 
 	if (depth > MAX_DEPTH) {
 		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: %s is nested deeper than %u directories",
-			 pl->specname, line, src, MAX_DEPTH);
+		         pl->specname, line, src, MAX_DEPTH);
 		goto out;
 	}
 	fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -139,7 +140,7 @@ static int plan_dir(struct install_plan *pl, const char *src, const char *dst, u
 		if (fs_path_join(s, sizeof(s), src, names[i]) != 0 ||
 		    fs_path_join(t, sizeof(t), dst, names[i]) != 0) {
 			herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: path too long under %.200s",
-				 pl->specname, line, dst);
+			         pl->specname, line, dst);
 			goto out;
 		}
 		if (plan_entry(pl, dirfd(d), names[i], s, t, line, fdepth, depth, err) != 0)
@@ -160,8 +161,8 @@ out:
 	return rc;
 }
 
-static int plan_entry(struct install_plan *pl, int dfd, const char *name, const char *src,
-		      const char *dst, unsigned line, size_t fdepth, unsigned depth, struct herr *err)
+static int plan_entry(struct install_plan *pl, int dfd, const char *name, const char *src, const char *dst,
+                      unsigned line, size_t fdepth, unsigned depth, struct herr *err)
 {
 	struct stat st;
 	char target[PATH_MAX];
@@ -169,7 +170,7 @@ static int plan_entry(struct install_plan *pl, int dfd, const char *name, const 
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s line %u: cannot stat source %s",
-				  pl->specname, line, src);
+		                  pl->specname, line, src);
 	if (S_ISDIR(st.st_mode)) {
 		if (add_action(pl, ACT_DIR, strdup(dst), NULL, DIR_MODE, line, fdepth, err) != 0)
 			return -1;
@@ -179,19 +180,21 @@ static int plan_entry(struct install_plan *pl, int dfd, const char *name, const 
 		/* setuid/setgid are dropped: hoist does not keep the archive's owner,
 		 * so the bits would apply to root; permissions may set them explicitly */
 		return add_action(pl, ACT_FILE, strdup(dst), strdup(src),
-				  (int)(st.st_mode & 07777 & ~(mode_t)(S_ISUID | S_ISGID)), line, fdepth,
-				  err);
+		                  (int)(st.st_mode & 07777 & ~(mode_t)(S_ISUID | S_ISGID)), line, fdepth,
+		                  err);
 	if (S_ISLNK(st.st_mode)) {
 		/* copied as a link with the same text, never followed (reference bug #152) */
 		tl = readlinkat(dfd, name, target, sizeof(target) - 1);
 		if (tl < 0 || (size_t)tl >= sizeof(target) - 1)
 			return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, tl < 0 ? errno : ENAMETOOLONG,
-					  "%s line %u: cannot read symlink %s", pl->specname, line, src);
+			                  "%s line %u: cannot read symlink %s", pl->specname, line, src);
 		target[tl] = '\0';
 		return add_action(pl, ACT_LINK, strdup(dst), strdup(target), -1, line, fdepth, err);
 	}
-	return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: %s is not a regular file, directory "
-			"or symlink (device, fifo or socket); refused", pl->specname, line, src);
+	return herr_set(err, HOIST_EXIT_BAD_BUNDLE,
+	                "%s line %u: %s is not a regular file, directory "
+	                "or symlink (device, fifo or socket); refused",
+	                pl->specname, line, src);
 }
 
 /* 1 if a relative path has a ".." component. */
@@ -222,18 +225,18 @@ static int plan_file_entry(struct install_plan *pl, const struct appspec_file *f
 
 	if (f->destination[0] != '/')
 		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: destination %s is not absolute",
-				pl->specname, f->line, f->destination);
+		                pl->specname, f->line, f->destination);
 	if (has_dotdot(f->source))
 		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: source %s leaves the bundle",
-				pl->specname, f->line, f->source);
+		                pl->specname, f->line, f->source);
 	if (fs_path_join(src, sizeof(src), pl->tree, f->source) != 0)
-		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: source path too long",
-				pl->specname, f->line);
+		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: source path too long", pl->specname,
+		                f->line);
 	if (plan_destination(pl, f->destination, f->line, err) != 0)
 		return -1;
 	if (lstat(src, &st) != 0)
-		return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s line %u: source %s",
-				  pl->specname, f->line, f->source[0] ? f->source : "/");
+		return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s line %u: source %s", pl->specname,
+		                  f->line, f->source[0] ? f->source : "/");
 	if (S_ISDIR(st.st_mode))
 		return plan_dir(pl, src, f->destination, f->line, fdepth, 0, err);
 	/* a file or link goes to destination/basename; the destination is a directory */
@@ -241,7 +244,7 @@ static int plan_file_entry(struct install_plan *pl, const struct appspec_file *f
 	if (slash == NULL || (size_t)(slash - src) >= sizeof(dir) ||
 	    fs_path_join(dst, sizeof(dst), f->destination, slash + 1) != 0)
 		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: path too long", pl->specname,
-				f->line);
+		                f->line);
 	memcpy(dir, src, (size_t)(slash - src));
 	dir[slash - src] = '\0';
 	dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -289,14 +292,16 @@ static int plan_dedup(struct install_plan *pl, struct herr *err)
 			} else if (first->kind == ACT_DIR || o->kind == ACT_DIR) {
 				const struct action *d = first->kind == ACT_DIR ? first : o;
 				const struct action *f = first->kind == ACT_DIR ? o : first;
-				herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s: duplicate target %s: line %u installs "
-					 "a file there and line %u creates it as a directory",
-					 pl->specname, first->path, f->line, d->line);
+				herr_set(err, HOIST_EXIT_BAD_BUNDLE,
+				         "%s: duplicate target %s: line %u installs "
+				         "a file there and line %u creates it as a directory",
+				         pl->specname, first->path, f->line, d->line);
 				goto out;
 			} else {
-				herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s: duplicate target %s: installed by "
-					 "line %u and by line %u", pl->specname, first->path, first->line,
-					 o->line);
+				herr_set(err, HOIST_EXIT_BAD_BUNDLE,
+				         "%s: duplicate target %s: installed by "
+				         "line %u and by line %u",
+				         pl->specname, first->path, first->line, o->line);
 				goto out;
 			}
 			j++;
@@ -339,8 +344,8 @@ static void note_conflict(struct buf *b, size_t *count, const char *path)
 }
 
 /* Compares every kept action with the host and the previous list; sets owned/skip. */
-static int plan_host(struct install_plan *pl, const struct inst_list *prev,
-		     enum file_exists_behavior feb, struct herr *err)
+static int plan_host(struct install_plan *pl, const struct inst_list *prev, enum file_exists_behavior feb,
+                     struct herr *err)
 {
 	struct buf conflicts;
 	size_t n_conflicts = 0;
@@ -378,21 +383,32 @@ static int plan_host(struct install_plan *pl, const struct inst_list *prev,
 			} else if (prev_file) {
 				x->owned = true;
 			} else if (S_ISLNK(st.st_mode) && instfs_depth(x->path) <= x->follow_depth &&
-				   stat(host, &tst) == 0 && S_ISDIR(tst.st_mode)) {
+			           stat(host, &tst) == 0 && S_ISDIR(tst.st_mode)) {
 				log_debug("%s is a symlink to a directory in a destination path; followed",
-					  x->path);
+				          x->path);
 			} else {
-				herr_set(err, HOIST_EXIT_FAILED, "%s line %u: %s exists and is %s, but the "
-					 "bundle needs a directory there", pl->specname, x->line, x->path,
-					 S_ISLNK(st.st_mode) ? "a symlink (hoist follows symlinks only in the "
-					 "path of a files destination)" : "not a directory");
+				herr_set(err, HOIST_EXIT_FAILED,
+				         "%s line %u: %s exists and is %s, but the "
+				         "bundle needs a directory there",
+				         pl->specname, x->line, x->path,
+				         S_ISLNK(st.st_mode)
+				             ? "a symlink (hoist follows symlinks only in the "
+				               "path of a files destination)"
+				             : "not a directory");
 				goto out;
 			}
 			continue;
 		}
+		if (S_ISDIR(st.st_mode) && instlist_empties_dir(prev, host, x->path)) {
+			/* the previous revision's directory, removed by undo before copying */
+			x->owned = true;
+			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
-			herr_set(err, HOIST_EXIT_FAILED, "%s line %u: a directory exists at %s where the "
-				 "bundle has a file", pl->specname, x->line, x->path);
+			herr_set(err, HOIST_EXIT_FAILED,
+			         "%s line %u: a directory exists at %s where the "
+			         "bundle has a file",
+			         pl->specname, x->line, x->path);
 			goto out;
 		}
 		if (prev_file || feb == FEB_OVERWRITE) {
@@ -405,16 +421,20 @@ static int plan_host(struct install_plan *pl, const struct inst_list *prev,
 		}
 	}
 	if (n_conflicts == 1) {
-		herr_set(err, HOIST_EXIT_FAILED, "file already exists at %s (not installed by hoist's "
-			 "previous revision); set file_exists_behavior: OVERWRITE or RETAIN in %s to "
-			 "allow this", conflicts.data, pl->specname);
+		herr_set(err, HOIST_EXIT_FAILED,
+		         "file already exists at %s (not installed by hoist's "
+		         "previous revision); set file_exists_behavior: OVERWRITE or RETAIN in %s to "
+		         "allow this",
+		         conflicts.data, pl->specname);
 		goto out;
 	}
 	if (n_conflicts > 1) {
-		herr_set(err, HOIST_EXIT_FAILED, "%zu files already exist (not installed by hoist's "
-			 "previous revision); set file_exists_behavior: OVERWRITE or RETAIN in %s to "
-			 "allow this: %s%s", n_conflicts, pl->specname, conflicts.data,
-			 n_conflicts > MAX_CONFLICTS ? ", ..." : "");
+		herr_set(err, HOIST_EXIT_FAILED,
+		         "%zu files already exist (not installed by hoist's "
+		         "previous revision); set file_exists_behavior: OVERWRITE or RETAIN in %s to "
+		         "allow this: %s%s",
+		         n_conflicts, pl->specname, conflicts.data,
+		         n_conflicts > MAX_CONFLICTS ? ", ..." : "");
 		goto out;
 	}
 	rc = 0;
@@ -443,9 +463,11 @@ static int plan_perms(struct install_plan *pl, const struct appspec *spec, struc
 			if (!perms_match(p, object_is_file, x->path, x->kind == ACT_DIR))
 				continue;
 			if (x->perm >= 0)
-				return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s: permissions setting for %s is "
-						"specified more than once (lines %u and %u)", pl->specname,
-						x->path, spec->permissions[x->perm].line, p->line);
+				return herr_set(err, HOIST_EXIT_BAD_BUNDLE,
+				                "%s: permissions setting for %s is "
+				                "specified more than once (lines %u and %u)",
+				                pl->specname, x->path, spec->permissions[x->perm].line,
+				                p->line);
 			x->perm = (int)r;
 		}
 	}
@@ -480,8 +502,7 @@ int instplan_build(const struct install_opts *opts, struct install_plan **out, s
 		goto out;
 	if (pl->prev_list != NULL && instlist_load(pl->prev_list, true, &prev, err) != 0)
 		goto out;
-	feb = opts->spec->file_exists_behavior == FEB_UNSET ? FEB_DISALLOW :
-	      opts->spec->file_exists_behavior;
+	feb = opts->spec->file_exists_behavior == FEB_UNSET ? FEB_DISALLOW : opts->spec->file_exists_behavior;
 	if (plan_host(pl, &prev, feb, err) != 0 || plan_perms(pl, opts->spec, err) != 0)
 		goto out;
 	*out = pl;

@@ -1,7 +1,19 @@
 /* instplan.h - the plan behind install.h's opaque struct install_plan:
  * one action per path to create, copy or link, checked against the host and
  * the previous revision's installed list. Built by instplan.c, carried out
- * by install.c. */
+ * by install.c.
+ *
+ * Choices beyond the reference (see install.h):
+ *   - copied files keep the bundle's mode without setuid/setgid (hoist does
+ *     not keep the archive's owner, so the bits would apply to root); a
+ *     permissions mode may set them, and is re-applied after chown;
+ *   - created directories get 0755; a directory the previous revision
+ *     created stays owned (recorded, permissions apply) even if undo could
+ *     not remove it;
+ *   - symlinks are never chmod'ed or chown'ed by permissions;
+ *   - symlinks on the host are followed only in the components of a files
+ *     destination that hoist did not create (/var -> /data); inside the
+ *     copied tree or in a directory hoist owns they are refused. */
 #ifndef HOIST_INSTPLAN_H
 #define HOIST_INSTPLAN_H
 
@@ -33,10 +45,10 @@ struct install_plan {
 	char *prev_list;
 	char *new_list;
 	const char *specname;
-	struct action *a;    /* in creation order: a directory before what it holds */
+	struct action *a; /* in creation order: a directory before what it holds */
 	size_t n;
 	size_t cap;
-	size_t *uniq;        /* indices of kept actions sorted by path */
+	size_t *uniq; /* indices of kept actions sorted by path */
 	size_t n_uniq;
 	struct perm_rule *rules;
 	size_t n_rules;

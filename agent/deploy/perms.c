@@ -36,8 +36,10 @@ int perms_resolve(const struct appspec *spec, struct perm_rule **out, struct her
 			errno = 0;
 			pw = getpwnam(p->owner);
 			if (pw == NULL) {
-				herr_set(err, HOIST_EXIT_FAILED, "%s line %u: permissions owner \"%s\" is not a "
-					 "user on this host", spec_name(spec), p->line, p->owner);
+				herr_set(err, HOIST_EXIT_FAILED,
+				         "%s line %u: permissions owner \"%s\" is not a "
+				         "user on this host",
+				         spec_name(spec), p->line, p->owner);
 				goto out;
 			}
 			r[i].uid = pw->pw_uid;
@@ -48,8 +50,10 @@ int perms_resolve(const struct appspec *spec, struct perm_rule **out, struct her
 			errno = 0;
 			gr = getgrnam(p->group);
 			if (gr == NULL) {
-				herr_set(err, HOIST_EXIT_FAILED, "%s line %u: permissions group \"%s\" is not a "
-					 "group on this host", spec_name(spec), p->line, p->group);
+				herr_set(err, HOIST_EXIT_FAILED,
+				         "%s line %u: permissions group \"%s\" is not a "
+				         "group on this host",
+				         spec_name(spec), p->line, p->group);
 				goto out;
 			}
 			r[i].gid = gr->gr_gid;
@@ -94,8 +98,7 @@ static bool child_glob(const char *pattern, const char *rel)
 	return strchr(rel, '/') == NULL && perms_glob(pattern, rel);
 }
 
-bool perms_match(const struct appspec_permission *p, bool object_is_file, const char *path,
-		 bool is_dir)
+bool perms_match(const struct appspec_permission *p, bool object_is_file, const char *path, bool is_dir)
 {
 	size_t ol = strlen(p->object);
 	const char *rel;
@@ -125,16 +128,15 @@ bool perms_match(const struct appspec_permission *p, bool object_is_file, const 
 	return true;
 }
 
-int perms_check_file_object(const struct appspec *spec, const struct appspec_permission *p,
-			    struct herr *err)
+int perms_check_file_object(const struct appspec *spec, const struct appspec_permission *p, struct herr *err)
 {
 	unsigned mask = p->type_mask ? p->type_mask : (PERM_TYPE_FILE | PERM_TYPE_DIRECTORY);
 	if ((p->pattern != NULL && strcmp(p->pattern, "**") != 0) || p->n_except != 0 ||
 	    (mask & PERM_TYPE_FILE) == 0)
 		return herr_set(err, HOIST_EXIT_BAD_BUNDLE,
-				"%s line %u: permissions object %s is a file, so pattern must be \"**\", "
-				"except must be empty and type must include file", spec_name(spec), p->line,
-				p->object);
+		                "%s line %u: permissions object %s is a file, so pattern must be \"**\", "
+		                "except must be empty and type must include file",
+		                spec_name(spec), p->line, p->object);
 	return 0;
 }
 
@@ -156,12 +158,12 @@ int perms_apply_fd(int fd, const struct perm_rule *r, const char *path, struct h
 		gid_t g = r->has_gid ? r->gid : (gid_t)-1;
 		if (fchown(fd, u, g) != 0)
 			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot chown %s to %s:%s", path,
-					  r->p->owner ? r->p->owner : "-", r->p->group ? r->p->group : "-");
+			                  r->p->owner ? r->p->owner : "-", r->p->group ? r->p->group : "-");
 		/* Linux clears setuid/setgid on chown; the reference leaves them cleared,
 		 * hoist restores the mode the appspec asked for */
 		if (mode >= 0 && (mode & (S_ISUID | S_ISGID)) != 0 && fchmod(fd, (mode_t)mode) != 0)
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %04o %s",
-					  (unsigned)mode, path);
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %04o %s", (unsigned)mode,
+			                  path);
 	}
 	return 0;
 }

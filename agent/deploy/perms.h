@@ -12,8 +12,8 @@
 
 struct perm_rule {
 	const struct appspec_permission *p;
-	uid_t uid;          /* valid when has_uid */
-	gid_t gid;          /* valid when has_gid */
+	uid_t uid; /* valid when has_uid */
+	gid_t gid; /* valid when has_gid */
 	bool has_uid;
 	bool has_gid;
 };
@@ -29,12 +29,10 @@ bool perms_glob(const char *pattern, const char *name);
  * object_is_file, only the object itself matches; otherwise only paths below
  * the object: every one for pattern "**", else direct children whose name
  * matches pattern; except is matched like a pattern; the type filter applies. */
-bool perms_match(const struct appspec_permission *p, bool object_is_file, const char *path,
-		 bool is_dir);
+bool perms_match(const struct appspec_permission *p, bool object_is_file, const char *path, bool is_dir);
 /* Checks what the reference requires of an entry whose object is a copied
  * file: pattern "**", no except, type includes file. */
-int perms_check_file_object(const struct appspec *spec, const struct appspec_permission *p,
-			    struct herr *err);
+int perms_check_file_object(const struct appspec *spec, const struct appspec_permission *p, struct herr *err);
 /* chmod, then chown, then chmod again when the mode has setuid/setgid bits
  * (Linux chown clears them; the reference leaves them cleared). */
 int perms_apply_fd(int fd, const struct perm_rule *r, const char *path, struct herr *err);

@@ -50,6 +50,9 @@ struct fix {
 
 static struct fix F;
 
+static void write_bundle(const void *data, size_t n);
+static char *read_bundle(size_t *n);
+
 static int setup(void **state)
 {
 	(void)state;
@@ -468,6 +471,34 @@ static void test_zip_bomb(void **state)
 	expect_refused(&lim, HOIST_EXIT_BAD_BUNDLE, "bundle entry 'zeros'", "max_extract_bytes");
 }
 
+/* A zip whose headers claim 1000 bytes for 64 MiB of deflated zeros: the
+ * declared size passes the early check, the data must still not get through. */
+static void test_zip_lying_size(void **state)
+{
+	struct bundle_limits lim;
+	const struct ent bomb[] = {{.path = "zeros", .zeros = INT64_C(64) << 20}};
+	const uint32_t real = UINT32_C(64) << 20, fake = 1000;
+	size_t n, patched = 0;
+	char *p;
+	(void)state;
+	build(F.bundle, F_ZIP, bomb, 1);
+	p = read_bundle(&n);
+	for (size_t i = 0; i + 4 <= n; i++) {
+		uint32_t v;
+		memcpy(&v, p + i, 4);
+		if (v == real) {
+			memcpy(p + i, &fake, 4);
+			patched++;
+		}
+	}
+	assert_true(patched >= 2); /* local header (or descriptor) and central directory */
+	write_bundle(p, n);
+	free(p);
+	bundle_limits_default(&lim);
+	lim.max_total_bytes = 1024 * 1024;
+	expect_refused(&lim, HOIST_EXIT_BAD_BUNDLE, "bundle entry 'zeros'", NULL);
+}
+
 static void test_path_too_long(void **state)
 {
 	char longp[1200];
@@ -699,6 +730,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_bomb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_limit_across_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zip_bomb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zip_lying_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_and_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_not_archive, setup, teardown),

@@ -9,12 +9,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,7 +35,7 @@ static char env_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 static char env_lang[] = "LANG=C.UTF-8";
 static char env_event[] = "LIFECYCLE_EVENT=BeforeInstall";
 static char env_version[] = "HOIST_VERSION=1.2.3";
-static char *base_env[] = { env_path, env_lang, env_event, env_version, NULL };
+static char *base_env[] = {env_path, env_lang, env_event, env_version, NULL};
 
 static int setup(void **state)
 {
@@ -53,7 +55,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct herr e = { 0 };
+	struct herr e = {0};
 	(void)state;
 	log_set_file(-1);
 	if (logfd >= 0)
@@ -80,8 +82,14 @@ static const char *script(const char *name, const char *text, mode_t mode)
 static struct hook_run make_run(const char *path)
 {
 	struct hook_run r = {
-		.event = "BeforeInstall", .script = path, .display = "scripts/hook.sh",
-		.cwd = tmpdir, .envp = base_env, .runas = NULL, .timeout_s = 2, .grace_s = 1,
+	    .event = "BeforeInstall",
+	    .script = path,
+	    .display = "scripts/hook.sh",
+	    .cwd = tmpdir,
+	    .envp = base_env,
+	    .runas = NULL,
+	    .timeout_s = 2,
+	    .grace_s = 1,
 	};
 	return r;
 }
@@ -89,14 +97,14 @@ static struct hook_run make_run(const char *path)
 /* Runs and expects hook_run itself to succeed. */
 static void run_ok(const struct hook_run *r, struct hook_result *res)
 {
-	struct herr e = { 0 };
+	struct herr e = {0};
 	assert_int_equal(hook_run(r, res, &e), 0);
 }
 
 static char *read_log(void)
 {
 	struct buf b;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	buf_init(&b, 1 << 20);
 	assert_int_equal(fs_read_file(logpath, 1 << 20, 0, &b, &e), 0);
 	return b.data != NULL ? buf_steal(&b) : strdup("");
@@ -121,7 +129,7 @@ static int alive(pid_t pid)
 
 static pid_t read_pid(const char *name)
 {
-	char path[PATH_MAX], text[32] = { 0 };
+	char path[PATH_MAX], text[32] = {0};
 	FILE *f;
 	(void)snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
 	f = fopen(path, "r");
@@ -138,8 +146,8 @@ static void test_success_output_in_order(void **state)
 	char *log;
 	const char *p;
 	(void)state;
-	struct hook_run r = make_run(script("ok.sh",
-		"#!/bin/sh\necho one\necho two >&2\necho three\necho four >&2\nprintf 'five'\n", 0755));
+	struct hook_run r = make_run(script(
+	    "ok.sh", "#!/bin/sh\necho one\necho two >&2\necho three\necho four >&2\nprintf 'five'\n", 0755));
 	run_ok(&r, &res);
 	assert_int_equal(res.outcome, HOOK_OK);
 	assert_int_equal(res.exit_status, 0);
@@ -174,6 +182,15 @@ static void test_nonzero_exit(void **state)
 	assert_int_equal(res.term_signal, 0);
 	assert_string_equal(res.tail, "bad\n");
 	assert_string_equal(hook_outcome_describe(&res, d, sizeof(d)), "exited with status 3");
+	/* a caller that ignores SIGCHLD (the kernel then auto-reaps) still gets the status */
+	struct sigaction sa;
+	signal(SIGCHLD, SIG_IGN);
+	run_ok(&r, &res);
+	assert_int_equal(sigaction(SIGCHLD, NULL, &sa), 0);
+	signal(SIGCHLD, SIG_DFL);
+	assert_true(sa.sa_handler == SIG_IGN); /* put back as it was */
+	assert_int_equal(res.outcome, HOOK_EXIT_NONZERO);
+	assert_int_equal(res.exit_status, 3);
 }
 
 static void test_killed_by_signal(void **state)
@@ -222,9 +239,11 @@ static void test_cwd_and_stdin(void **state)
 	(void)state;
 	(void)snprintf(sub, sizeof(sub), "%s/tree", tmpdir);
 	assert_int_equal(mkdir(sub, 0755), 0);
-	struct hook_run r = make_run(script("cwd.sh",
-		"#!/bin/sh\npwd\nif read x; then echo \"got:$x\"; else echo EOF; fi\n"
-		"readlink /proc/$$/fd/0\n", 0755));
+	struct hook_run r =
+	    make_run(script("cwd.sh",
+	                    "#!/bin/sh\npwd\nif read x; then echo \"got:$x\"; else echo EOF; fi\n"
+	                    "readlink /proc/$$/fd/0\n",
+	                    0755));
 	r.cwd = sub;
 	run_ok(&r, &res);
 	assert_int_equal(res.outcome, HOOK_OK);
@@ -280,9 +299,11 @@ static void test_timeout_escalates_to_sigkill(void **state)
 	pid_t child;
 	(void)state;
 	/* trap '' TERM makes the shell and the children it forks ignore SIGTERM */
-	struct hook_run r = make_run(script("stuck.sh",
-		"#!/bin/sh\ntrap '' TERM\nsleep 30 &\necho $! > child.pid\necho waiting\n"
-		"while :; do sleep 0.1; done\n", 0755));
+	struct hook_run r =
+	    make_run(script("stuck.sh",
+	                    "#!/bin/sh\ntrap '' TERM\nsleep 30 &\necho $! > child.pid\necho waiting\n"
+	                    "while :; do sleep 0.1; done\n",
+	                    0755));
 	r.timeout_s = 1;
 	r.grace_s = 1;
 	run_ok(&r, &res);
@@ -291,7 +312,7 @@ static void test_timeout_escalates_to_sigkill(void **state)
 	assert_int_equal(res.term_signal, SIGKILL);
 	assert_true(res.duration_s >= 1.9 && res.duration_s < 4.0);
 	assert_string_equal(hook_outcome_describe(&res, d, sizeof(d)),
-			    "timed out after 1 s (terminated; killed after 1 s grace)");
+	                    "timed out after 1 s (terminated; killed after 1 s grace)");
 	assert_string_equal(res.tail, "waiting\n");
 	child = read_pid("child.pid");
 	assert_true(child > 0);
@@ -309,7 +330,7 @@ static void test_timeout_sigterm_suffices(void **state)
 	assert_int_equal(res.outcome, HOOK_TIMED_OUT);
 	assert_false(res.escalated);
 	assert_int_equal(res.term_signal, SIGTERM);
-	assert_true(res.duration_s < 1.9);
+	assert_true(res.duration_s < 3.0); /* no grace period spent */
 	assert_string_equal(hook_outcome_describe(&res, d, sizeof(d)), "timed out after 1 s (terminated)");
 }
 
@@ -320,14 +341,14 @@ static void run_daemon_case(void)
 	struct hook_result res;
 	pid_t daemon;
 	char *log;
-	struct hook_run r = make_run(script("start.sh",
-		"#!/bin/sh\nsleep 30 &\necho $! > daemon.pid\necho started\nexit 5\n", 0755));
-	r.timeout_s = 2;
+	struct hook_run r = make_run(
+	    script("start.sh", "#!/bin/sh\nsleep 30 &\necho $! > daemon.pid\necho started\nexit 5\n", 0755));
+	r.timeout_s = 5;
 	run_ok(&r, &res);
 	assert_int_equal(res.outcome, HOOK_EXIT_NONZERO);
 	assert_int_equal(res.exit_status, 5);
 	assert_true(res.output_left_open);
-	assert_true(res.duration_s < 1.5); /* well before the 2 s timeout */
+	assert_true(res.duration_s < 2.5); /* well before the 5 s timeout (drain: 1 s at most) */
 	assert_string_equal(res.tail, "started\n");
 	daemon = read_pid("daemon.pid");
 	assert_true(daemon > 0);
@@ -355,7 +376,16 @@ static void test_sigchld_fallback(void **state)
 	assert_int_equal(res.exit_status, 7);
 	assert_string_equal(res.tail, "a\n");
 	run_daemon_case();
+	r = make_run(script("fbslow.sh", "#!/bin/sh\nsleep 30\n", 0755));
+	r.timeout_s = 1;
+	run_ok(&r, &res);
+	assert_int_equal(res.outcome, HOOK_TIMED_OUT);
+	assert_int_equal(res.term_signal, SIGTERM);
 	hook_force_sigchld_fallback(0);
+	/* the handler was removed again */
+	struct sigaction sa;
+	assert_int_equal(sigaction(SIGCHLD, NULL, &sa), 0);
+	assert_true(sa.sa_handler == SIG_DFL);
 }
 
 static void expect_exec_failure(const char *path, int err_no, const char *in_desc)
@@ -378,10 +408,10 @@ static void test_exec_failures(void **state)
 	(void)snprintf(missing, sizeof(missing), "%s/nope.sh", tmpdir);
 	expect_exec_failure(missing, ENOENT, "No such file or directory (the script is missing)");
 	expect_exec_failure(script("noexec.sh", "#!/bin/sh\necho hi\n", 0644), EACCES,
-			    "could not be executed: Permission denied (is it executable? "
-			    "does its #! interpreter exist?");
+	                    "could not be executed: Permission denied (is it executable? "
+	                    "does its #! interpreter exist?");
 	expect_exec_failure(script("badinterp.sh", "#!/nonexistent/interp\necho hi\n", 0755), ENOENT,
-			    "its #! interpreter was not found");
+	                    "its #! interpreter was not found");
 	expect_exec_failure(script("noshebang.sh", "echo hi\n", 0755), ENOEXEC, "no #! line");
 	/* the file was not modified: hoist never chmods bundle files */
 	struct stat st;
@@ -394,7 +424,7 @@ static void test_exec_failures(void **state)
 static void test_bad_cwd_is_setup_failure(void **state)
 {
 	struct hook_result res;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	char d[1200];
 	(void)state;
 	struct hook_run r = make_run(script("c.sh", "#!/bin/sh\n", 0755));
@@ -408,7 +438,7 @@ static void test_bad_cwd_is_setup_failure(void **state)
 static void test_runas_unknown_user(void **state)
 {
 	struct hook_result res;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	(void)state;
 	struct hook_run r = make_run(script("u.sh", "#!/bin/sh\ntouch ran\n", 0755));
 	r.runas = "no-such-user-hoist";
@@ -417,6 +447,26 @@ static void test_runas_unknown_user(void **state)
 	assert_non_null(strstr(e.msg, "runas user 'no-such-user-hoist' does not exist"));
 	assert_non_null(strstr(res.setup_error, "does not exist"));
 	assert_int_equal(fs_exists("ran"), 0);
+}
+
+/* As root, runas root works (uid 0 kept, no regain check); as another
+ * user, switching to root is refused before anything runs. */
+static void test_runas_root(void **state)
+{
+	struct hook_result res;
+	struct herr e = {0};
+	(void)state;
+	struct hook_run r = make_run(script("r.sh", "#!/bin/sh\nid -u\n", 0755));
+	r.runas = "root";
+	assert_int_equal(hook_run(&r, &res, &e), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(res.outcome, HOOK_OK);
+		assert_string_equal(res.tail, "0\n");
+	} else {
+		assert_int_equal(res.outcome, HOOK_SETUP_FAILED);
+		assert_non_null(
+		    strstr(e.msg, "cannot run hook as user 'root': hoist is not running as root"));
+	}
 }
 
 static void test_runas_nobody(void **state)
@@ -435,18 +485,26 @@ static void test_runas_nobody(void **state)
 		skip();
 	}
 	assert_int_equal(chmod(tmpdir, 0755), 0);
+	/* give the test process extra groups: the hook must not keep them */
+	gid_t saved[64], extra[2] = {0, 4};
+	int nsaved = getgroups(64, saved);
+	assert_true(nsaved >= 0);
+	assert_int_equal(setgroups(2, extra), 0);
 	/* groups: root's supplementary groups (e.g. 0) must be gone; no capabilities left */
-	struct hook_run r = make_run(script("who.sh",
-		"#!/bin/sh\nid -u\nid -G\ngrep -E '^(CapEff|CapPrm|Uid|Gid):' /proc/self/status | "
-		"tr -s '\\t' ' '\n", 0755));
+	struct hook_run r = make_run(
+	    script("who.sh",
+	           "#!/bin/sh\nid -u\nid -G\ngrep -E '^(CapEff|CapPrm|Uid|Gid):' /proc/self/status | "
+	           "tr -s '\\t' ' '\n",
+	           0755));
 	r.runas = "nobody";
 	run_ok(&r, &res);
+	assert_int_equal(setgroups((size_t)nsaved, saved), 0);
 	assert_int_equal(res.outcome, HOOK_OK);
 	(void)snprintf(want, sizeof(want),
-		       "%u\n%u\nUid: %u %u %u %u\nGid: %u %u %u %u\nCapPrm: 0000000000000000\n"
-		       "CapEff: 0000000000000000\n",
-		       pw->pw_uid, pw->pw_gid, pw->pw_uid, pw->pw_uid, pw->pw_uid, pw->pw_uid,
-		       pw->pw_gid, pw->pw_gid, pw->pw_gid, pw->pw_gid);
+	               "%u\n%u\nUid: %u %u %u %u\nGid: %u %u %u %u\nCapPrm: 0000000000000000\n"
+	               "CapEff: 0000000000000000\n",
+	               pw->pw_uid, pw->pw_gid, pw->pw_uid, pw->pw_uid, pw->pw_uid, pw->pw_uid, pw->pw_gid,
+	               pw->pw_gid, pw->pw_gid, pw->pw_gid);
 	assert_string_equal(res.tail, want);
 }
 
@@ -456,13 +514,14 @@ static void test_long_lines_split(void **state)
 	char *log, *p;
 	size_t n;
 	(void)state;
-	struct hook_run r = make_run(script("long.sh",
-		"#!/bin/sh\nhead -c 10000 /dev/zero | tr '\\0' x\necho\nprintf 'end\\033[31m\\n'\n", 0755));
+	struct hook_run r = make_run(script(
+	    "long.sh", "#!/bin/sh\nhead -c 10000 /dev/zero | tr '\\0' x\necho\nprintf 'end\\033[31m\\n'\n",
+	    0755));
 	run_ok(&r, &res);
 	assert_int_equal(res.outcome, HOOK_OK);
 	log = read_log();
 	/* 10000 bytes become lines of 4096, 4096 and 1808 bytes */
-	size_t lens[3] = { 4096, 4096, 1808 };
+	size_t lens[3] = {4096, 4096, 1808};
 	p = log;
 	for (int i = 0; i < 3; i++) {
 		p = strstr(p, "scripts/hook.sh: x");
@@ -486,14 +545,20 @@ static void test_lots_of_output(void **state)
 	struct hook_result res;
 	size_t n;
 	(void)state;
+	struct rusage ru0, ru1;
 	log_set_file(-1); /* keep the test log small; lines still go through the splitter */
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru0), 0);
 	struct hook_run r = make_run(script("big.sh",
-		"#!/bin/sh\nhead -c 5000000 /dev/zero | tr '\\0' a\necho\n"
-		"i=0; yes 0123456789 | head -n 200000\necho last line\n", 0755));
+	                                    "#!/bin/sh\nhead -c 5000000 /dev/zero | tr '\\0' a\necho\n"
+	                                    "i=0; yes 0123456789 | head -n 200000\necho last line\n",
+	                                    0755));
 	r.timeout_s = 20;
 	run_ok(&r, &res);
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru1), 0);
 	log_set_file(logfd);
 	assert_int_equal(res.outcome, HOOK_OK);
+	/* 7 MB went through; the peak RSS of hoist grew by far less (fixed buffers) */
+	assert_true(ru1.ru_maxrss - ru0.ru_maxrss < 3 * 1024);
 	assert_int_equal(res.output_bytes, 5000000ULL + 1 + 200000ULL * 11 + 10);
 	n = strlen(res.tail);
 	assert_true(n <= HOOK_TAIL_MAX - 1 && n > HOOK_TAIL_MAX - 20);
@@ -529,10 +594,43 @@ static void test_tail_ring(void **state)
 	log_set_file(logfd);
 }
 
+static int count_fds(void)
+{
+	char path[64];
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++) {
+		(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+/* hook_run leaves no fd behind in hoist, on success and on every failure path. */
+static void test_parent_fds_unchanged(void **state)
+{
+	struct hook_result res;
+	struct herr e = {0};
+	int before = count_fds();
+	(void)state;
+	struct hook_run r = make_run(script("p.sh", "#!/bin/sh\necho x\n", 0755));
+	run_ok(&r, &res);
+	r.runas = "no-such-user-hoist";
+	assert_int_equal(hook_run(&r, &res, &e), 0);
+	r = make_run(script("n.sh", "#!/nonexistent\n", 0755));
+	run_ok(&r, &res);
+	r.cwd = "/nonexistent";
+	run_ok(&r, &res);
+	hook_force_sigchld_fallback(1);
+	r = make_run(script("p2.sh", "#!/bin/sh\nexit 1\n", 0755));
+	run_ok(&r, &res);
+	hook_force_sigchld_fallback(0);
+	assert_int_equal(count_fds(), before);
+}
+
 static void test_invalid_arguments(void **state)
 {
 	struct hook_result res;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	(void)state;
 	struct hook_run r = make_run("/bin/true");
 	r.timeout_s = 0;
@@ -544,24 +642,26 @@ static void test_invalid_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_success_output_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nonzero_exit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_env_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cwd_and_stdin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_fd_leaks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_escalates_to_sigkill, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_sigterm_suffices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_daemon_left_running, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigchld_fallback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_failures, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_cwd_is_setup_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runas_unknown_user, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_runas_nobody, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_lines_split, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lots_of_output, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tail_ring, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_arguments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_success_output_in_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nonzero_exit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_env_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cwd_and_stdin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_fd_leaks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_escalates_to_sigkill, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout_sigterm_suffices, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_daemon_left_running, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sigchld_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_failures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_cwd_is_setup_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_runas_unknown_user, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_runas_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_runas_nobody, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_lines_split, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lots_of_output, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tail_ring, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parent_fds_unchanged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_invalid_arguments, setup, teardown),
 	};
 	/* the caller's ignored SIGPIPE/handlers must not matter to hooks */
 	signal(SIGPIPE, SIG_IGN);

@@ -101,8 +101,8 @@ static void add_file(struct fx *x, const char *src, const char *dst, unsigned li
 	f->line = line;
 }
 
-static struct appspec_permission *add_perm(struct fx *x, const char *object, const char *pattern,
-					   int mode, unsigned line)
+static struct appspec_permission *add_perm(struct fx *x, const char *object, const char *pattern, int mode,
+                                           unsigned line)
 {
 	size_t i = x->a.n_permissions++;
 	struct appspec_permission *p = &x->p[i];
@@ -217,7 +217,7 @@ static int snap_one(const char *path, const struct stat *st, int type, struct FT
 	if (S_ISREG(st->st_mode))
 		content = slurp(path, "");
 	buf_printf(snap_buf, "%s %o %u:%u %s|%s\n", path + snap_skip, (unsigned)st->st_mode,
-		   (unsigned)st->st_uid, (unsigned)st->st_gid, target, content ? content : "");
+	           (unsigned)st->st_uid, (unsigned)st->st_gid, target, content ? content : "");
 	free(content);
 	return 0;
 }
@@ -235,7 +235,7 @@ static char *snapshot(const char *dir)
 
 static struct install_opts opts(struct fx *x, const char *prev, const char *next)
 {
-	struct install_opts o = { x->root, x->tree, &x->a, prev, next };
+	struct install_opts o = {x->root, x->tree, &x->a, prev, next};
 	return o;
 }
 
@@ -316,19 +316,20 @@ static void test_first_install_list_exact(void **state)
 	sha_hex("x\n", h4);
 	sha_hex("[a]\n", h5);
 	snprintf(want, sizeof(want),
-		 "D - 0755 /var\n"
-		 "D - 0755 /var/app\n"
-		 "F %s 0600 /var/app/.env\n"
-		 "D - 0755 /var/app/bin\n"
-		 "F %s 0755 /var/app/bin/run.sh\n"
-		 "F %s 0644 /var/app/index.html\n"
-		 "L - - /var/app/link\n"
-		 "D - 0755 /var/app/sub\n"
-		 "D - 0755 /var/app/sub/deep\n"
-		 "F %s 0640 /var/app/sub/deep/x.txt\n"
-		 "D - 0755 /etc\n"
-		 "D - 0755 /etc/myapp\n"
-		 "F %s 0755 /etc/myapp/conf.ini\n", h1, h2, h3, h4, h5);
+	         "D - 0755 /var\n"
+	         "D - 0755 /var/app\n"
+	         "F %s 0600 /var/app/.env\n"
+	         "D - 0755 /var/app/bin\n"
+	         "F %s 0755 /var/app/bin/run.sh\n"
+	         "F %s 0644 /var/app/index.html\n"
+	         "L - - /var/app/link\n"
+	         "D - 0755 /var/app/sub\n"
+	         "D - 0755 /var/app/sub/deep\n"
+	         "F %s 0640 /var/app/sub/deep/x.txt\n"
+	         "D - 0755 /etc\n"
+	         "D - 0755 /etc/myapp\n"
+	         "F %s 0755 /etc/myapp/conf.ini\n",
+	         h1, h2, h3, h4, h5);
 	got = slurp(x->list1, "");
 	assert_string_equal(got, want);
 	free(got);
@@ -433,8 +434,8 @@ static void test_disallow_lists_conflicts_and_touches_nothing(void **state)
 	}
 	e = plan_fails(x, NULL, x->list1);
 	assert_string_equal(e.msg, "file already exists at /var/app/index.html (not installed by "
-			    "hoist's previous revision); set file_exists_behavior: OVERWRITE or "
-			    "RETAIN in appspec.yml to allow this");
+	                           "hoist's previous revision); set file_exists_behavior: OVERWRITE or "
+	                           "RETAIN in appspec.yml to allow this");
 }
 
 static void test_prev_revision_files_never_conflict(void **state)
@@ -521,6 +522,36 @@ static void test_bundle_symlink_to_directory_not_recursed(void **state)
 	free(got);
 }
 
+static void test_whole_bundle_and_bad_sources(void **state)
+{
+	struct fx *x = *state;
+	struct herr e;
+	char p[PATH_MAX];
+	put(x->tree, "appspec.yml", "version: 0.0\n", 0644);
+	put(x->tree, "a/b", "b\n", 0644);
+	add_file(x, "", "/srv/all", 2); /* source: / is the whole bundle */
+	install_ok(x, NULL, x->list1);
+	assert_true(exists(x->root, "srv/all/appspec.yml"));
+	assert_true(exists(x->root, "srv/all/a/b"));
+	/* destination "/" */
+	x->a.n_files = 0;
+	add_file(x, "a", "/", 3);
+	install_ok(x, x->list1, x->list2);
+	assert_true(exists(x->root, "b"));
+	assert_false(exists(x->root, "srv"));
+	x->a.n_files = 0;
+	add_file(x, "a/../../etc", "/srv", 4);
+	e = plan_fails(x, NULL, x->list2);
+	assert_int_equal(e.code, HOIST_EXIT_BAD_BUNDLE);
+	assert_has(e.msg, "line 4: source a/../../etc leaves the bundle");
+	pathf(p, x->tree, "a/fifo");
+	assert_int_equal(mkfifo(p, 0644), 0);
+	x->a.n_files = 0;
+	add_file(x, "a", "/srv", 6);
+	e = plan_fails(x, NULL, x->list2);
+	assert_has(e.msg, "a/fifo is not a regular file, directory or symlink");
+}
+
 static void test_duplicate_targets(void **state)
 {
 	struct fx *x = *state;
@@ -538,7 +569,7 @@ static void test_duplicate_targets(void **state)
 	add_file(x, "d", "/opt", 6);
 	e = plan_fails(x, NULL, x->list1);
 	assert_has(e.msg, "duplicate target /opt/x: line 3 installs a file there and line 6 creates "
-		   "it as a directory");
+	                  "it as a directory");
 
 	/* a destination of one entry is a file of another */
 	x->a.n_files = 0;
@@ -567,6 +598,32 @@ static void test_type_clash_with_host(void **state)
 	pathf(x->root, x->base, "root2");
 	e = plan_fails(x, NULL, x->list1);
 	assert_has(e.msg, "/var/app/sub exists and is not a directory");
+}
+
+static void test_directory_becomes_file(void **state)
+{
+	struct fx *x = *state;
+	struct herr e;
+	char *got;
+	put(x->tree, "app/config/a.conf", "a\n", 0644);
+	add_file(x, "app", "/srv", 2);
+	install_ok(x, NULL, x->list1);
+	assert_int_equal(fs_rm_rf(x->tree, &e), 0);
+	put(x->tree, "app/config", "now a file\n", 0644);
+	/* a foreign file inside the old directory: undo cannot empty it */
+	put(x->root, "srv/config/foreign", "f\n", 0644);
+	e = plan_fails(x, x->list1, x->list2);
+	assert_has(e.msg, "a directory exists at /srv/config where the bundle has a file");
+	assert_true(exists(x->root, "srv/config/a.conf"));
+	{
+		char p[PATH_MAX];
+		pathf(p, x->root, "srv/config/foreign");
+		assert_int_equal(unlink(p), 0);
+	}
+	install_ok(x, x->list1, x->list2);
+	got = slurp(x->root, "srv/config");
+	assert_string_equal(got, "now a file\n");
+	free(got);
 }
 
 static void test_symlinks_on_the_host(void **state)
@@ -613,11 +670,21 @@ static void test_symlinks_on_the_host(void **state)
 	install_plan_free(pl);
 	assert_has(e.msg, "/var/app/sub");
 	assert_false(exists(outside, "deep"));
-	/* and undo of what was recorded does not follow it either */
-	put(x->base, "outside/deep/x.txt", "victim\n", 0644);
-	assert_int_equal(install_undo(x->list1, x->root, &e), 0);
+	/* undo never follows a directory it created that became a symlink */
+	{
+		char p[PATH_MAX];
+		pathf(p, x->root, "data/app/sub");
+		assert_int_equal(unlink(p), 0);
+		install_ok(x, x->list1, x->list2);
+		assert_true(exists(x->root, "data/app/sub/deep/x.txt"));
+		assert_int_equal(fs_rm_rf(p, &e), 0);
+		put(x->base, "outside/deep/x.txt", "victim\n", 0644);
+		put_link(x->root, "data/app/sub", outside);
+	}
+	assert_int_equal(install_undo(x->list2, x->root, &e), 0);
 	assert_true(exists(outside, "deep/x.txt"));
 	assert_true(S_ISLNK(lst(x->root, "data/app/sub").st_mode));
+	assert_false(exists(x->root, "data/app/index.html"));
 }
 
 /* Tree for permission tests: /var/app/{a.sh,b.txt,sub/{c.sh,d.txt}}. */
@@ -699,7 +766,7 @@ static void test_perm_overlap_is_a_plan_error(void **state)
 	e = plan_fails(x, NULL, x->list1);
 	assert_int_equal(e.code, HOIST_EXIT_BAD_BUNDLE);
 	assert_string_equal(e.msg, "appspec.yml: permissions setting for /var/app/a.sh is specified "
-			    "more than once (lines 10 and 12)");
+	                           "more than once (lines 10 and 12)");
 	assert_false(exists(x->root, "var"));
 }
 
@@ -773,13 +840,13 @@ static void test_undo_torn_last_line(void **state)
 	put(x->root, "e/f", "f\n", 0644);
 	put(x->root, "torn", "t\n", 0644);
 	write_list(x->list1, "F " INSTLIST_SHA_PENDING " 0644 /a\n"
-		   "D - 0755 /d\nD - 0755 /e\nF - 0644 /e/f\nF 00 06");
+	                     "D - 0755 /d\nD - 0755 /e\nF - 0644 /e/f\nF 00 06");
 	/* "F - ..." is malformed: refused as a whole, nothing removed */
 	assert_int_equal(install_undo(x->list1, x->root, &e), -1);
 	assert_has(e.msg, "line 4: malformed entry");
 	assert_true(exists(x->root, "a"));
 	write_list(x->list1, "F " INSTLIST_SHA_PENDING " 0644 /a\n"
-		   "D - 0755 /d\nD - 0755 /e\nL - - /e/f\nF 0000 0644 /torn");
+	                     "D - 0755 /d\nD - 0755 /e\nL - - /e/f\nF 0000 0644 /torn");
 	assert_int_equal(install_undo(x->list1, x->root, &e), 0);
 	assert_false(exists(x->root, "a"));
 	assert_true(exists(x->root, "d/keep")); /* non-empty: skipped silently */
@@ -792,15 +859,8 @@ static void test_undo_refuses_hostile_lists(void **state)
 	struct fx *x = *state;
 	struct herr e = {0};
 	static const char *const bad[] = {
-		"L - - /etc/../../x\n",
-		"L - - var/x\n",
-		"D - 0755 /\n",
-		"L - - /var/./x\n",
-		"L - - //x\n",
-		"L - - /x/\n",
-		"X - - /x\n",
-		"F zz 0644 /x\n",
-		"D - 9999 /x\n",
+	    "L - - /etc/../../x\n", "L - - var/x\n", "D - 0755 /\n",   "L - - /var/./x\n", "L - - //x\n",
+	    "L - - /x/\n",          "X - - /x\n",    "F zz 0644 /x\n", "D - 9999 /x\n",
 	};
 	put(x->root, "x", "x\n", 0644);
 	put(x->base, "victim", "v\n", 0644);
@@ -892,30 +952,30 @@ static void test_crash_mid_apply_undo_restores(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_first_install_list_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_second_revision_replaces_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disallow_lists_conflicts_and_touches_nothing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_prev_revision_files_never_conflict, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_overwrite_and_retain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destination_symlink_is_replaced_not_followed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bundle_symlink_to_directory_not_recursed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_targets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_type_clash_with_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_symlinks_on_the_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_perm_pattern_direct_children_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_perm_except_type_and_star_star, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_perm_object_dir_itself_and_file_object, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_perm_overlap_is_a_plan_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_perm_owner_group, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_undo_idempotent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_undo_torn_last_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_undo_refuses_hostile_lists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_detects_changes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_mid_apply_undo_restores, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_install_list_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_second_revision_replaces_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disallow_lists_conflicts_and_touches_nothing, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_prev_revision_files_never_conflict, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overwrite_and_retain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destination_symlink_is_replaced_not_followed, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_bundle_symlink_to_directory_not_recursed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_whole_bundle_and_bad_sources, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_targets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_type_clash_with_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_directory_becomes_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlinks_on_the_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_perm_pattern_direct_children_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_perm_except_type_and_star_star, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_perm_object_dir_itself_and_file_object, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_perm_overlap_is_a_plan_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_perm_owner_group, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_undo_idempotent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_undo_torn_last_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_undo_refuses_hostile_lists, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verify_detects_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_mid_apply_undo_restores, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
