@@ -25,7 +25,7 @@ crash_src() {
 deploy_killed() {
 	run_expect 137 hoist deploy --bundle "$2" --version "$1"
 	[ -e "$STATE/journal" ] || fail "$1: no journal after the crash"
-	hoist status | grep -q "interrupted" || fail "$1: status does not report the interruption"
+	[[ "$(hoist status)" == *"interrupted"* ]] || fail "$1: status does not report the interruption"
 }
 
 for point in BeforeInstall AfterInstall ApplicationStart; do
@@ -59,7 +59,7 @@ run_expect 0 hoist recover
 [ -z "$(find "$ROOT/opt" -type f 2>/dev/null)" ] || fail "files of the interrupted first deploy remain"
 [ ! -e "$STATE/current" ] && [ ! -e "$STATE/installed" ] && [ ! -e "$STATE/journal" ] ||
 	fail "records remain after recovering a first deploy"
-status_get 's["error"]' | grep -q "no revision is installed" || fail "status does not say the host is empty"
+[[ "$(status_get 's["error"]')" == *"no revision is installed"* ]] || fail "status does not say the host is empty"
 
 echo "== crash in the middle of Install (killed from outside)"
 new_root

@@ -41,11 +41,11 @@ run_expect 13 hoist deploy --bundle "$b3" --version v3-bad
 grep -q "rolled back to v2" "$WORK/err" || fail "no rollback message"
 [ "$(status_get 's["result"]')" = rolled-back ] || fail "status not rolled-back"
 [ "$(status_get 's["failed_event"]')" = ValidateService ] || fail "failed event"
-status_get 's["output_tail"]' | grep -q "marked bad" || fail "output tail missing"
+[[ "$(status_get 's["output_tail"]')" == *"marked bad"* ]] || fail "output tail missing"
 [ "$(status_get 's["rollback"]["result"] + " " + s["rollback"]["version"]')" = "succeeded v2" ] ||
 	fail "rollback outcome not in status"
 [ "$(status_get 's["exit_code"]')" = 13 ] || fail "exit code in status"
-hoist status | grep -q "rollback:" || fail "text status lacks the rollback"
+[[ "$(hoist status)" == *"rollback:"* ]] || fail "text status lacks the rollback"
 page | grep -q "version v2<" || fail "service does not answer v2 after rollback"
 assert_whole v2
 
