@@ -15,6 +15,8 @@
 #include "appspec.h"
 #include "digest.h"
 #include "exitcodes.h"
+#include "buf.h"
+#include "fsquick.h"
 #include "fsutil.h"
 #include "hookenv.h"
 #include "hooks.h"
@@ -85,15 +87,28 @@ static void meta_set(struct record *m, const char *k, const char *v)
 		(void)record_set(m, k, v);
 }
 
-/* Updates result and time in a revision's meta and writes it. */
+/* Updates result and time in a revision's meta and writes it (atomic, not
+ * durable: meta only informs list and the default rollback target). */
 static int meta_save(struct record *m, const char *path, const char *id, const char *result, struct herr *err)
 {
 	char when[32];
+	struct buf b;
+	int rc = -1;
 	snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
 	meta_set(m, "deployment_id", id);
 	meta_set(m, "deployed_at", when);
 	meta_set(m, "result", result);
-	return record_write(path, m, err);
+	buf_init(&b, RECORD_MAX_BYTES);
+	for (size_t i = 0; i < m->n; i++) {
+		if (buf_printf(&b, "%s=%s\n", m->keys[i], m->values[i]) != 0) {
+			herr_set(err, HOIST_EXIT_INTERNAL, "meta %s too large", path);
+			goto out;
+		}
+	}
+	rc = fs_write_replace(path, b.data ? b.data : "", b.len, 0644, err);
+out:
+	buf_free(&b);
+	return rc;
 }
 
 /* Fills the identity fields of a status. */
@@ -598,6 +613,15 @@ out_nopub:
 	return code;
 }
 
+/* Applies retention after a deployment; a failure only warns (the deployment's outcome stands). */
+static void retain(const struct deploy_ctx *ctx)
+{
+	struct herr e;
+	herr_clear(&e);
+	if (rev_retain(ctx->state, ctx->cfg->keep_revisions, ctx->cfg->keep_bytes, &e) != 0)
+		log_warnx("retention: %s", e.msg);
+}
+
 /* Picks the version of a deployment when none was given. */
 static int default_version(const char *bundle, bool is_dir, char *out, size_t cap, struct herr *err)
 {
@@ -775,6 +799,7 @@ early:
 		(void)meta_save(&meta, np.meta, id, "failed", &(struct herr){ 0 });
 	}
 done:
+	retain(ctx);
 	if (st != NULL) {
 		log_set_file(lfd); /* the rollback attached its own revision's log */
 		st->exit_code = code;
@@ -856,6 +881,7 @@ int deploy_rollback(const struct deploy_ctx *ctx, const char *to, bool no_rollba
 	log_set_file(lfd);
 	st->exit_code = code;
 	status_publish(ctx, st, tp.dir);
+	retain(ctx);
 out:
 	close_log(lfd);
 	record_free(&meta);

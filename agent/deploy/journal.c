@@ -18,8 +18,9 @@ struct journal {
 	char path[4096];
 };
 
-/* Writes all of a line and makes it durable before the step it announces. */
-static int append_line(struct journal *j, const char *line, struct herr *err)
+/* Writes all of a line; with sync, makes it (and every earlier line) durable
+ * before the step it announces starts. */
+static int append_line(struct journal *j, const char *line, bool sync, struct herr *err)
 {
 	size_t n = strlen(line);
 	while (n > 0) {
@@ -31,7 +32,7 @@ static int append_line(struct journal *j, const char *line, struct herr *err)
 		line += w;
 		n -= (size_t)w;
 	}
-	if (fdatasync(j->fd) != 0)
+	if (sync && fdatasync(j->fd) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync journal %s", j->path);
 	return 0;
 }
@@ -84,7 +85,7 @@ int journal_begin(struct journal *j, const char *event, struct herr *err)
 	int n = snprintf(line, sizeof(line), "begin %s %lld\n", event, (long long)time(NULL));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
-	return append_line(j, line, err);
+	return append_line(j, line, true, err);
 }
 
 int journal_end(struct journal *j, const char *event, bool ok, struct herr *err)
@@ -94,7 +95,9 @@ int journal_end(struct journal *j, const char *event, bool ok, struct herr *err)
 			 (long long)time(NULL));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
-	return append_line(j, line, err);
+	/* Recovery decides on "begin" lines and on the durable records; an "end"
+	 * line becomes durable with the next "begin" (or does not matter). */
+	return append_line(j, line, false, err);
 }
 
 int journal_close(struct journal *j, bool remove, struct herr *err)

@@ -1,7 +1,7 @@
 /* journal.h - STATE/journal: the record of a deployment in progress.
  *
  * Exists only while a deployment runs (or after it was interrupted). Text,
- * append-only, each line fsync'd before the step it announces starts:
+ * append-only; each "begin" line is fdatasync'd before its step starts:
  *   hoist-journal 1
  *   id D-XXXXXXXXX
  *   kind deploy|rollback|recover
@@ -41,7 +41,7 @@ int journal_create(const char *path, const struct journal_info *head, struct jou
 		   struct herr *err);
 /* Appends "begin EVENT" and fsyncs. */
 int journal_begin(struct journal *j, const char *event, struct herr *err);
-/* Appends "end EVENT ok|failed" and fsyncs. */
+/* Appends "end EVENT ok|failed" (synced with the next begin). */
 int journal_end(struct journal *j, const char *event, bool ok, struct herr *err);
 /* Closes; with remove, unlinks the file and fsyncs its directory (deployment over). */
 int journal_close(struct journal *j, bool remove, struct herr *err);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "exitcodes.h"
+#include "fsquick.h"
 #include "fsutil.h"
 
 void status_copy(char *dst, size_t cap, const char *src)
@@ -177,7 +178,7 @@ int status_save(const struct deploy_status *s, const char *dir, struct herr *err
 		herr_set(err, HOIST_EXIT_IO, "path too long: %s", dir);
 		goto out;
 	}
-	if (fs_write_atomic(path, b.data, b.len, 0644, err) != 0)
+	if (fs_write_replace(path, b.data, b.len, 0644, err) != 0)
 		goto out;
 	buf_reset(&b);
 	if (status_text(s, &b) != 0) {
@@ -188,7 +189,7 @@ int status_save(const struct deploy_status *s, const char *dir, struct herr *err
 		herr_set(err, HOIST_EXIT_IO, "path too long: %s", dir);
 		goto out;
 	}
-	if (fs_write_atomic(path, b.data, b.len, 0644, err) != 0)
+	if (fs_write_replace(path, b.data, b.len, 0644, err) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -81,6 +81,14 @@ grep -q "ApplicationStrat" "$WORK/err" || fail "validate error does not name the
 run_expect 12 hoist deploy --bundle "$sb" --version v5
 page | grep -q "version v2<" || fail "a refused bundle disturbed the service"
 
+# Retention from the config file (under the root): keep 2 (v6 current+last-good, newest other: v5).
+mkdir -p "$ROOT/etc/hoist"
+printf 'keep_revisions = 2\n' >"$ROOT/etc/hoist/hoist.conf"
+run_expect 0 hoist deploy --bundle "$b1" --version v6
+[ "$(ls "$STATE/revisions" | sort | tr '\n' ' ')" = "v5 v6 " ] ||
+	fail "retention kept: $(ls "$STATE/revisions" | tr '\n' ' ')"
+rm "$ROOT/etc/hoist/hoist.conf"
+
 run_expect 0 hoist deploy --help
 grep -q -- "--bundle FILE|DIR" "$WORK/out" || fail "deploy --help"
 run_expect 2 hoist deploy
