@@ -91,10 +91,13 @@ static void meta_set(struct record *m, const char *k, const char *v)
  * durable: meta only informs list and the default rollback target). */
 static int meta_save(struct record *m, const char *path, const char *id, const char *result, struct herr *err)
 {
-	char when[32];
+	char when[48];
+	struct timespec ts;
 	struct buf b;
 	int rc = -1;
-	snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
+	/* Nanoseconds: retention orders revisions deployed within the same second. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(when, sizeof(when), "%lld.%09ld", (long long)ts.tv_sec, ts.tv_nsec);
 	meta_set(m, "deployment_id", id);
 	meta_set(m, "deployed_at", when);
 	meta_set(m, "result", result);

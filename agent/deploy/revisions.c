@@ -159,7 +159,7 @@ static void read_entry(const char *revs, const char *name, struct rev_entry *e)
 	record_init(&r);
 	if (record_read(meta, &r, &err) == 0) {
 		if ((v = record_get(&r, "deployed_at")) != NULL)
-			e->deployed_at = strtoll(v, NULL, 10);
+			e->deployed_at = strtod(v, NULL);
 		if ((v = record_get(&r, "result")) != NULL && strlen(v) < sizeof(e->result))
 			memcpy(e->result, v, strlen(v) + 1);
 	}

@@ -46,7 +46,7 @@ int rev_record_remove(const char *state_dir, const char *name, struct herr *err)
 
 struct rev_entry {
 	char version[REV_NAME_MAX];
-	long long deployed_at;  /* 0 when never deployed */
+	double deployed_at;     /* epoch seconds (ns resolution), 0 when never deployed */
 	uint64_t bytes;         /* everything under the revision directory */
 	char result[16];        /* from meta: succeeded, failed, ... ("" unknown) */
 	bool protect;           /* current, last-good or installed: never removed */

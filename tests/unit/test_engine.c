@@ -282,7 +282,7 @@ static struct rev_entry ent(const char *v, long long t, uint64_t bytes, bool pro
 	struct rev_entry e;
 	memset(&e, 0, sizeof(e));
 	snprintf(e.version, sizeof(e.version), "%s", v);
-	e.deployed_at = t;
+	e.deployed_at = (double)t;
 	e.bytes = bytes;
 	e.protect = protect;
 	return e;
