@@ -301,6 +301,10 @@ static void undo_partial_install(const struct deploy_ctx *ctx, const struct rev_
 		else
 			(void)unlink(np->partial);
 	}
+	/* A crash between the list's rename and the installed record leaves a
+	 * complete new list (a stale one was removed before Install began). */
+	if (fs_exists(np->list) == 1 && install_undo(np->list, ctx->root, &e) != 0)
+		log_warnx("cannot undo %s: %s", np->list, e.msg);
 	if (prev_version != NULL && prev_version[0]) {
 		struct rev_paths pp;
 		if (rev_paths(ctx->state, prev_version, &pp, &e) == 0 && fs_exists(pp.list) == 1 &&
@@ -347,6 +351,15 @@ static int lifecycle(struct run *r, struct herr *err)
 		}
 	}
 	(void)unlink(r->np.partial);
+	/* A list left from an older install of this version would be taken for
+	 * this one by recovery; the installed revision's own list is kept (it is
+	 * what Install undoes). */
+	if (strcmp(r->installed, r->version) != 0 && fs_exists(r->np.list) == 1 &&
+	    (unlink(r->np.list) != 0 || fs_fsync_parent(r->np.list, err) != 0)) {
+		if (err->code == 0)
+			herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove %s", r->np.list);
+		goto out;
+	}
 	{
 		struct install_opts io = { .root = r->ctx->root, .tree = r->np.tree, .spec = spec,
 					   .prev_list = prev_list, .new_list = r->np.partial };
