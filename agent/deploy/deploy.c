@@ -535,6 +535,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	struct rev_paths np, gp;
 	struct record gm;
 	char jpath[PATH_MAX], tmp[PATH_MAX], cur[REV_NAME_MAX], inst[REV_NAME_MAX], good[REV_NAME_MAX];
+	char cur_id[64];
 	int r, lfd = -1, code = HOIST_EXIT_INTERNAL;
 
 	*did = false;
@@ -565,7 +566,11 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		code = 0;
 		goto out;
 	}
-	if (strcmp(cur, j.version) == 0 && strcmp(inst, j.version) == 0 && fs_exists(np.partial) != 1) {
+	/* Completed = its own success was recorded (current names this deployment's id). */
+	if (rev_record_field(ctx->state, "current", "deployment_id", cur_id, sizeof(cur_id), err) != 0)
+		goto out;
+	if (strcmp(cur, j.version) == 0 && strcmp(cur_id, j.id) == 0 && strcmp(inst, j.version) == 0 &&
+	    fs_exists(np.partial) != 1) {
 		snprintf(st->error, sizeof(st->error), "%s %s of %s had completed; journal removed", j.kind, j.id,
 			 j.version);
 		status_copy(st->result, sizeof(st->result), "succeeded");

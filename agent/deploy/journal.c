@@ -143,16 +143,19 @@ int journal_parse(const char *text, size_t len, struct journal_info *out, struct
 			break; /* torn last line: the step it announced never started */
 		n = (size_t)(nl - p);
 		lineno++;
+		if (lineno == 1) {
+			if (n != 15 || memcmp(p, "hoist-journal 1", 15) != 0)
+				return herr_set(err, HOIST_EXIT_IO, "journal line 1: not a hoist journal (version 1)");
+			p = nl + 1;
+			continue;
+		}
 		sp = memchr(p, ' ', n);
 		if (sp == NULL)
 			return herr_set(err, HOIST_EXIT_IO, "journal line %u: no value", lineno);
 		kl = (size_t)(sp - p);
 		sp++;
 		n -= kl + 1;
-		if (lineno == 1) {
-			if (kl != 13 || memcmp(p, "hoist-journal", 13) != 0 || n != 1 || *sp != '1')
-				return herr_set(err, HOIST_EXIT_IO, "journal line 1: not a hoist journal (version 1)");
-		} else if (kl == 2 && memcmp(p, "id", 2) == 0) {
+		if (kl == 2 && memcmp(p, "id", 2) == 0) {
 			if (set_field(out->id, sizeof(out->id), sp, n) != 0)
 				goto toolong;
 		} else if (kl == 4 && memcmp(p, "kind", 4) == 0) {

@@ -38,6 +38,12 @@ int rev_paths(const char *state_dir, const char *version, struct rev_paths *p, s
 
 int rev_record_version(const char *state_dir, const char *name, char *out, size_t cap, struct herr *err)
 {
+	return rev_record_field(state_dir, name, "version", out, cap, err);
+}
+
+int rev_record_field(const char *state_dir, const char *name, const char *key, char *out, size_t cap,
+		     struct herr *err)
+{
 	char path[PATH_MAX];
 	struct record r;
 	const char *v;
@@ -48,9 +54,9 @@ int rev_record_version(const char *state_dir, const char *name, char *out, size_
 		return -1;
 	record_init(&r);
 	rc = record_read(path, &r, err);
-	if (rc == 0 && (v = record_get(&r, "version")) != NULL) {
+	if (rc == 0 && (v = record_get(&r, key)) != NULL) {
 		if (strlen(v) >= cap) {
-			rc = herr_set(err, HOIST_EXIT_IO, "%s: version too long", path);
+			rc = herr_set(err, HOIST_EXIT_IO, "%s: %s too long", path, key);
 		} else {
 			memcpy(out, v, strlen(v) + 1);
 		}

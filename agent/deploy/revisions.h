@@ -36,6 +36,9 @@ struct rev_paths {
 /* Fills the paths of a version's revision directory. */
 int rev_paths(const char *state_dir, const char *version, struct rev_paths *p, struct herr *err);
 
+/* Reads key of record STATE/name into out ("" when the record or key is absent). */
+int rev_record_field(const char *state_dir, const char *name, const char *key, char *out, size_t cap,
+		     struct herr *err);
 /* Reads the "version" of record STATE/name into out ("" when absent). */
 int rev_record_version(const char *state_dir, const char *name, char *out, size_t cap, struct herr *err);
 /* Writes STATE/name = {version, revision dir, deployment id, time, sha256}, atomically. */
