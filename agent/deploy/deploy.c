@@ -423,6 +423,11 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	if (lifecycle(&r, err) != 0)
 		goto out;
 	/* Records first, journal last: the journal's removal commits the deployment. */
+	{
+		char bytes[32];
+		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)rev_dir_bytes(r.np.dir));
+		meta_set(meta, "bytes", bytes);
+	}
 	if (meta_save(meta, r.np.meta, id, "succeeded", err) != 0 ||
 	    rev_record_write(ctx->state, "last-good", version, id, meta_get(meta, "sha256"), err) != 0 ||
 	    rev_record_write(ctx->state, "current", version, id, meta_get(meta, "sha256"), err) != 0 ||

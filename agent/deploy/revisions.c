@@ -168,11 +168,19 @@ static void read_entry(const char *revs, const char *name, struct rev_entry *e)
 			e->deployed_at = strtod(v, NULL);
 		if ((v = record_get(&r, "result")) != NULL && strlen(v) < sizeof(e->result))
 			memcpy(e->result, v, strlen(v) + 1);
+		if ((v = record_get(&r, "bytes")) != NULL)
+			e->bytes = strtoull(v, NULL, 10);
 	}
 	record_free(&r);
+	if (e->bytes == 0)
+		e->bytes = rev_dir_bytes(dir);
+}
+
+uint64_t rev_dir_bytes(const char *dir)
+{
 	du_total = 0;
 	(void)nftw(dir, du_entry, 16, FTW_PHYS | FTW_MOUNT);
-	e->bytes = du_total;
+	return du_total;
 }
 
 int rev_list(const char *state_dir, struct rev_entry **out, size_t *n, struct herr *err)

@@ -5,7 +5,8 @@
  *   tree/             the unpacked bundle (staged in STATE/tmp, then renamed here)
  *   installed.list    what Install put on the host (install.h format), complete
  *   installed.partial the list while Install runs (a crash leaves it for recovery)
- *   meta              record: version, deployed_at, result, sha256, bundle, deployment_id
+ *   meta              record: version, deployed_at, result, sha256, bundle, deployment_id,
+ *                     bytes, application, environment, deployment_group, bundle_*
  *   status.json/.txt  the status of the last deployment of this revision
  *   deploy.log        the log of every deployment of this revision (hook output too)
  * STATE/current, STATE/last-good and STATE/installed are record.h files naming a
@@ -60,7 +61,10 @@ struct rev_entry {
  * always kept and count against the limits; another is kept while fewer than
  * keep_n are kept and the kept bytes stay within keep_bytes. */
 void rev_retention_select(struct rev_entry *e, size_t n, unsigned keep_n, uint64_t keep_bytes);
-/* Lists STATE/revisions (sorted newest first); *out is malloc'ed. */
+/* Bytes of the regular files under dir (a hard-linked bundle counts: it pins the space). */
+uint64_t rev_dir_bytes(const char *dir);
+/* Lists STATE/revisions (sorted newest first); sizes come from meta "bytes"
+ * when recorded (set when a deployment succeeds), else are counted. *out is malloc'ed. */
 int rev_list(const char *state_dir, struct rev_entry **out, size_t *n, struct herr *err);
 /* Applies retention: marks current/last-good/installed protected, removes the rest beyond limits. */
 int rev_retain(const char *state_dir, unsigned keep_n, uint64_t keep_bytes, struct herr *err);
