@@ -732,10 +732,22 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 	if (fs_exists(np.tree) == 1 && is_protected(ctx, version)) {
 		/* A version in use is immutable: redeploying it must be the same bundle. */
 		uint8_t got[SHA256_LEN];
+		char kept_hex[SHA256_HEX_LEN + 1];
 		const char *kept;
 		if (meta_read(&np, &meta, err) != 0)
 			goto early;
 		kept = meta_get(&meta, "sha256");
+		if (!is_dir && kept == NULL && meta_get(&meta, "bundle") != NULL) {
+			/* No digest was recorded (no --sha256): hash the kept bundle once. */
+			char kp[PATH_MAX];
+			if (fs_path_join(kp, sizeof(kp), np.dir, meta_get(&meta, "bundle")) == 0 &&
+			    sha256_file(kp, got, err) == 0) {
+				hex_encode(got, SHA256_LEN, kept_hex);
+				meta_set(&meta, "sha256", kept_hex);
+				kept = kept_hex;
+			}
+			herr_clear(err);
+		}
 		if (!is_dir && hex[0] == '\0') {
 			if (sha256_file(req->bundle, got, err) != 0)
 				goto early;
