@@ -70,7 +70,7 @@ static const char *text(const yaml_node_t *n)
 /* YAML 1.1 null: a plain "", "~" or null. */
 static int is_null(const yaml_node_t *n)
 {
-	const char *t;
+	const char *t = NULL;
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return 0;
 	t = text(n);
@@ -90,7 +90,7 @@ static const char *kind(const yaml_node_t *n)
 /* A scalar's value, refused if it holds a NUL or (when is_path) a control character. */
 static int scalar(struct ctx *c, yaml_node_t *n, const char *key, int is_path, const char **out)
 {
-	const char *t;
+	const char *t = NULL;
 	if (n->type != YAML_SCALAR_NODE || is_null(n))
 		return fail_mark(c, n->start_mark, key, "expected a value, got %s", kind(n));
 	t = text(n);
@@ -125,6 +125,16 @@ static void *grow(struct ctx *c, void *arrp, size_t *n, size_t elem)
 	memset(p + *n * elem, 0, elem);
 	*arr = p;
 	return p + (*n)++ * elem;
+}
+
+/* out = key "." name (the key path shown in messages); truncated with "..." if long. */
+static void key_join(char *out, size_t outsz, const char *key, const char *name)
+{
+	int n = snprintf(out, outsz, "%s.%s", key, name);
+	if (n < 0 || (size_t)n >= outsz) {
+		if (outsz >= 4)
+			memcpy(out + outsz - 4, "...", 4);
+	}
 }
 
 /* Warns about a key the reference ignores. */
@@ -171,6 +181,15 @@ static int check_duplicates(struct ctx *c)
 			yaml_node_t *k = node(c, p->key);
 			if (k == NULL || k->type != YAML_SCALAR_NODE)
 				continue;
+			if (strlen(text(k)) != k->data.scalar.length) {
+				fail_mark(c, k->start_mark, NULL, "a key contains a NUL character");
+				goto out;
+			}
+			if (k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(text(k), "<<") == 0) {
+				/* YAML 1.1 merge keys would make the reference see other keys than we do */
+				fail_mark(c, k->start_mark, NULL, "YAML merge keys (<<) are not supported");
+				goto out;
+			}
 			if (cnt == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
 				struct keyref *nk = realloc(keys, ncap * sizeof(*nk));
@@ -260,7 +279,7 @@ static int yaml_zero(const char *t)
 /* A user or group name: not numeric, no separators or control characters. */
 static int check_name(struct ctx *c, yaml_node_t *v, const char *key, const char **out)
 {
-	const char *t;
+	const char *t = NULL;
 	char esc[SHOW];
 	if (scalar(c, v, key, 1, &t) != 0)
 		return -1;
@@ -283,7 +302,7 @@ static int bundle_path(struct ctx *c, yaml_node_t *v, const char *key, char **ou
 {
 	char norm[PATH_MAX];
 	char esc[SHOW];
-	const char *t;
+	const char *t = NULL;
 	enum relpath_norm r;
 	if (scalar(c, v, key, 1, &t) != 0)
 		return -1;
@@ -303,7 +322,7 @@ static int host_path(struct ctx *c, yaml_node_t *v, const char *key, char **out)
 {
 	char norm[PATH_MAX];
 	char esc[SHOW];
-	const char *t;
+	const char *t = NULL;
 	if (scalar(c, v, key, 1, &t) != 0)
 		return -1;
 	relpath_escape(t, esc, sizeof(esc));
@@ -362,7 +381,7 @@ static int parse_files(struct ctx *c, yaml_node_t *v)
 			char sub[160];
 			if (k->type != YAML_SCALAR_NODE)
 				return fail_mark(c, k->start_mark, key, "keys must be plain names");
-			snprintf(sub, sizeof(sub), "%s.%s", key, text(k));
+			key_join(sub, sizeof(sub), key, text(k));
 			if (strcmp(text(k), "source") == 0) {
 				if (bundle_path(c, val, sub, &f->source) != 0)
 					return -1;
@@ -384,7 +403,7 @@ static int parse_files(struct ctx *c, yaml_node_t *v)
 /* mode: the scalar's text, 1 to 4 octal digits (0644 is 0644, not YAML's 420). */
 static int parse_mode(struct ctx *c, yaml_node_t *v, const char *key, int *mode)
 {
-	const char *t;
+	const char *t = NULL;
 	char esc[SHOW];
 	size_t n;
 	if (is_null(v)) {
@@ -414,7 +433,7 @@ static int parse_type(struct ctx *c, yaml_node_t *v, const char *key, unsigned *
 	*mask = 0;
 	for (; it < top; it++) {
 		yaml_node_t *t = node(c, *it);
-		const char *s;
+		const char *s = NULL;
 		char esc[SHOW];
 		if (scalar(c, t, key, 1, &s) != 0)
 			return -1;
@@ -435,7 +454,7 @@ static int parse_except(struct ctx *c, yaml_node_t *v, const char *key, struct a
 	if (want_list(c, v, key, "a list of patterns", &it, &top) != 0)
 		return -1;
 	for (; it < top; it++) {
-		const char *s;
+		const char *s = NULL;
 		char **slot;
 		if (scalar(c, node(c, *it), key, 1, &s) != 0)
 			return -1;
@@ -451,14 +470,14 @@ static int parse_perm_key(struct ctx *c, struct appspec_permission *pm, yaml_nod
 			  const char *key)
 {
 	const char *name = text(k);
-	const char *s;
+	const char *s = NULL;
 	char sub[160];
-	snprintf(sub, sizeof(sub), "%s.%s", key, name);
+	key_join(sub, sizeof(sub), key, name);
 	if (strcmp(name, "object") == 0)
 		return host_path(c, v, sub, &pm->object);
 	if (strcmp(name, "pattern") == 0) {
-		free(pm->pattern);
-		pm->pattern = NULL;
+		if (is_null(v))
+			return 0; /* the default "**" */
 		return scalar(c, v, sub, 1, &s) != 0 ? -1 : dup_str(c, s, &pm->pattern);
 	}
 	if (strcmp(name, "except") == 0)
@@ -519,7 +538,7 @@ static int parse_permissions(struct ctx *c, yaml_node_t *v)
 /* timeout: decimal seconds, optionally followed by "s"; 1 .. INT_MAX. */
 static int parse_timeout(struct ctx *c, yaml_node_t *v, const char *key, unsigned *out)
 {
-	const char *t;
+	const char *t = NULL;
 	char esc[SHOW];
 	size_t nd;
 	unsigned long long val = 0;
@@ -578,7 +597,7 @@ static int parse_script(struct ctx *c, yaml_node_t *item, const char *key, struc
 		const char *name;
 		if (k->type != YAML_SCALAR_NODE)
 			return fail_mark(c, k->start_mark, key, "keys must be plain names");
-		snprintf(sub, sizeof(sub), "%s.%s", key, text(k));
+		key_join(sub, sizeof(sub), key, text(k));
 		if (strcmp(text(k), "location") == 0) {
 			if (bundle_path(c, v, sub, &s->location) != 0)
 				return -1;

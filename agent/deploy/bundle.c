@@ -301,8 +301,8 @@ static struct archive *new_reader(void)
  * must be the current directory: archive_write_disk works relative to it. */
 static int extract_archive(struct stage *s, int bundle_fd, const char *bundle_path)
 {
-	char shown[NAME_SHOW];
-	char prev[NAME_SHOW] = "";
+	char name[NAME_SHOW];      /* raw entry name (truncated), escaped when shown */
+	char prev[NAME_SHOW] = ""; /* the previous entry's, for damaged-header messages */
 	struct archive *in = NULL;
 	struct archive *out = NULL;
 	struct archive_entry *e = NULL;
@@ -331,31 +331,32 @@ static int extract_archive(struct stage *s, int bundle_fd, const char *bundle_pa
 		if (r != ARCHIVE_OK) {
 			/* WARN and RETRY too: a damaged header must not let later entries through */
 			const char *m = archive_error_string(in);
+			char esc[NAME_SHOW];
+			relpath_escape(prev, esc, sizeof(esc));
 			herr_set(s->err,
 				 is_io_errno(archive_errno(in)) ? HOIST_EXIT_IO : HOIST_EXIT_BAD_BUNDLE,
 				 "bundle %s: damaged archive at entry #%llu (after '%s'): %s", bundle_path,
-				 (unsigned long long)s->entries + 1, prev, m != NULL ? m : "unknown error");
+				 (unsigned long long)s->entries + 1, esc, m != NULL ? m : "unknown error");
 			goto out;
 		}
-		relpath_escape(archive_entry_pathname(e) != NULL ? archive_entry_pathname(e) : "?",
-			       shown, sizeof(shown));
-		r = vet_archive_entry(s, e, archive_entry_pathname(e) != NULL ? archive_entry_pathname(e)
-									       : "?");
+		snprintf(name, sizeof(name), "%s",
+			 archive_entry_pathname(e) != NULL ? archive_entry_pathname(e) : "?");
+		r = vet_archive_entry(s, e, name);
 		if (r < 0)
 			goto out;
 		if (r == 0) {
 			if (archive_write_header(out, e) != ARCHIVE_OK) {
-				fail_archive(s, out, shown, "cannot create");
+				fail_archive(s, out, name, "cannot create");
 				goto out;
 			}
-			if (copy_data(s, in, out, shown) != 0)
+			if (copy_data(s, in, out, name) != 0)
 				goto out;
 			if (archive_write_finish_entry(out) != ARCHIVE_OK) {
-				fail_archive(s, out, shown, "cannot finish");
+				fail_archive(s, out, name, "cannot finish");
 				goto out;
 			}
 		}
-		memcpy(prev, shown, sizeof(prev));
+		memcpy(prev, name, sizeof(prev));
 	}
 	/* close applies the deferred directory modes and times, relative to cwd */
 	if (archive_write_close(out) != ARCHIVE_OK) {

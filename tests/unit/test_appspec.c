@@ -47,6 +47,7 @@ static const struct tcase cases[] = {
 	{"sudo accepted", HOOK("ApplicationStart", "      sudo: true\n      runas: app\n"), 0, NULL, NULL},
 	{"unknown script key", HOOK("ApplicationStart", "      color: red\n"), 0, NULL, NULL},
 	{"acls null", HEAD "permissions:\n  - object: /a\n    acls:\n", 0, NULL, NULL},
+	{"pattern null", HEAD "permissions:\n  - object: /a\n    pattern:\n    except:\n", 0, NULL, NULL},
 	{"CRLF", "version: 0.0\r\nos: linux\r\n", 0, NULL, NULL},
 
 	/* refused, as the reference refuses */
@@ -157,6 +158,8 @@ static const struct tcase cases[] = {
 	 "appspec.yml:6:7: ", "duplicate key 'location' (first at line 5)"},
 	{"alias", HEAD "x: &a [1, 2]\ny: *a\n", HOIST_EXIT_BAD_BUNDLE, "appspec.yml:4:4: ",
 	 "YAML aliases (*a) are not supported"},
+	{"merge key", HEAD "hooks:\n  <<: {BeforeInstall: [{location: a}]}\n", HOIST_EXIT_BAD_BUNDLE,
+	 "appspec.yml:4:3: ", "YAML merge keys (<<) are not supported"},
 	{"tag", "version: !!float 0.0\nos: linux\n", HOIST_EXIT_BAD_BUNDLE, "appspec.yml:1:10: ",
 	 "YAML tags (tag:yaml.org,2002:float) are not supported"},
 	{"second document", HEAD "---\nversion: 0.0\n", HOIST_EXIT_BAD_BUNDLE, "appspec.yml:3:1: ",

@@ -363,6 +363,8 @@ static const struct hostile hostile[] = {
 	 "bundle entry 'a/b'", "its parent 'a' is not a directory", NULL},
 	{"root-as-file", {{.path = ".", .data = "x"}}, 1, "bundle entry '.'", "names the bundle root",
 	 NULL},
+	{"backslash-name", {{.path = "a\\b/../../x", .data = "x"}}, 1, "bundle entry 'a\\\\b/../../x'",
+	 "'..'", NULL},
 	{"escaped-name", {{.path = "bad\nname/../../x", .data = "x"}}, 1, "'bad\\x0aname/../../x'",
 	 "'..'", NULL},
 };
