@@ -116,7 +116,8 @@ void rev_retention_select(struct rev_entry *e, size_t n, unsigned keep_n, uint64
 	size_t kept = 0;
 	uint64_t bytes = 0;
 
-	qsort(e, n, sizeof(*e), by_time_desc);
+	if (n > 1)
+		qsort(e, n, sizeof(*e), by_time_desc);
 	/* Protected entries are counted first so that they use up the budget
 	 * before older unprotected ones are considered. */
 	for (size_t i = 0; i < n; i++) {
@@ -217,7 +218,8 @@ int rev_list(const char *state_dir, struct rev_entry **out, size_t *n, struct he
 		}
 		read_entry(revs, de->d_name, &v[cnt++]);
 	}
-	qsort(v, cnt, sizeof(*v), by_time_desc);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), by_time_desc);
 	*out = v;
 	*n = cnt;
 	v = NULL;
