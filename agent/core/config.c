@@ -86,26 +86,41 @@ struct key_u {
 	int is64;
 	uint64_t lo, hi;
 };
-#define U(k, f, lo, hi) { k, offsetof(struct hoist_config, f), 0, lo, hi }
-#define U64(k, f, lo, hi) { k, offsetof(struct hoist_config, f), 1, lo, hi }
+#define U(k, f, lo, hi)                                                                                      \
+	{                                                                                                    \
+		k, offsetof(struct hoist_config, f), 0, lo, hi                                               \
+	}
+#define U64(k, f, lo, hi)                                                                                    \
+	{                                                                                                    \
+		k, offsetof(struct hoist_config, f), 1, lo, hi                                               \
+	}
 static const struct key_u ukeys[] = {
-	U("imds_timeout_ms", imds_timeout_ms, 1, 600000), U("imds_deadline_s", imds_deadline_s, 1, 3600),
-	U("imds_retries", imds_retries, 0, 100), U64("max_bundle_bytes", max_bundle_bytes, 1, UINT64_MAX),
-	U("connect_timeout_s", connect_timeout_s, 1, 3600), U("low_speed_timeout_s", low_speed_timeout_s, 1, 3600),
-	U("download_retries", download_retries, 0, 100), U("keep_revisions", keep_revisions, 1, 1000),
-	U64("keep_bytes", keep_bytes, 0, UINT64_MAX), U("hook_grace_s", hook_grace_s, 0, 3600),
-	U64("max_entries", max_entries, 1, UINT64_MAX), U64("max_extract_bytes", max_extract_bytes, 1, UINT64_MAX),
-	U("max_path_len", max_path_len, 16, 4096),
+    U("imds_timeout_ms", imds_timeout_ms, 1, 600000),
+    U("imds_deadline_s", imds_deadline_s, 1, 3600),
+    U("imds_retries", imds_retries, 0, 100),
+    U64("max_bundle_bytes", max_bundle_bytes, 1, UINT64_MAX),
+    U("connect_timeout_s", connect_timeout_s, 1, 3600),
+    U("low_speed_timeout_s", low_speed_timeout_s, 1, 3600),
+    U("download_retries", download_retries, 0, 100),
+    U("keep_revisions", keep_revisions, 1, 1000),
+    U64("keep_bytes", keep_bytes, 0, UINT64_MAX),
+    U("hook_grace_s", hook_grace_s, 0, 3600),
+    U64("max_entries", max_entries, 1, UINT64_MAX),
+    U64("max_extract_bytes", max_extract_bytes, 1, UINT64_MAX),
+    U("max_path_len", max_path_len, 16, 4096),
 };
 struct key_s {
 	const char *key;
 	size_t off;
 };
-#define S(k, f) { k, offsetof(struct hoist_config, f) }
+#define S(k, f)                                                                                              \
+	{                                                                                                    \
+		k, offsetof(struct hoist_config, f)                                                          \
+	}
 static const struct key_s skeys[] = {
-	S("root", root), S("state_dir", state_dir), S("cache_dir", cache_dir), S("log_dir", log_dir),
-	S("agent_path", agent_path), S("imds_endpoint", imds_endpoint), S("region", region),
-	S("s3_endpoint", s3_endpoint), S("ca_bundle", ca_bundle),
+    S("root", root),       S("state_dir", state_dir),     S("cache_dir", cache_dir),
+    S("log_dir", log_dir), S("agent_path", agent_path),   S("imds_endpoint", imds_endpoint),
+    S("region", region),   S("s3_endpoint", s3_endpoint), S("ca_bundle", ca_bundle),
 };
 
 int config_set(struct hoist_config *c, const char *key, const char *value, struct herr *err)
@@ -122,8 +137,9 @@ int config_set(struct hoist_config *c, const char *key, const char *value, struc
 		if (strcmp(key, ukeys[i].key) != 0)
 			continue;
 		if (parse_u64(value, ukeys[i].lo, ukeys[i].hi, &x) != 0)
-			return herr_set(err, HOIST_EXIT_CONFIG, "%s: '%.100s' is not a number in %llu..%llu", key,
-					value, (unsigned long long)ukeys[i].lo, (unsigned long long)ukeys[i].hi);
+			return herr_set(err, HOIST_EXIT_CONFIG, "%s: '%.100s' is not a number in %llu..%llu",
+			                key, value, (unsigned long long)ukeys[i].lo,
+			                (unsigned long long)ukeys[i].hi);
 		if (ukeys[i].is64)
 			*(uint64_t *)((char *)c + ukeys[i].off) = x;
 		else
@@ -133,7 +149,8 @@ int config_set(struct hoist_config *c, const char *key, const char *value, struc
 	if (strcmp(key, "imds_v1_disabled") == 0 || strcmp(key, "allow_setid") == 0) {
 		bool *f = key[0] == 'i' ? &c->imds_v1_disabled : &c->allow_setid;
 		if (parse_bool(value, f) != 0)
-			return herr_set(err, HOIST_EXIT_CONFIG, "%s: '%.100s' is not true or false", key, value);
+			return herr_set(err, HOIST_EXIT_CONFIG, "%s: '%.100s' is not true or false", key,
+			                value);
 		return 0;
 	}
 	if (strcmp(key, "same_version") == 0) {
@@ -142,14 +159,14 @@ int config_set(struct hoist_config *c, const char *key, const char *value, struc
 		else if (strcmp(value, "redeploy") == 0)
 			c->same_version = SAME_VERSION_REDEPLOY;
 		else
-			return herr_set(err, HOIST_EXIT_CONFIG, "same_version: '%.100s' is not skip or redeploy", value);
+			return herr_set(err, HOIST_EXIT_CONFIG,
+			                "same_version: '%.100s' is not skip or redeploy", value);
 		return 0;
 	}
 	return 1; /* unknown key */
 }
 
-int config_parse(struct hoist_config *c, const char *text, size_t len, const char *filename,
-		 struct herr *err)
+int config_parse(struct hoist_config *c, const char *text, size_t len, const char *filename, struct herr *err)
 {
 	const char *p = text, *end = text + len;
 	unsigned lineno = 0;
@@ -171,7 +188,8 @@ int config_parse(struct hoist_config *c, const char *text, size_t len, const cha
 			continue;
 		eq = strchr(k, '=');
 		if (eq == NULL)
-			return herr_set(err, HOIST_EXIT_CONFIG, "%s:%u: expected 'key = value'", filename, lineno);
+			return herr_set(err, HOIST_EXIT_CONFIG, "%s:%u: expected 'key = value'", filename,
+			                lineno);
 		for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
 			;
 		*e = '\0';
@@ -229,11 +247,14 @@ int config_apply_env(struct hoist_config *c, char *const *envp, struct herr *err
 		const char *env;
 		const char *key;
 	} map[] = {
-		{ "AWS_EC2_METADATA_SERVICE_ENDPOINT", "imds_endpoint" },
-		{ "AWS_EC2_METADATA_V1_DISABLED", "imds_v1_disabled" },
-		{ "AWS_DEFAULT_REGION", "region" }, { "AWS_REGION", "region" },
-		{ "AWS_ENDPOINT_URL", "s3_endpoint" }, { "AWS_ENDPOINT_URL_S3", "s3_endpoint" },
-		{ "AWS_CA_BUNDLE", "ca_bundle" }, { "HOIST_ROOT", "root" },
+	    {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "imds_endpoint"},
+	    {"AWS_EC2_METADATA_V1_DISABLED", "imds_v1_disabled"},
+	    {"AWS_DEFAULT_REGION", "region"},
+	    {"AWS_REGION", "region"},
+	    {"AWS_ENDPOINT_URL", "s3_endpoint"},
+	    {"AWS_ENDPOINT_URL_S3", "s3_endpoint"},
+	    {"AWS_CA_BUNDLE", "ca_bundle"},
+	    {"HOIST_ROOT", "root"},
 	};
 	const char *v;
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -256,9 +277,10 @@ int config_host_path(const struct hoist_config *c, const char *abs_path, char *o
 
 void config_free(struct hoist_config *c)
 {
-	char **s[] = { &c->root, &c->state_dir, &c->cache_dir, &c->log_dir, &c->agent_path, &c->imds_endpoint,
-		       &c->region, &c->s3_endpoint, &c->ca_bundle, &c->access_key_id, &c->secret_access_key,
-		       &c->session_token };
+	char **s[] = {&c->root,          &c->state_dir,         &c->cache_dir,
+	              &c->log_dir,       &c->agent_path,        &c->imds_endpoint,
+	              &c->region,        &c->s3_endpoint,       &c->ca_bundle,
+	              &c->access_key_id, &c->secret_access_key, &c->session_token};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		free(*s[i]);
 		*s[i] = NULL;

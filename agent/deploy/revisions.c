@@ -30,8 +30,8 @@ int rev_paths(const char *state_dir, const char *version, struct rev_paths *p, s
 	char revs[PATH_MAX];
 	if (join(revs, state_dir, "revisions", err) != 0 || join(p->dir, revs, version, err) != 0 ||
 	    join(p->tree, p->dir, "tree", err) != 0 || join(p->list, p->dir, "installed.list", err) != 0 ||
-	    join(p->partial, p->dir, "installed.partial", err) != 0 || join(p->meta, p->dir, "meta", err) != 0 ||
-	    join(p->log, p->dir, "deploy.log", err) != 0)
+	    join(p->partial, p->dir, "installed.partial", err) != 0 ||
+	    join(p->meta, p->dir, "meta", err) != 0 || join(p->log, p->dir, "deploy.log", err) != 0)
 		return -1;
 	return 0;
 }
@@ -42,7 +42,7 @@ int rev_record_version(const char *state_dir, const char *name, char *out, size_
 }
 
 int rev_record_field(const char *state_dir, const char *name, const char *key, char *out, size_t cap,
-		     struct herr *err)
+                     struct herr *err)
 {
 	char path[PATH_MAX];
 	struct record r;
@@ -66,7 +66,7 @@ int rev_record_field(const char *state_dir, const char *name, const char *key, c
 }
 
 int rev_record_write(const char *state_dir, const char *name, const char *version, const char *deployment_id,
-		     const char *sha256, struct herr *err)
+                     const char *sha256, struct herr *err)
 {
 	char path[PATH_MAX], revdir[PATH_MAX], revs[PATH_MAX], when[32];
 	struct record r;
@@ -161,7 +161,8 @@ static void read_entry(const char *revs, const char *name, struct rev_entry *e)
 
 	memset(e, 0, sizeof(*e));
 	memcpy(e->version, name, strlen(name) + 1);
-	if (fs_path_join(dir, sizeof(dir), revs, name) != 0 || fs_path_join(meta, sizeof(meta), dir, "meta") != 0)
+	if (fs_path_join(dir, sizeof(dir), revs, name) != 0 ||
+	    fs_path_join(meta, sizeof(meta), dir, "meta") != 0)
 		return;
 	record_init(&r);
 	if (record_read(meta, &r, &err) == 0) {
@@ -244,7 +245,7 @@ int rev_retain(const char *state_dir, unsigned keep_n, uint64_t keep_bytes, stru
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		e[i].protect = strcmp(e[i].version, cur) == 0 || strcmp(e[i].version, good) == 0 ||
-			       strcmp(e[i].version, inst) == 0;
+		               strcmp(e[i].version, inst) == 0;
 	rev_retention_select(e, n, keep_n, keep_bytes);
 	for (size_t i = 0; i < n; i++) {
 		struct rev_paths p;
@@ -253,7 +254,7 @@ int rev_retain(const char *state_dir, unsigned keep_n, uint64_t keep_bytes, stru
 		if (rev_paths(state_dir, e[i].version, &p, err) != 0 || fs_rm_rf(p.dir, err) != 0)
 			goto out;
 		log_info("retention: removed revision %s (%llu bytes)", e[i].version,
-			 (unsigned long long)e[i].bytes);
+		         (unsigned long long)e[i].bytes);
 	}
 	rc = 0;
 out:

@@ -39,22 +39,22 @@ int rev_paths(const char *state_dir, const char *version, struct rev_paths *p, s
 
 /* Reads key of record STATE/name into out ("" when the record or key is absent). */
 int rev_record_field(const char *state_dir, const char *name, const char *key, char *out, size_t cap,
-		     struct herr *err);
+                     struct herr *err);
 /* Reads the "version" of record STATE/name into out ("" when absent). */
 int rev_record_version(const char *state_dir, const char *name, char *out, size_t cap, struct herr *err);
 /* Writes STATE/name = {version, revision dir, deployment id, time, sha256}, atomically. */
 int rev_record_write(const char *state_dir, const char *name, const char *version, const char *deployment_id,
-		     const char *sha256, struct herr *err);
+                     const char *sha256, struct herr *err);
 /* Removes STATE/name (durably). */
 int rev_record_remove(const char *state_dir, const char *name, struct herr *err);
 
 struct rev_entry {
 	char version[REV_NAME_MAX];
-	double deployed_at;     /* epoch seconds (ns resolution), 0 when never deployed */
-	uint64_t bytes;         /* everything under the revision directory */
-	char result[16];        /* from meta: succeeded, failed, ... ("" unknown) */
-	bool protect;           /* current, last-good or installed: never removed */
-	bool remove;            /* set by rev_retention_select */
+	double deployed_at; /* epoch seconds (ns resolution), 0 when never deployed */
+	uint64_t bytes;     /* everything under the revision directory */
+	char result[16];    /* from meta: succeeded, failed, ... ("" unknown) */
+	bool protect;       /* current, last-good or installed: never removed */
+	bool remove;        /* set by rev_retention_select */
 };
 
 /* Pure: marks entries to remove. Newest first (deployed_at), protected ones are
