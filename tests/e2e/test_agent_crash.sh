@@ -92,14 +92,14 @@ new_root
 run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
 big=$(make_src big)
 mkdir -p "$big/app/many"
-for i in $(seq 1 4000); do echo "file $i" >"$big/app/many/f$i.txt"; done
+for i in $(seq 1 2500); do echo "file $i" >"$big/app/many/f$i.txt"; done
 bb=$(make_tgz big "$big")
 "$H" --root "$ROOT" deploy --bundle "$bb" --version big >"$WORK/out" 2>"$WORK/err" &
 agent=$!
 PIDS+=("$agent")
 partial="$STATE/revisions/big/installed.partial"
 for _ in $(seq 1 3000); do
-	if [ -f "$partial" ] && [ "$(wc -l <"$partial")" -gt 200 ]; then break; fi
+	if [ -f "$partial" ] && [ "$(wc -l <"$partial")" -gt 100 ]; then break; fi
 	sleep 0.01
 done
 kill -9 "$agent" 2>/dev/null || true
