@@ -4,6 +4,7 @@
 #include "install.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -443,6 +444,17 @@ out:
 	return rc;
 }
 
+/* Formats a verify finding into why; a long path may be cut, which is fine
+ * for a message (vsnprintf keeps the result NUL-terminated). */
+__attribute__((format(printf, 3, 4)))
+static void describe(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
+}
+
 /* Checks one F entry; a difference is described in why. */
 static int verify_entry(int rootfd, const struct inst_list *l, const struct inst_entry *e, char *why,
                         size_t whysz)
@@ -455,14 +467,14 @@ static int verify_entry(int rootfd, const struct inst_list *l, const struct inst
 	int rc = -1;
 
 	if (strcmp(e->sha, INSTLIST_SHA_PENDING) == 0) {
-		(void)snprintf(why, whysz, "%s: its copy never finished (interrupted install)", e->path);
+		describe(why, whysz, "%s: its copy never finished (interrupted install)", e->path);
 		goto out;
 	}
 	pfd = instfs_open_parent(rootfd, e->path, list_follow, l, &e2);
 	if (pfd >= 0)
 		fd = openat(pfd, instfs_base(e->path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		(void)snprintf(why, whysz, "%s: %s", e->path,
+		describe(why, whysz, "%s: %s", e->path,
 		               pfd < 0           ? e2.msg
 		               : errno == ENOENT ? "missing"
 		               : errno == ELOOP  ? "replaced by a symlink"
@@ -470,15 +482,15 @@ static int verify_entry(int rootfd, const struct inst_list *l, const struct inst
 		goto out;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		(void)snprintf(why, whysz, "%s: no longer a regular file", e->path);
+		describe(why, whysz, "%s: no longer a regular file", e->path);
 		goto out;
 	}
 	if (hash_fd(fd, e->path, hex, &e2) != 0) {
-		(void)snprintf(why, whysz, "%s", e2.msg);
+		describe(why, whysz, "%s", e2.msg);
 		goto out;
 	}
 	if (strcmp(hex, e->sha) != 0) {
-		(void)snprintf(why, whysz, "%s: sha256 %.16s... differs from the installed %.16s...", e->path,
+		describe(why, whysz, "%s: sha256 %.16s... differs from the installed %.16s...", e->path,
 		               hex, e->sha);
 		goto out;
 	}

@@ -20,7 +20,7 @@ run_expect 9 hoist deploy --bundle "$b1" --version v1 --sha256 "$(printf '0%.0s'
 grep -q "does not have the expected sha256" "$WORK/err" || fail "digest message: $(cat "$WORK/err")"
 [ ! -e "$STATE/revisions/v1" ] && [ ! -e "$ROOT/opt" ] || fail "a bundle with a wrong digest left traces"
 
-AWS_SECRET_ACCESS_KEY=sekrit HOME=/nonexistent run_expect 0 "$H" --root "$ROOT" deploy --bundle "$b1" --version v1 \
+AWS_ACCESS_KEY_ID=AKIDLEAK AWS_SECRET_ACCESS_KEY=sekrit HOME=/nonexistent run_expect 0 "$H" --root "$ROOT" deploy --bundle "$b1" --version v1 \
 	--sha256 "$sum" --bundle-bucket bkt --bundle-key apps/v1.tgz --bundle-etag '"e1"' \
 	--application shop --deployment-group web --environment prod
 env_file="$ROOT/env-BeforeInstall"
@@ -32,7 +32,7 @@ for kv in LIFECYCLE_EVENT=BeforeInstall APPLICATION_NAME=shop DEPLOYMENT_GROUP_N
 	grep -qxF "$kv" "$env_file" || fail "hook environment lacks $kv"
 done
 grep -q '^DEPLOYMENT_ID=d-[A-Z0-9]\{9\}$' "$env_file" || fail "DEPLOYMENT_ID"
-grep -q "sekrit\|AWS_" "$env_file" && fail "the agent's environment leaked into a hook"
+grep -q "sekrit\|AKIDLEAK\|AWS_" "$env_file" && fail "the agent's environment leaked into a hook"
 grep -q '^HOME=/nonexistent' "$env_file" && fail "HOME not taken from the runas user"
 [ "$(status_get 's["application"] + " " + s["deployment_group"] + " " + s["environment"]')" = "shop web prod" ] ||
 	fail "names in the status"
