@@ -17,11 +17,14 @@ agent="$build/agent/hoist"
 
 work=$(mktemp -d /tmp/hoist-demo.XXXXXX)
 root="$work/root"
-mkdir -p "$root/etc/hoist"
+mkdir -p "$root/etc/hoist" "$root/etc/hoist-sample"
+# The sample service listens on a free loopback port, chosen now.
+python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' \
+	> "$root/etc/hoist-sample/port"
 summary=()
 service_stop() {
 	# The sample service writes its pid under the root prefix; stop it by pid.
-	local pidfile="$root/var/run/hoist-sample/server.pid"
+	local pidfile="$root/var/lib/hoist-sample/server.pid"
 	if [ -f "$pidfile" ]; then
 		kill "$(cat "$pidfile")" 2>/dev/null || true
 	fi
@@ -45,13 +48,9 @@ imds_deadline_s = 10
 hook_grace_s = 2
 CONF
 
-publish() { # version [variant]
-	local version=$1 variant=${2:-good} stage="$work/bundle-$1"
-	rm -rf "$stage"
-	cp -a "$top/hooks" "$stage"
-	echo "$version" > "$stage/app/VERSION"
-	[ "$variant" = bad ] && touch "$stage/app/FAIL_VALIDATION"
-	tar -C "$stage" -czf "$work/$version.tgz" .
+publish() { # version: the sample bundle (hooks/) as s3://BUCKET/sample/VERSION/sample.tgz
+	local version=$1
+	tar -C "$top/hooks" -czf "$work/$version.tgz" .
 	bed_publish "$work/$version.tgz" "sample/$version/sample.tgz" >/dev/null
 }
 set_directive() { # version
@@ -72,8 +71,9 @@ boot() { # runs the stub as the unit would; prints and returns its exit code
 }
 answer() {
 	local port
-	port=$(cat "$root/var/run/hoist-sample/port" 2>/dev/null || echo 0)
-	curl -fsS --max-time 5 "http://127.0.0.1:$port/" 2>/dev/null || echo "(no answer)"
+	port=$(cat "$root/etc/hoist-sample/port")
+	curl -fsS --max-time 5 "http://127.0.0.1:$port/" 2>/dev/null | sed -n 's/.*\(version [^<]*\)<.*/\1/p' | head -1 \
+		| grep . || echo "(no answer)"
 }
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -93,8 +93,8 @@ set_directive 2
 rc=0; boot || rc=$?
 summary+=("v2 redeploy: exit $rc, service says: $(answer)")
 
-step "version 3-bad: ValidateService fails, hoist rolls back to version 2"
-publish 3-bad bad
+step "version 3-bad: ValidateService fails (the sample fails any *-bad version), hoist rolls back to version 2"
+publish 3-bad
 set_directive 3-bad
 rc=0; boot || rc=$?
 summary+=("v3-bad: exit $rc (13 = rolled back), service says: $(answer)")
