@@ -49,8 +49,11 @@ hook_grace_s = 2
 CONF
 
 publish() { # version: the sample bundle (hooks/) as s3://BUCKET/sample/VERSION/sample.tgz
-	local version=$1
-	tar -C "$top/hooks" -czf "$work/$version.tgz" .
+	local version=$1 stage="$work/bundle-$1"
+	rm -rf "$stage"
+	cp -a "$top/hooks" "$stage"
+	echo "$version" > "$stage/app/RELEASE"   # each release is its own bundle
+	tar -C "$stage" -czf "$work/$version.tgz" .
 	bed_publish "$work/$version.tgz" "sample/$version/sample.tgz" >/dev/null
 }
 set_directive() { # version
@@ -98,6 +101,10 @@ publish 3-bad
 set_directive 3-bad
 rc=0; boot || rc=$?
 summary+=("v3-bad: exit $rc (13 = rolled back), service says: $(answer)")
+
+step "version 3-bad again: a reboot does not retry a version that failed on this host"
+rc=0; boot || rc=$?
+summary+=("v3-bad reboot: exit $rc (not retried), service says: $(answer)")
 
 step "hoist status"
 HOIST_ROOT="$root" "$agent" --config "$root/etc/hoist/hoist.conf" status || true

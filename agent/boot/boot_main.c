@@ -76,7 +76,8 @@ static void usage(FILE *f)
 	    "  --ca-bundle FILE      CA certificates for TLS ($AWS_CA_BUNDLE); TLS is always verified\n"
 	    "  --agent PATH          the agent to exec (default /usr/sbin/hoist)\n"
 	    "  --same-version P      skip (default): wanted version already current -> exit 0, no download;\n"
-	    "                        redeploy: hand over again\n"
+	    "                        wanted version already failed here -> exit 13, not retried\n"
+	    "                        redeploy: hand over again in both cases\n"
 	    "  --user-data-file FILE read the directive from FILE instead of IMDS\n"
 	    "  --download-only       download and verify, print the cached path, do not exec\n"
 	    "  -v, --verbose         debug messages (secrets are never logged)\n"
@@ -410,7 +411,7 @@ int main(int argc, char **argv)
 	struct download_result res;
 	struct s3client s3;
 	char cfgpath[PATH_MAX], state[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX];
-	char sz[32], hex[SHA256_HEX_LEN + 1];
+	char sz[32], hex[SHA256_HEX_LEN + 1], want_hex[SHA256_HEX_LEN + 1];
 	int st, rc = HOIST_EXIT_INTERNAL;
 
 	ensure_std_fds();
@@ -456,12 +457,22 @@ int main(int argc, char **argv)
 	log_info("app=%s environment=%s version=%s bundle=s3://%s/%s%s", d.application, d.environment,
 	         d.version, d.bucket, d.key, d.has_sha256 ? " sha256=given" : "");
 
-	st = state_deployed(state, d.version, &err);
+	if (d.has_sha256)
+		hex_encode(d.sha256, sizeof(d.sha256), want_hex);
+	st = state_deployed(state, d.version, d.has_sha256 ? want_hex : NULL, &err);
 	if (st < 0)
 		goto fail;
 	if (st == DEPLOYED_SAME && c.same_version == SAME_VERSION_SKIP) {
 		log_info("version %s is already deployed; nothing to do (same_version=skip)", d.version);
 		rc = HOIST_EXIT_OK;
+		goto out;
+	}
+	if (st == DEPLOYED_FAILED && c.same_version == SAME_VERSION_SKIP) {
+		/* Each retry would stop the service, fail again and roll back. */
+		log_error("version %s already failed on this host and was rolled back (hoist status); "
+		          "not trying it again at boot: publish a fixed version, or run "
+		          "hoist-boot --same-version redeploy to retry", d.version);
+		rc = HOIST_EXIT_ROLLED_BACK;
 		goto out;
 	}
 	if (st == DEPLOYED_INTERRUPTED)

@@ -77,6 +77,27 @@ expect_out "interrupted"
 expect_agent_arg "deploy"
 rm -f "$STATE/journal" "$STATE/current"
 
+# 5b. the wanted version already failed here (the agent rolled it back): not retried
+# at every boot (exit 13, no download, no agent) unless --same-version redeploy;
+# a failed revision recorded with ANOTHER digest is a different bundle: deployed.
+mkdir -p "$STATE/revisions/1.0"
+printf 'version=1.0\nresult=failed\nsha256=%s\n' "$SHA" >"$STATE/revisions/1.0/meta"
+printf 'version=0.9\n' >"$STATE/current"
+bed_clear_requests
+run_boot
+expect_rc 13 "failed version not retried at boot"
+expect_out "already failed on this host"
+expect_no_agent
+[ "$(bed_requests --s3)" -eq 0 ] && ok "no S3 request for a failed version" || fail "S3 requested for a failed version"
+run_boot --same-version redeploy
+expect_rc 0 "failed version retried with --same-version redeploy"
+expect_agent_arg "deploy"
+printf 'version=1.0\nresult=failed\nsha256=%s\n' "$(printf '0%.0s' $(seq 64))" >"$STATE/revisions/1.0/meta"
+run_boot
+expect_rc 0 "a different bundle under a failed version is deployed"
+expect_agent_arg "deploy"
+rm -rf "$STATE/revisions" "$STATE/current"
+
 # 6. MIME user data, no sha256 in the directive: HEAD learns the S3 checksum
 KEY2='releases/web-2.0.tgz'
 head -c 100000 /dev/urandom >"$T/bundle2"
