@@ -166,6 +166,28 @@ static void runas_identity(const char *runas, char *home, size_t hcap, char *use
 	status_copy(user, ucap, r == 0 && res ? pw.pw_name : (runas ? runas : "root"));
 }
 
+/* Like the CodeDeploy agent, gives a hook script without any execute bit
+ * the execute bits matching its read bits, so bundles zipped on systems
+ * that drop modes deploy unchanged. Only the revision's own unpacked copy
+ * is touched; the kept bundle is not. Opened without following links
+ * (appspec_load_bundle already refused a symlinked script). */
+static void make_executable(const char *path, const char *display)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return; /* hook_run reports the missing script precisely */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) == 0) {
+		mode_t mode = (st.st_mode & 07777) | ((st.st_mode & 0444) >> 2);
+		if (fchmod(fd, mode) == 0)
+			log_info("%s had no execute permission; set mode %04o as the CodeDeploy agent does",
+			         display, (unsigned)mode);
+		else
+			log_warn("cannot make %s executable", display);
+	}
+	close(fd);
+}
+
 /* Runs the scripts of one event, in order; stops at the first failure. */
 static int run_event(struct run *r, const char *event, const struct appspec_hook *hook, const char *tree,
                      const char *rev_version, bool ignorable, struct herr *err)
@@ -191,6 +213,7 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 			         sc->location);
 			goto out;
 		}
+		make_executable(path, sc->location);
 		runas_identity(sc->runas, home, sizeof(home), user, sizeof(user));
 		memset(&h, 0, sizeof(h));
 		h.deployment_id = r->id;

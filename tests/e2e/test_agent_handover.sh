@@ -9,7 +9,9 @@ cat >"$s1/scripts/dump_env.sh" <<'SH'
 #!/bin/sh
 env | sort >"$HOIST_ROOT/env-$LIFECYCLE_EVENT"
 SH
-chmod 755 "$s1/scripts/dump_env.sh"
+# Mode 0644, as in bundles zipped where modes are lost: hoist, like the
+# CodeDeploy agent, makes a hook script without execute bits executable.
+chmod 644 "$s1/scripts/dump_env.sh"
 sed -i 's#^  BeforeInstall:$#&\n    - location: scripts/dump_env.sh#' "$s1/appspec.yml"
 printf '\necho "stop script fails on purpose" >&2\nexit 3\n' >>"$s1/scripts/stop.sh"
 b1=$(make_tgz v1 "$s1")
@@ -24,7 +26,9 @@ AWS_ACCESS_KEY_ID=AKIDLEAK AWS_SECRET_ACCESS_KEY=sekrit HOME=/nonexistent run_ex
 	--sha256 "$sum" --bundle-bucket bkt --bundle-key apps/v1.tgz --bundle-etag '"e1"' \
 	--application shop --deployment-group web --environment prod
 env_file="$ROOT/env-BeforeInstall"
-[ -f "$env_file" ] || fail "hook environment not dumped"
+[ -f "$env_file" ] || fail "hook environment not dumped (a 0644 script must still run)"
+grep -q "scripts/dump_env.sh had no execute permission; set mode 0755" "$WORK/err" \
+	|| fail "no notice about the script made executable: $(cat "$WORK/err")"
 for kv in LIFECYCLE_EVENT=BeforeInstall APPLICATION_NAME=shop DEPLOYMENT_GROUP_NAME=web DEPLOYMENT_GROUP_ID=web \
 	BUNDLE_BUCKET=bkt BUNDLE_KEY=apps/v1.tgz 'BUNDLE_ETAG="e1"' BUNDLE_VERSION=v1 HOIST_VERSION=v1 \
 	HOIST_ENVIRONMENT=prod "HOIST_ROOT=$ROOT" "HOIST_REVISION_DIR=$STATE/revisions/v1/tree" LANG=C.UTF-8 \
