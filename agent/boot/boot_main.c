@@ -526,6 +526,15 @@ int main(int argc, char **argv)
 	}
 	log_set_phase(NULL);
 	(void)fflush(stdout);
+	/* The agent gets neither our connections (libcurl's sockets are not
+	 * close-on-exec) nor the role's credentials in memory. */
+	if (cs.have && !cs.from_env)
+		creds_free(&cs.cur);
+	cs.have = 0;
+	imds_free(imds);
+	imds = NULL;
+	http_free(http);
+	http = NULL;
 	hand_over(&c, cfgpath, &d, &res, &err);
 fail:
 	rc = err.code != 0 ? err.code : HOIST_EXIT_INTERNAL;

@@ -14,13 +14,19 @@ trap 'rm -rf -- "$T"' EXIT
 mkdir -p "$ROOT/etc/hoist"
 : >"$ROOT/etc/hoist/hoist.conf"
 
-# The fake agent: records one argument per line, and HOIST_ROOT.
+# The fake agent: records one argument per line, HOIST_ROOT, and every fd it
+# inherited beyond 0-2 (the stub must hand over no socket and no file of its
+# own; fds the test harness itself passed down are not the stub's doing).
 cat >"$AGENT" <<'AGENT_EOF'
 #!/bin/sh
 out=$(dirname "$0")/agent.argv
 : >"$out"
 for a in "$@"; do printf '%s\n' "$a" >>"$out"; done
 printf 'HOIST_ROOT=%s\n' "$HOIST_ROOT" >>"$out"
+for fd in /proc/$$/fd/*; do
+	n=${fd##*/}
+	case $n in 0 | 1 | 2) ;; *) printf 'FD=%s->%s\n' "$n" "$(readlink "$fd")" >>"$out" ;; esac
+done
 exit 0
 AGENT_EOF
 chmod 755 "$AGENT"
@@ -74,6 +80,15 @@ expect_cache() {
 }
 expect_agent_arg() {
 	if [ -f "$T/agent.argv" ] && grep -qxF -- "$1" "$T/agent.argv"; then ok "agent got '$1'"; else fail "agent argv lacks '$1'"; fi
+}
+expect_agent_no_fds() {
+	local leaked
+	leaked=$(grep -E "^FD=[0-9]+->(socket:|$ROOT)" "$T/agent.argv" 2>/dev/null)
+	if [ -f "$T/agent.argv" ] && [ -z "$leaked" ]; then
+		ok "agent inherited no socket or state file from the stub"
+	else
+		fail "agent inherited: $(echo "$leaked" | tr '\n' ' ')"
+	fi
 }
 expect_no_agent() {
 	if [ -f "$T/agent.argv" ]; then fail "agent was run"; else ok "agent not run"; fi

@@ -39,6 +39,7 @@ expect_agent_arg "--bundle-key"
 expect_agent_arg "$KEY"
 expect_agent_arg "--deployment-group"
 expect_agent_arg "HOIST_ROOT=$ROOT"
+expect_agent_no_fds
 n=$(bed_requests)
 [ "$n" -le 6 ] && ok "$n requests per boot (<= 6)" || fail "$n requests per boot (> 6)"
 [ "$(bed_requests --s3)" -eq 1 ] && ok "one S3 request" || fail "$(bed_requests --s3) S3 requests"
