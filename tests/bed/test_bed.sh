@@ -64,7 +64,7 @@ for table, fam in (("tcp", 4), ("tcp6", 6)):
 PY
 )
 r=0
-[ "$(echo "$addrs" | grep -c .)" -ge 2 ] && ! echo "$addrs" | grep -qv '^127\.0\.0\.1:' || r=1
+[ "$(echo "$addrs" | grep -c .)" -ge 2 ] && ! echo "$addrs" | grep -v '^127\.0\.0\.1:' >/dev/null || r=1
 ok "bed servers listen on 127.0.0.1 only ($(echo "$addrs" | tr '\n' ' '))" $r
 
 work=$BED_DIR/work

@@ -374,8 +374,9 @@ if command -v rpmbuild >/dev/null 2>&1; then
 			/lib/systemd/system/hoist-boot.service /usr/share/man/man8/hoist.8.gz /var/lib/hoist /var/log/hoist; do
 			grep -qx "$f" "$work/rpm-files" || fail "rpm lacks $f"
 		done
-		rpm -qcp "$rpm" 2>/dev/null | grep -qx /etc/hoist/hoist.conf || fail "rpm: hoist.conf is not %config"
-		rpm -qp --scripts "$rpm" 2>/dev/null | grep -q 'enable hoist-boot.service' || fail "rpm: %post does not enable the unit"
+		rpm -qcp "$rpm" 2>"$work/rpm-q.err" | grep -x /etc/hoist/hoist.conf >/dev/null \
+			|| fail "rpm: hoist.conf is not %config ($(cat "$work/rpm-q.err"))"
+		rpm -qp --scripts "$rpm" 2>/dev/null | grep 'enable hoist-boot.service' >/dev/null || fail "rpm: %post does not enable the unit"
 		ok "rpm: $(basename "$rpm")"
 	else
 		fail "cpack -G RPM: $(tail -n 20 "$work/cpack-rpm.log")"
