@@ -27,11 +27,13 @@ install(PROGRAMS ${PROJECT_SOURCE_DIR}/systemd/hoist-boot.init
 install(FILES ${HOIST_PKG_DIR}/hoist.conf DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/hoist
   PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
-# State and logs: only root reads deployment state; the adm group reads logs
-# (Debian's convention for /var/log). systemd's StateDirectory=/LogsDirectory=
-# apply the same modes.
+# State and logs: only root lists deployment state (0711: other users may
+# only traverse it, which hooks with `runas` need to reach their scripts in
+# revisions/V/tree; the download cache and tmp/ below it are 0700); the adm
+# group reads logs (Debian's convention for /var/log). systemd's
+# StateDirectory=/LogsDirectory= apply the same modes.
 install(DIRECTORY ${HOIST_PKG_OUT}/dirs/hoist DESTINATION ${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/lib
-  DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
+  DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_EXECUTE WORLD_EXECUTE)
 install(DIRECTORY ${HOIST_PKG_OUT}/dirs/hoist DESTINATION ${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/log
   DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE)
 
@@ -104,7 +106,7 @@ set(CPACK_RPM_PRE_UNINSTALL_SCRIPT_FILE ${HOIST_PKG_DIR}/rpm-preun.sh)
 set(CPACK_RPM_USER_FILELIST
   "%config(noreplace) ${CMAKE_INSTALL_FULL_SYSCONFDIR}/hoist/hoist.conf"
   "%config(noreplace) ${CMAKE_INSTALL_FULL_SYSCONFDIR}/init.d/hoist-boot"
-  "%dir %attr(0700,root,root) ${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/lib/hoist"
+  "%dir %attr(0711,root,root) ${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/lib/hoist"
   "%dir %attr(0750,root,root) ${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/log/hoist")
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
   /etc/init.d /lib /lib/systemd /lib/systemd/system /usr/share/lintian /usr/share/lintian/overrides

@@ -6,5 +6,5 @@ if [ "$1" -eq 1 ]; then
 		chkconfig --add hoist-boot >/dev/null 2>&1 || :
 	fi
 fi
-chmod 0700 /var/lib/hoist 2>/dev/null || :
+chmod 0711 /var/lib/hoist 2>/dev/null || :
 chmod 0750 /var/log/hoist 2>/dev/null || :

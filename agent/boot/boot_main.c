@@ -367,6 +367,10 @@ static int hand_over(const struct hoist_config *c, const char *cfgpath, const st
 		argv[n++] = "--config";
 		argv[n++] = cfgpath;
 	}
+	/* The agent must work in the state directory the stub just checked
+	 * (a --state-dir flag or HOIST env would otherwise not reach it). */
+	argv[n++] = "--state-dir";
+	argv[n++] = c->state_dir;
 	argv[n++] = "deploy";
 	argv[n++] = "--bundle";
 	argv[n++] = res->path;

@@ -300,7 +300,7 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 	d.resp = &resp;
 	http_response_init(&resp);
 
-	if (fs_mkdir_p(o->cache_dir, 0755, err) != 0 || fs_mkdir_p(o->tmp_dir, 0700, err) != 0)
+	if (fs_mkdir_p(o->cache_dir, 0700, err) != 0 || fs_mkdir_p(o->tmp_dir, 0700, err) != 0)
 		goto out;
 	/* The cache first: with a known digest, zero S3 requests on a hit. */
 	if (o->has_expected) {

@@ -68,17 +68,23 @@ static int load_config(const struct cli *c, struct hoist_config *cfg, struct her
 	return 0;
 }
 
-/* Creates the state directory and its fixed subdirectories. */
+/* Creates the state directory and its fixed subdirectories. The state
+ * directory and revisions/ may be traversed by anyone (0711, 0755): hooks
+ * that run as another user must reach their scripts in revisions/V/tree.
+ * Staging and the download cache are root's alone. */
 static int prepare_state(const char *state, struct herr *err)
 {
-	static const char *const subs[] = {"tmp", "revisions", "bundles"};
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} subs[] = {{"tmp", 0700}, {"revisions", 0755}, {"bundles", 0700}};
 	char p[PATH_MAX];
-	if (fs_mkdir_p(state, 0755, err) != 0)
+	if (fs_mkdir_p(state, 0711, err) != 0)
 		return -1;
-	for (size_t i = 0; i < 3; i++) {
-		if (fs_path_join(p, sizeof(p), state, subs[i]) != 0)
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (fs_path_join(p, sizeof(p), state, subs[i].name) != 0)
 			return herr_set(err, HOIST_EXIT_IO, "state path too long");
-		if (fs_mkdir_p(p, 0755, err) != 0)
+		if (fs_mkdir_p(p, subs[i].mode, err) != 0)
 			return -1;
 	}
 	return 0;

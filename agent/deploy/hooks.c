@@ -494,8 +494,8 @@ const char *hook_outcome_describe(const struct hook_result *res, char *buf, unsi
 		break;
 	case HOOK_EXEC_FAILED:
 		if (res->exec_errno == EACCES)
-			hint = " (is it executable? does its #! interpreter exist? hoist does not chmod "
-			       "bundle files: set the mode in the archive)";
+			hint = " (can its user reach and execute it and its #! interpreter? is the file "
+			       "system mounted noexec?)";
 		else if (res->exec_errno == ENOEXEC)
 			hint = " (not a binary and no #! line: start the script with e.g. #!/bin/sh)";
 		else if (res->exec_errno == ENOENT && res->interpreter_missing)

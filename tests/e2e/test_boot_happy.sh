@@ -39,6 +39,8 @@ expect_agent_arg "--bundle-key"
 expect_agent_arg "$KEY"
 expect_agent_arg "--deployment-group"
 expect_agent_arg "HOIST_ROOT=$ROOT"
+expect_agent_arg "--state-dir"
+expect_agent_arg "/var/lib/hoist"
 expect_agent_no_fds
 n=$(bed_requests)
 [ "$n" -le 6 ] && ok "$n requests per boot (<= 6)" || fail "$n requests per boot (> 6)"

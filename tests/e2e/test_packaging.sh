@@ -93,7 +93,7 @@ want('network-online.target' in ' '.join(kv.get('After', [])), 'After=network-on
 want(not any('multi-user.target' in v or 'graphical.target' in v for v in kv.get('Before', [])), 'no Before=multi-user.target')
 want(one('DefaultDependencies') == 'no', 'DefaultDependencies=no (no implicit After= from multi-user.target)')
 want('shutdown.target' in ' '.join(kv.get('Conflicts', [])), 'Conflicts=shutdown.target re-added')
-for k, v in (('StateDirectory', 'hoist'), ('StateDirectoryMode', '0700'), ('LogsDirectory', 'hoist'),
+for k, v in (('StateDirectory', 'hoist'), ('StateDirectoryMode', '0711'), ('LogsDirectory', 'hoist'),
              ('LogsDirectoryMode', '0750'), ('SyslogIdentifier', 'hoist-boot'), ('WantedBy', 'multi-user.target')):
     want(one(k) == v, f'{k}={v}')
 for k in ('ProtectSystem', 'PrivateTmp', 'NoNewPrivileges', 'ProtectHome'):
@@ -291,7 +291,7 @@ expect=$work/expect
 	echo "-rw-r--r-- root/root usr/share/doc/hoist/changelog.Debian.gz"
 	echo "-rw-r--r-- root/root usr/share/lintian/overrides/hoist"
 	for d in "$src"/docs/*.md; do echo "-rw-r--r-- root/root usr/share/doc/hoist/$(basename "$d")"; done
-	echo "drwx------ root/root var/lib/hoist/"
+	echo "drwx--x--x root/root var/lib/hoist/"
 	echo "drwxr-x--- root/root var/log/hoist/"
 } | sort >"$expect"
 grep -v -e '^d' -e ' var/lib/hoist/$' -e ' var/log/hoist/$' "$work/contents" >"$work/files"
@@ -354,7 +354,7 @@ if dpkg --root="$root" --force-script-chrootless --force-depends --log=/dev/null
 	[ "$(readlink "$root/etc/systemd/system/multi-user.target.wants/hoist-boot.service")" = /lib/systemd/system/hoist-boot.service ] &&
 		ok "dpkg --root: hoist-boot.service enabled (multi-user.target.wants)" || fail "dpkg --root: unit not enabled"
 	[ -L "$root/etc/rc2.d/S01hoist-boot" ] && ok "dpkg --root: init script linked in rc2.d" || fail "dpkg --root: init script not linked: $(ls "$root"/etc/rc2.d 2>&1)"
-	[ "$(stat -c %a "$root/var/lib/hoist")" = 700 ] && [ "$(stat -c %a "$root/var/log/hoist")" = 750 ] ||
+	[ "$(stat -c %a "$root/var/lib/hoist")" = 711 ] && [ "$(stat -c %a "$root/var/log/hoist")" = 750 ] ||
 		fail "dpkg --root: state/log directory modes"
 	dpkg --root="$root" --force-script-chrootless --log=/dev/null --purge hoist >>"$work/dpkg.log" 2>&1 || fail "dpkg --purge: $(cat "$work/dpkg.log")"
 	left=$(cd "$root" && find . -name '*hoist*' | grep -v '^./var/lib/dpkg/')
