@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -210,9 +211,8 @@ static int fetch_sidecar(struct s3client *c, const struct download_opts *o, cons
 		goto out;
 	}
 	if (s3_parse_sidecar(resp.body.data != NULL ? resp.body.data : "", resp.body.len, out) != 0) {
-		herr_set(err, HOIST_EXIT_INTERNAL, "sidecar s3://%s/%s is not a sha256 hex digest", bucket,
+		herr_set(err, HOIST_EXIT_INTEGRITY, "sidecar s3://%s/%s is not a sha256 hex digest", bucket,
 		         skey);
-		err->code = HOIST_EXIT_INTEGRITY;
 		goto out;
 	}
 	rc = 1;
@@ -255,6 +255,47 @@ static int cache_nonempty(const char *dir)
 	}
 	closedir(d);
 	return found;
+}
+
+/* Removes cached bundles no kept revision uses any more. The agent keeps a
+ * revision's bundle as a hard link to the cache file, so a cache file with a
+ * single link belongs to no kept revision (the agent's retention removed it,
+ * or it was never deployed). keep is the bundle being handed over; files
+ * younger than CACHE_GRACE_S are left, as another run may be about to hand
+ * them over. Best effort: a failure here only leaves a file behind. */
+#define CACHE_GRACE_S 3600
+static void cache_prune(const char *dir, const char *keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	const char *keep_name = strrchr(keep, '/');
+	time_t now = time(NULL);
+	uint64_t freed = 0;
+	unsigned removed = 0;
+	char sz[32];
+
+	keep_name = keep_name != NULL ? keep_name + 1 : keep;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n <= 7 || strcmp(e->d_name + n - 7, ".bundle") != 0 || strcmp(e->d_name, keep_name) == 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_nlink != 1 || now - st.st_mtime < CACHE_GRACE_S)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
+			removed++;
+			freed += (uint64_t)st.st_size;
+		}
+	}
+	closedir(d);
+	if (removed > 0) {
+		progress_bytes(freed, sz, sizeof(sz));
+		log_info("cache: removed %u bundle%s no kept revision uses (%s)", removed,
+		         removed == 1 ? "" : "s", sz);
+	}
 }
 
 /* Appends a source name to the result's list. */
@@ -458,6 +499,7 @@ cached : {
 }
 done:
 	r->seconds = (double)(retry_now_ms() - t0) / 1000.0;
+	cache_prune(o->cache_dir, r->path);
 	rc = 0;
 out:
 	if (d.fd >= 0)

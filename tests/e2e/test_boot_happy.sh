@@ -129,6 +129,18 @@ expect_rc 0 "download only"
 expect_out "$CACHE/$SHA2.bundle"
 expect_no_agent
 
+# 7b. cache pruning: an old cache file that no kept revision links to is removed;
+# one a revision still links to (link count 2), and a fresh one, are kept.
+old1=$(printf 'a%.0s' $(seq 64)) old2=$(printf 'b%.0s' $(seq 64)) fresh=$(printf 'c%.0s' $(seq 64))
+for h in "$old1" "$old2" "$fresh"; do echo "$h" >"$CACHE/$h.bundle"; done
+touch -d '2 hours ago' "$CACHE/$old1.bundle" "$CACHE/$old2.bundle"
+mkdir -p "$STATE/revisions/kept" && ln "$CACHE/$old2.bundle" "$STATE/revisions/kept/bundle.tgz"
+run_boot --download-only
+expect_rc 0 "download with stale cache entries"
+expect_out "cache: removed 1 bundle no kept revision uses"
+expect_cache "$SHA" "$SHA2" "$old2" "$fresh"
+rm -rf "$STATE/revisions" "$CACHE/$old2.bundle" "$CACHE/$fresh.bundle"
+
 # 8. no user data at all
 bed_clear_user_data
 run_boot
