@@ -38,19 +38,7 @@ static const bool REQUIRED[D_COUNT] = {true, true, false, true, true, false, fal
 /* Checks a version/environment/application token; returns 1 if safe. */
 int directive_token_ok(const char *s, size_t maxlen)
 {
-	size_t n;
-	if (s == NULL)
-		return 0;
-	n = strlen(s);
-	if (n == 0 || n > maxlen || s[0] == '-' || s[0] == '.' || strstr(s, "..") != NULL)
-		return 0;
-	for (; *s != '\0'; s++) {
-		char c = *s;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '+' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return str_safe_token(s, maxlen);
 }
 
 /* Frees every string and clears the struct. */

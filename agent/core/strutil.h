@@ -2,7 +2,13 @@
 #ifndef HOIST_STRUTIL_H
 #define HOIST_STRUTIL_H
 
+#include <stddef.h>
+
 /* 1 when s has no control bytes (so it prints safely inside quotes in a message). */
 int str_printable(const char *s);
+/* 1 when s is a safe name for a version, environment or application: 1..maxlen
+ * characters of [A-Za-z0-9._+-], not starting with '-' or '.', no "..".
+ * Such a name can be a path component and a command-line argument as it is. */
+int str_safe_token(const char *s, size_t maxlen);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exitcodes.h"
+#include "strutil.h"
 
 static const char usage_main[] =
     "usage: hoist [--config FILE] [--root DIR] [--state-dir DIR] [-v|-q] COMMAND [options]\n"
@@ -64,10 +65,8 @@ const char *cli_usage(enum cli_command cmd)
 
 int cli_version_ok(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > 128 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") == n;
+	/* the same rule as the user-data directive's version */
+	return str_safe_token(s, 128);
 }
 
 struct valopt {

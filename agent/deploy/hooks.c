@@ -419,7 +419,7 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 	hook_out_init(&l->out, run->event, run->display != NULL ? run->display : run->script);
 
 	if (hook_ids_lookup(run->runas, &ids, err) != 0 || watch_prepare(&w, err) != 0) {
-		herr_prefix(err, "%s %s", l->out.event, l->out.script);
+		/* no prefix: the caller's message already names the event and script */
 		set_setup_failed(res, err);
 		rc = 0;
 		goto out;

@@ -333,14 +333,13 @@ struct action *instplan_find(const struct install_plan *pl, const char *path)
 	return NULL;
 }
 
-/* Appends a conflict to the message under construction (bounded). */
+/* Appends a conflict to the message under construction (bounded: the error
+ * names the first MAX_CONFLICTS paths and the total count). */
 static void note_conflict(struct buf *b, size_t *count, const char *path)
 {
 	(*count)++;
-	if (*count <= MAX_CONFLICTS) {
-		log_error("file already exists at %s (not installed by hoist's previous revision)", path);
+	if (*count <= MAX_CONFLICTS)
 		(void)buf_printf(b, "%s%s", *count > 1 ? ", " : "", path);
-	}
 }
 
 /* Compares every kept action with the host and the previous list; sets owned/skip. */

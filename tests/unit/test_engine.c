@@ -126,6 +126,9 @@ static void test_cli_version_names(void **state)
 	assert_false(cli_version_ok(""));
 	assert_false(cli_version_ok("."));
 	assert_false(cli_version_ok(".."));
+	assert_false(cli_version_ok("-rf"));
+	assert_false(cli_version_ok(".hidden"));
+	assert_false(cli_version_ok("1..2"));
 	assert_false(cli_version_ok("a b"));
 	assert_false(cli_version_ok("a\nb"));
 	char long_name[130];
