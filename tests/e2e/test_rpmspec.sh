@@ -47,7 +47,7 @@ want "-rwxr-xr-x root root /usr/sbin/hoist-boot"
 want "-rw-r--r-- root root /usr/lib/systemd/system/hoist-boot.service"
 want "-rwxr-xr-x root root /etc/init.d/hoist-boot"
 want "-rw-r--r-- root root /etc/hoist/hoist.conf"
-want "drwx------ root root /var/lib/hoist"
+want "drwx--x--x root root /var/lib/hoist"
 want "drwxr-x--- root root /var/log/hoist"
 for page in man8/hoist.8 man8/hoist-boot.8 man5/hoist.conf.5 man7/hoist-user-data.7; do
 	want "-rw-r--r-- root root /usr/share/man/$page.gz"
