@@ -22,7 +22,7 @@ struct sigv4_request {
 	const char *path;              /* as on the wire, e.g. "/bucket/my%20key" or raw "/a b" */
 	const char *query;             /* without '?', may be NULL or "" */
 	const struct sigv4_header *headers;
-	size_t n_headers;              /* must include host and x-amz-date */
+	size_t n_headers;              /* must include host and x-amz-date (equal to scope amz_date) */
 	const char *payload_sha256_hex;/* hex SHA-256 of the body ("e3b0..." for empty) */
 };
 
@@ -40,6 +40,10 @@ struct sigv4_scope {
 	 * segment percent-decoded then re-encoded); other services normalise
 	 * "." / ".." / "//" and encode the already-encoded path again. */
 	bool s3;
+	/* Added: general-service encoding (path encoded again) WITHOUT the
+	 * "." / ".." / "//" normalisation (the suite's "normalize": false
+	 * cases). Ignored when s3 is set. Default false = normalise. */
+	bool no_normalize;
 };
 
 /* Each writes into out (reset first); return 0 or -1 (bad input, or out of memory). */

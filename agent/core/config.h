@@ -28,6 +28,8 @@ struct hoist_config {
 	char *root;               /* root        "" (HOIST_ROOT)            */
 	char *state_dir;          /* state_dir   /var/lib/hoist            */
 	char *cache_dir;          /* cache_dir   <state_dir>/bundles       */
+	bool cache_dir_set;       /* added: cache_dir given explicitly; when false,
+				   * config_set("state_dir") re-derives cache_dir */
 	char *log_dir;            /* log_dir     /var/log/hoist            */
 	char *agent_path;         /* agent_path  /usr/sbin/hoist           */
 
@@ -76,7 +78,8 @@ int config_parse(struct hoist_config *c, const char *text, size_t len, const cha
 int config_load_file(struct hoist_config *c, const char *path, struct herr *err);
 /* Pure: applies environment variables from envp ("K=V" strings, NULL-terminated). */
 int config_apply_env(struct hoist_config *c, char *const *envp, struct herr *err);
-/* Sets one key as the file would (also used by --set key=value flags). */
+/* Sets one key as the file would (also used by --set key=value flags and by
+ * the command-line options: use it for --state-dir so cache_dir follows). */
 int config_set(struct hoist_config *c, const char *key, const char *value, struct herr *err);
 /* Resolves a host path under root into out; -1 if it does not fit. */
 int config_host_path(const struct hoist_config *c, const char *abs_path, char *out, size_t outsz);

@@ -1,0 +1,527 @@
+/* boot_main.c - hoist-boot: reads the deploy directive from the instance
+ * user data, downloads and verifies the bundle from S3, then execs the
+ * agent. One job per step, one clear log line per step. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "creds.h"
+#include "digest.h"
+#include "download.h"
+#include "exitcodes.h"
+#include "fsutil.h"
+#include "herr.h"
+#include "http.h"
+#include "imds.h"
+#include "log.h"
+#include "progress.h"
+#include "s3client.h"
+#include "state.h"
+#include "userdata.h"
+
+#define CREDS_MARGIN_S 300
+#define ROLE_MAX 256
+#define CREDS_DOC_MAX 8192
+
+extern char **environ;
+
+/* Command-line values, applied over the config file and environment. */
+struct cli {
+	const char *config, *root, *state_dir, *imds_endpoint, *s3_endpoint, *region, *ca_bundle;
+	const char *agent, *same_version, *user_data_file;
+	int download_only;
+	int verbose, quiet;
+};
+
+/* Where credentials come from: the environment, or the instance role via IMDS. */
+struct credsrc {
+	struct imds *imds;
+	struct credentials cur;
+	int have;
+	int from_env;
+	char role[ROLE_MAX];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: hoist-boot [--config FILE] [--root DIR] [--state-dir DIR] [--imds-endpoint URL]\n"
+	    "                  [--s3-endpoint URL] [--region R] [--ca-bundle FILE] [--agent PATH]\n"
+	    "                  [--same-version skip|redeploy] [--user-data-file FILE] [--download-only]\n"
+	    "                  [-v|--verbose] [-q|--quiet] [--help] [--version]\n"
+	    "\n"
+	    "Reads the #hoist directive from EC2 user data (IMDSv2), downloads the bundle from S3\n"
+	    "(SigV4, TLS verified), checks its SHA-256 against the directive, the S3 checksum or a\n"
+	    "<key>.sha256 sidecar, caches it in STATE/bundles and execs the agent:\n"
+	    "  AGENT [--config FILE] deploy --bundle PATH --version V ... (see docs)\n"
+	    "\n"
+	    "  --config FILE         settings file (default " HOIST_DEFAULT_CONFIG ", or $HOIST_CONFIG)\n"
+	    "  --root DIR            prefix for every host path (tests; $HOIST_ROOT)\n"
+	    "  --state-dir DIR       state directory (default /var/lib/hoist)\n"
+	    "  --imds-endpoint URL   metadata service ($AWS_EC2_METADATA_SERVICE_ENDPOINT)\n"
+	    "  --s3-endpoint URL     S3 endpoint, path-style ($AWS_ENDPOINT_URL_S3); default AWS, "
+	    "virtual-host\n"
+	    "  --region R            S3 region (directive, else this/$AWS_REGION, else IMDS "
+	    "placement/region)\n"
+	    "  --ca-bundle FILE      CA certificates for TLS ($AWS_CA_BUNDLE); TLS is always verified\n"
+	    "  --agent PATH          the agent to exec (default /usr/sbin/hoist)\n"
+	    "  --same-version P      skip (default): wanted version already current -> exit 0, no download;\n"
+	    "                        redeploy: hand over again\n"
+	    "  --user-data-file FILE read the directive from FILE instead of IMDS\n"
+	    "  --download-only       download and verify, print the cached path, do not exec\n"
+	    "  -v, --verbose         debug messages (secrets are never logged)\n"
+	    "  -q, --quiet           warnings and errors only\n"
+	    "\n"
+	    "Config keys (hoist.conf, key = value): state_dir cache_dir agent_path imds_endpoint\n"
+	    "  imds_v1_disabled imds_timeout_ms imds_deadline_s imds_retries region s3_endpoint ca_bundle\n"
+	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s download_retries same_version\n"
+	    "\n"
+	    "Exit codes: 0 ok (or already deployed), 1 internal, 2 usage, 3 config, 4 bad directive,\n"
+	    "  5 no directive/user data, 6 no role/credentials, 7 S3 access denied, 8 S3 not found,\n"
+	    "  9 integrity (sha256 mismatch or no digest source), 10 too large, 11 local I/O,\n"
+	    "  75 temporary (network, S3 5xx/throttling, metadata service unavailable: retry later).\n"
+	    "  After the hand-over the agent's own codes apply (docs/exit-codes.md).\n");
+}
+
+/* fds 0-2 must exist so no file we open later becomes stdout/stderr by accident. */
+static void ensure_std_fds(void)
+{
+	int fd;
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2) {
+		(void)fcntl(fd, F_SETFD, 0);
+	}
+	if (fd > 2)
+		close(fd);
+}
+
+static int parse_cli(int argc, char **argv, struct cli *o)
+{
+	enum {
+		O_CONFIG = 256,
+		O_ROOT,
+		O_STATE,
+		O_IMDS,
+		O_S3,
+		O_REGION,
+		O_CA,
+		O_AGENT,
+		O_SAME,
+		O_UD,
+		O_DLONLY,
+		O_HELP,
+		O_VERSION
+	};
+	static const struct option lo[] = {
+	    {"config", required_argument, NULL, O_CONFIG},
+	    {"root", required_argument, NULL, O_ROOT},
+	    {"state-dir", required_argument, NULL, O_STATE},
+	    {"imds-endpoint", required_argument, NULL, O_IMDS},
+	    {"s3-endpoint", required_argument, NULL, O_S3},
+	    {"region", required_argument, NULL, O_REGION},
+	    {"ca-bundle", required_argument, NULL, O_CA},
+	    {"agent", required_argument, NULL, O_AGENT},
+	    {"same-version", required_argument, NULL, O_SAME},
+	    {"user-data-file", required_argument, NULL, O_UD},
+	    {"download-only", no_argument, NULL, O_DLONLY},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, O_HELP},
+	    {"version", no_argument, NULL, O_VERSION},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "vq", lo, NULL)) != -1) {
+		switch (ch) {
+		case O_CONFIG:
+			o->config = optarg;
+			break;
+		case O_ROOT:
+			o->root = optarg;
+			break;
+		case O_STATE:
+			o->state_dir = optarg;
+			break;
+		case O_IMDS:
+			o->imds_endpoint = optarg;
+			break;
+		case O_S3:
+			o->s3_endpoint = optarg;
+			break;
+		case O_REGION:
+			o->region = optarg;
+			break;
+		case O_CA:
+			o->ca_bundle = optarg;
+			break;
+		case O_AGENT:
+			o->agent = optarg;
+			break;
+		case O_SAME:
+			o->same_version = optarg;
+			break;
+		case O_UD:
+			o->user_data_file = optarg;
+			break;
+		case O_DLONLY:
+			o->download_only = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case O_HELP:
+			usage(stdout);
+			exit(0);
+		case O_VERSION:
+			printf("hoist-boot %s\n%s\n", HOIST_VERSION, http_version_string());
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "hoist-boot: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Config file, then environment, then flags. */
+static int load_config(const struct cli *o, struct hoist_config *c, char *cfgpath, size_t cfgsz,
+                       struct herr *err)
+{
+	const char *root = o->root != NULL ? o->root : getenv("HOIST_ROOT");
+	const char *path = o->config != NULL ? o->config : getenv("HOIST_CONFIG");
+	const struct {
+		const char *key, *val;
+	} flags[] = {
+	    {"root", o->root},
+	    {"state_dir", o->state_dir},
+	    {"imds_endpoint", o->imds_endpoint},
+	    {"s3_endpoint", o->s3_endpoint},
+	    {"region", o->region},
+	    {"ca_bundle", o->ca_bundle},
+	    {"agent_path", o->agent},
+	    {"same_version", o->same_version},
+	};
+	char load[PATH_MAX];
+	/* the agent gets --config only when one was named; otherwise it finds
+	 * the same default under HOIST_ROOT itself */
+	cfgpath[0] = '\0';
+	if (path != NULL && path[0] != '\0') {
+		if ((size_t)snprintf(cfgpath, cfgsz, "%s", path) >= cfgsz)
+			return herr_set(err, HOIST_EXIT_CONFIG, "config path too long");
+		(void)snprintf(load, sizeof(load), "%s", cfgpath);
+	} else if (fs_rooted(load, sizeof(load), root, HOIST_DEFAULT_CONFIG) != 0) {
+		return herr_set(err, HOIST_EXIT_CONFIG, "root prefix too long");
+	}
+	if (config_load_file(c, load, err) != 0 || config_apply_env(c, environ, err) != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (flags[i].val != NULL && config_set(c, flags[i].key, flags[i].val, err) != 0)
+			return herr_prefix(err, "command line");
+	for (size_t i = 0; i < c->n_warnings; i++)
+		log_warnx("config: unknown key %s ignored", c->warnings[i]);
+	return 0;
+}
+
+/* Credentials for signing: from the environment, or the role via IMDS,
+ * fetched again when they are about to expire (a long download). */
+static int get_creds(void *ud, const struct credentials **out, struct herr *err)
+{
+	struct credsrc *s = ud;
+	struct buf b;
+	char path[ROLE_MAX + 64];
+	int r, rc = -1;
+	if (s->have && (s->from_env || !creds_expiring(&s->cur, time(NULL), CREDS_MARGIN_S))) {
+		*out = &s->cur;
+		return 0;
+	}
+	buf_init(&b, CREDS_DOC_MAX);
+	imds_rearm(s->imds);
+	if (s->role[0] == '\0') {
+		size_t n;
+		r = imds_get(s->imds, "/latest/meta-data/iam/security-credentials/", ROLE_MAX - 1, &b, err);
+		if (r == 1)
+			herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
+			         "no instance role attached (iam/security-credentials/ is 404): attach an "
+			         "instance profile allowing s3:GetObject on the bundle");
+		if (r != 0)
+			goto out;
+		n = b.len > 0 ? strcspn(b.data, "\r\n") : 0;
+		if (n == 0 || n >= sizeof(s->role) ||
+		    strspn(b.data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") <
+		        n) {
+			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "imds: malformed instance role name");
+			goto out;
+		}
+		memcpy(s->role, b.data, n);
+		s->role[n] = '\0';
+		buf_reset(&b);
+		log_info("credentials of instance role %s", s->role);
+	}
+	(void)snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%s", s->role);
+	r = imds_get(s->imds, path, CREDS_DOC_MAX, &b, err);
+	if (r == 1)
+		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "imds: no credentials for role %s (404)", s->role);
+	if (r != 0)
+		goto out;
+	if (s->have)
+		creds_free(&s->cur);
+	s->have = 0;
+	if (creds_parse_json(b.data, b.len, &s->cur, err) != 0) {
+		herr_prefix(err, "imds: credentials of role %s", s->role);
+		goto out;
+	}
+	s->have = 1;
+	if (s->cur.expiration != 0 && s->cur.expiration <= time(NULL)) {
+		herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
+		         "imds: the credentials of role %s have already expired", s->role);
+		goto out;
+	}
+	log_debug("credentials of role %s loaded", s->role);
+	*out = &s->cur;
+	rc = 0;
+out:
+	if (b.data != NULL)
+		memset(b.data, 0, b.len); /* the document holds the secret */
+	buf_free(&b);
+	return rc;
+}
+
+/* Reads user data from a file or IMDS. */
+static int read_user_data(const struct cli *o, struct imds *m, struct buf *ud, struct herr *err)
+{
+	int r;
+	if (o->user_data_file != NULL) {
+		if (fs_read_file(o->user_data_file, USERDATA_MAX_BYTES, 0, ud, err) != 0)
+			return -1;
+		log_info("user data %zu bytes from %s", ud->len, o->user_data_file);
+		return 0;
+	}
+	r = imds_get(m, "/latest/user-data", USERDATA_MAX_BYTES, ud, err);
+	if (r < 0 && err->code == HOIST_EXIT_TOO_LARGE)
+		return herr_set(err, HOIST_EXIT_DIRECTIVE, "imds: user data larger than %d bytes",
+		                USERDATA_MAX_BYTES);
+	if (r == 1)
+		return herr_set(err, HOIST_EXIT_NO_DIRECTIVE,
+		                "imds: this instance has no user data, so no hoist directive");
+	if (r != 0)
+		return -1;
+	log_info("user data %zu bytes", ud->len);
+	return 0;
+}
+
+/* Region: directive, else config/AWS_REGION, else IMDS placement/region. */
+static int pick_region(const struct directive *d, const struct hoist_config *c, struct imds *m,
+                       struct buf *out, struct herr *err)
+{
+	int r;
+	if (d->region != NULL && d->region[0] != '\0')
+		return buf_append_str(out, d->region) == 0 ? 0 : herr_set(err, HOIST_EXIT_INTERNAL, "oom");
+	if (c->region != NULL && c->region[0] != '\0')
+		return buf_append_str(out, c->region) == 0 ? 0 : herr_set(err, HOIST_EXIT_INTERNAL, "oom");
+	r = imds_get(m, "/latest/meta-data/placement/region", 64, out, err);
+	if (r == 1)
+		return herr_set(err, HOIST_EXIT_CONFIG,
+		                "no region: set region in hoist.conf or the directive");
+	if (r != 0)
+		return -1;
+	while (out->len > 0 && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\r'))
+		out->data[--out->len] = '\0';
+	return 0;
+}
+
+/* Replaces this process with the agent (never returns on success). */
+static int hand_over(const struct hoist_config *c, const char *cfgpath, const struct directive *d,
+                     const struct download_result *res, struct herr *err)
+{
+	char hex[SHA256_HEX_LEN + 1], group[512];
+	const char *argv[32];
+	size_t n = 0;
+	hex_encode(res->sha256, 32, hex);
+	if (d->deployment_group != NULL)
+		(void)snprintf(group, sizeof(group), "%s", d->deployment_group);
+	else
+		(void)snprintf(group, sizeof(group), "%s-%s", d->application, d->environment);
+	argv[n++] = c->agent_path;
+	if (cfgpath[0] != '\0') {
+		argv[n++] = "--config";
+		argv[n++] = cfgpath;
+	}
+	argv[n++] = "deploy";
+	argv[n++] = "--bundle";
+	argv[n++] = res->path;
+	argv[n++] = "--version";
+	argv[n++] = d->version;
+	argv[n++] = "--environment";
+	argv[n++] = d->environment;
+	argv[n++] = "--application";
+	argv[n++] = d->application;
+	argv[n++] = "--deployment-group";
+	argv[n++] = group;
+	argv[n++] = "--sha256";
+	argv[n++] = hex;
+	argv[n++] = "--bundle-bucket";
+	argv[n++] = d->bucket;
+	argv[n++] = "--bundle-key";
+	argv[n++] = d->key;
+	if (res->etag[0] != '\0') {
+		argv[n++] = "--bundle-etag";
+		argv[n++] = res->etag;
+	}
+	argv[n] = NULL;
+	if (c->root != NULL && c->root[0] != '\0' && setenv("HOIST_ROOT", c->root, 1) != 0)
+		return herr_errno(err, HOIST_EXIT_INTERNAL, errno, "setenv");
+	log_info("handing over to %s deploy --version %s --bundle %s", c->agent_path, d->version, res->path);
+	execv(c->agent_path, (char *const *)(uintptr_t)argv);
+	return herr_errno(err, errno == ENOENT || errno == EACCES ? HOIST_EXIT_CONFIG : HOIST_EXIT_INTERNAL,
+	                  errno, "cannot exec the agent %s", c->agent_path);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli o;
+	struct hoist_config c;
+	struct herr err = {0, ""};
+	struct http *http = NULL;
+	struct imds *imds = NULL;
+	struct directive d;
+	struct credsrc cs;
+	struct buf ud, region;
+	struct download_opts dopt;
+	struct download_result res;
+	struct s3client s3;
+	char cfgpath[PATH_MAX], state[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX];
+	char sz[32], hex[SHA256_HEX_LEN + 1];
+	int st, rc = HOIST_EXIT_INTERNAL;
+
+	ensure_std_fds();
+	(void)signal(SIGPIPE, SIG_IGN);
+	umask(022);
+	memset(&o, 0, sizeof(o));
+	memset(&d, 0, sizeof(d));
+	memset(&cs, 0, sizeof(cs));
+	buf_init(&ud, USERDATA_MAX_BYTES);
+	buf_init(&region, 64);
+	config_init(&c);
+	log_init("hoist-boot", LOG_LEVEL_INFO);
+	if (parse_cli(argc, argv, &o) != 0) {
+		rc = HOIST_EXIT_USAGE;
+		goto out;
+	}
+	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : o.quiet ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
+	if (load_config(&o, &c, cfgpath, sizeof(cfgpath), &err) != 0)
+		goto fail;
+	if (config_host_path(&c, c.state_dir, state, sizeof(state)) != 0 ||
+	    (c.cache_dir != NULL && c.cache_dir[0] != '\0'
+	         ? config_host_path(&c, c.cache_dir, cache, sizeof(cache))
+	         : fs_path_join(cache, sizeof(cache), state, "bundles")) != 0 ||
+	    fs_path_join(tmp, sizeof(tmp), state, "tmp") != 0) {
+		herr_set(&err, HOIST_EXIT_CONFIG, "state_dir or cache_dir too long");
+		goto fail;
+	}
+
+	{
+		struct http_opts ho = {c.ca_bundle, c.connect_timeout_s * 1000u, c.low_speed_timeout_s};
+		struct imds_opts io = {c.imds_endpoint, c.imds_v1_disabled, c.imds_timeout_ms,
+		                       c.imds_deadline_s, c.imds_retries};
+		if ((http = http_new(&ho, &err)) == NULL || (imds = imds_new(http, &io, &err)) == NULL)
+			goto fail;
+	}
+
+	log_set_phase("imds");
+	if (read_user_data(&o, imds, &ud, &err) != 0)
+		goto fail;
+	log_set_phase("directive");
+	if (userdata_parse((const uint8_t *)ud.data, ud.len, &d, &err) != 0)
+		goto fail;
+	log_info("app=%s environment=%s version=%s bundle=s3://%s/%s%s", d.application, d.environment,
+	         d.version, d.bucket, d.key, d.has_sha256 ? " sha256=given" : "");
+
+	st = state_deployed(state, d.version, &err);
+	if (st < 0)
+		goto fail;
+	if (st == DEPLOYED_SAME && c.same_version == SAME_VERSION_SKIP) {
+		log_info("version %s is already deployed; nothing to do (same_version=skip)", d.version);
+		rc = HOIST_EXIT_OK;
+		goto out;
+	}
+	if (st == DEPLOYED_INTERRUPTED)
+		log_info("an interrupted deployment was found; handing over so the agent recovers");
+
+	log_set_phase("s3");
+	cs.imds = imds;
+	if (c.access_key_id != NULL && c.access_key_id[0] != '\0' && c.secret_access_key != NULL) {
+		cs.cur.access_key_id = c.access_key_id;
+		cs.cur.secret_access_key = c.secret_access_key;
+		cs.cur.session_token = c.session_token;
+		cs.have = cs.from_env = 1;
+		log_info("using credentials from the environment");
+	}
+	if (pick_region(&d, &c, imds, &region, &err) != 0)
+		goto fail;
+
+	log_set_phase("download");
+	s3 = (struct s3client){http,
+	                       d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
+	                       : c.s3_endpoint != NULL                     ? c.s3_endpoint
+	                                                                   : "",
+	                       region.data,
+	                       get_creds,
+	                       &cs,
+	                       0};
+	memset(&dopt, 0, sizeof(dopt));
+	dopt.cache_dir = cache;
+	dopt.tmp_dir = tmp;
+	dopt.max_bytes = c.max_bundle_bytes;
+	dopt.retries = c.download_retries;
+	dopt.has_expected = d.has_sha256;
+	memcpy(dopt.expected, d.sha256, 32);
+	dopt.progress_tty = isatty(STDERR_FILENO);
+	dopt.progress = log_get_level() >= LOG_LEVEL_INFO;
+	if (download_bundle(&s3, &dopt, d.bucket, d.key, &res, &err) != 0)
+		goto fail;
+	progress_bytes(res.bytes, sz, sizeof(sz));
+	hex_encode(res.sha256, 32, hex);
+	if (res.cached)
+		log_info("%s already in the cache, sha256 ok (%s), 0 S3 requests", sz, res.sources);
+	else
+		log_info("%s in %.1f s, sha256 ok (%s)%s", sz, res.seconds, res.sources,
+		         res.resumes ? ", resumed" : "");
+	log_debug("requests: imds %u, s3 %u", imds_requests(imds), s3.requests);
+	if (o.download_only) {
+		printf("%s\n", res.path);
+		rc = HOIST_EXIT_OK;
+		goto out;
+	}
+	log_set_phase(NULL);
+	(void)fflush(stdout);
+	hand_over(&c, cfgpath, &d, &res, &err);
+fail:
+	rc = err.code != 0 ? err.code : HOIST_EXIT_INTERNAL;
+	log_error("%s", err.msg);
+out:
+	if (cs.have && !cs.from_env)
+		creds_free(&cs.cur);
+	imds_free(imds);
+	http_free(http);
+	directive_free(&d);
+	buf_free(&ud);
+	buf_free(&region);
+	config_free(&c);
+	return rc;
+}

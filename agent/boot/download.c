@@ -1,0 +1,470 @@
+/* download.c - streamed, verified, resumable bundle download (see download.h). */
+#include "download.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "exitcodes.h"
+#include "fsutil.h"
+#include "log.h"
+#include "progress.h"
+#include "retry.h"
+#include "s3.h"
+
+#define SIDECAR_MAX 4096
+#define META_TIMEOUT_MS 30000
+#define BACKOFF_BASE_MS 200
+#define BACKOFF_CAP_MS 5000
+#define WRITEBACK_CHUNK (8u << 20)
+
+/* State of one download, seen by the body sink. */
+struct dl {
+	const struct download_opts *o;
+	const char *bucket, *key;
+	struct http_response *resp;
+	struct sha256_ctx *sha;
+	struct progress prog;
+	int fd;
+	char tmp[PATH_MAX];
+	uint64_t bytes;   /* verified-contiguous bytes in the temp file */
+	uint64_t total;   /* object size when known */
+	uint64_t flushed; /* bytes handed to writeback */
+	char etag[256];
+	bool resuming; /* this request asked for a Range */
+	bool started;  /* the sink has seen this response */
+	bool has_s3sum;
+	uint8_t s3sum[32];
+};
+
+/* Empties the temp file and the hash: the object is fetched from byte 0. */
+static int restart(struct dl *d, struct herr *err)
+{
+	if (ftruncate(d->fd, 0) != 0 || lseek(d->fd, 0, SEEK_SET) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot truncate %s", d->tmp);
+	if (sha256_reset(d->sha) != 0)
+		return herr_set(err, HOIST_EXIT_INTERNAL, "sha256 reset failed");
+	d->bytes = 0;
+	d->flushed = 0;
+	return 0;
+}
+
+/* Reads the checksum header of a full-object response or HEAD. */
+static void take_checksum(struct dl *d, const struct buf *hdrs)
+{
+	char v[128];
+	int r;
+	if (http_header_get(hdrs->data, hdrs->len, "x-amz-checksum-sha256", v, sizeof(v)) != 1)
+		return;
+	r = s3_checksum_header(v, d->s3sum);
+	if (r == 1)
+		d->has_s3sum = true;
+	else if (r == 0)
+		log_info("s3 checksum of s3://%s/%s is a multipart composite (%s), not used", d->bucket,
+		         d->key, v);
+	else
+		log_warnx("ignoring malformed x-amz-checksum-sha256 of s3://%s/%s", d->bucket, d->key);
+}
+
+/* First body bytes of a response: checks size, resume position and ETag. */
+static int on_start(struct dl *d, struct herr *err)
+{
+	const struct buf *h = &d->resp->headers;
+	char v[256];
+	uint64_t len = 0;
+	const char *p;
+
+	d->started = true;
+	if (http_header_get(h->data, h->len, "Content-Length", v, sizeof(v)) == 1) {
+		p = v;
+		len = strtoull(p, NULL, 10);
+	}
+	if (d->resp->status == 206 && d->resuming) {
+		uint64_t s, e, t;
+		if (http_header_get(h->data, h->len, "Content-Range", v, sizeof(v)) != 1 ||
+		    s3_parse_content_range(v, &s, &e, &t) != 0 || s != d->bytes)
+			return herr_set(err, HOIST_EXIT_TEMPFAIL,
+			                "resumed GET s3://%s/%s: Content-Range does not start at byte %llu",
+			                d->bucket, d->key, (unsigned long long)d->bytes);
+		if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1 && strcmp(v, d->etag) != 0)
+			return herr_set(err, HOIST_EXIT_TEMPFAIL,
+			                "s3://%s/%s changed during the download (ETag)", d->bucket, d->key);
+		log_info("resuming at byte %llu", (unsigned long long)d->bytes);
+		return 0;
+	}
+	if (d->resp->status != 200)
+		return herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: unexpected HTTP %ld", d->bucket,
+		                d->key, d->resp->status);
+	/* a full body: start over (the server may have ignored Range) */
+	if (d->bytes > 0 && restart(d, err) != 0)
+		return -1;
+	if (len > d->o->max_bytes)
+		return herr_set(err, HOIST_EXIT_TOO_LARGE,
+		                "s3://%s/%s is %llu bytes, more than max_bundle_bytes %llu", d->bucket,
+		                d->key, (unsigned long long)len, (unsigned long long)d->o->max_bytes);
+	d->total = len;
+	d->etag[0] = '\0';
+	if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1)
+		memcpy(d->etag, v, strlen(v) + 1);
+	take_checksum(d, h);
+	progress_start(&d->prog, len, d->o->progress_tty, d->o->progress);
+	return 0;
+}
+
+/* Starts writeback of each completed WRITEBACK_CHUNK in the background, so
+ * the disk works while the network does and the final fsync has little
+ * left to do; it also keeps dirty page cache small on small instances. */
+static void writeback(struct dl *d)
+{
+	uint64_t done = d->bytes / WRITEBACK_CHUNK * WRITEBACK_CHUNK;
+	if (done > d->flushed) {
+		(void)sync_file_range(d->fd, (off_t)d->flushed, (off_t)(done - d->flushed),
+		                      SYNC_FILE_RANGE_WRITE);
+		d->flushed = done;
+	}
+}
+
+/* The body sink: size check, hash, write. */
+static int on_data(void *ud, const char *data, size_t n, struct herr *err)
+{
+	struct dl *d = ud;
+	if (!d->started && on_start(d, err) != 0)
+		return -1;
+	if (n > d->o->max_bytes - d->bytes || d->bytes + n > d->o->max_bytes)
+		return herr_set(err, HOIST_EXIT_TOO_LARGE, "s3://%s/%s is larger than max_bundle_bytes %llu",
+		                d->bucket, d->key, (unsigned long long)d->o->max_bytes);
+	if (sha256_update(d->sha, data, n) != 0)
+		return herr_set(err, HOIST_EXIT_INTERNAL, "sha256 update failed");
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(d->fd, data + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", d->tmp);
+		off += (size_t)w;
+	}
+	d->bytes += n;
+	writeback(d);
+	progress_update(&d->prog, d->bytes);
+	return 0;
+}
+
+/* Sleeps before another attempt; 0 = go on, -1 = attempts exhausted. */
+static int backoff(unsigned *attempt, unsigned retries, const struct herr *err)
+{
+	unsigned delay = retry_backoff_ms(*attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS, retry_random());
+	(*attempt)++;
+	if (*attempt > retries)
+		return -1;
+	log_warnx("%s; retry %u of %u in %u ms", err->msg, *attempt, retries, delay);
+	retry_sleep_ms(delay);
+	return 0;
+}
+
+/* A small signed GET or HEAD with retries on temporary failures. Returns
+ * 0 (2xx in resp), 1 (404 when missing_ok), -1. */
+static int small_request(struct s3client *c, const char *method, const char *bucket, const char *key,
+                         unsigned retries, int missing_ok, struct http_response *resp, struct herr *err)
+{
+	unsigned attempt = 0;
+	for (;;) {
+		if (s3_request(c, method, bucket, key, NULL, 0, META_TIMEOUT_MS, NULL, NULL, resp, err) ==
+		    0) {
+			if (resp->status >= 200 && resp->status < 300)
+				return 0;
+			if (resp->status == 404 && missing_ok)
+				return 1;
+			s3_status_error(resp, method, bucket, key, err);
+		}
+		if (err->code != HOIST_EXIT_TEMPFAIL || backoff(&attempt, retries, err) != 0)
+			return -1;
+	}
+}
+
+/* Fetches "<key>.sha256"; 1 = found (out filled), 0 = none, -1 = error. */
+static int fetch_sidecar(struct s3client *c, const struct download_opts *o, const char *bucket,
+                         const char *key, uint8_t out[32], struct herr *err)
+{
+	char skey[S3_URL_MAX];
+	struct http_response resp;
+	int n = snprintf(skey, sizeof(skey), "%s.sha256", key);
+	int r, rc = -1;
+	if (n < 0 || (size_t)n >= sizeof(skey))
+		return herr_set(err, HOIST_EXIT_DIRECTIVE, "object key too long");
+	http_response_init(&resp);
+	resp.body.max = SIDECAR_MAX;
+	r = small_request(c, "GET", bucket, skey, o->retries, 1, &resp, err);
+	if (r < 0) {
+		if (err->code == HOIST_EXIT_DENIED)
+			rc = 0; /* no s3:GetObject on the sidecar reads as "no sidecar" */
+		goto out;
+	}
+	if (r == 1) {
+		rc = 0;
+		goto out;
+	}
+	if (s3_parse_sidecar(resp.body.data != NULL ? resp.body.data : "", resp.body.len, out) != 0) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "sidecar s3://%s/%s is not a sha256 hex digest", bucket,
+		         skey);
+		err->code = HOIST_EXIT_INTEGRITY;
+		goto out;
+	}
+	rc = 1;
+out:
+	http_response_free(&resp);
+	return rc;
+}
+
+/* 1 if cache_dir/<hex>.bundle exists and hashes to want (a damaged copy is removed). */
+static int cache_lookup(const struct download_opts *o, const uint8_t want[32], char *path, size_t pathsz,
+                        struct herr *err)
+{
+	char hex[SHA256_HEX_LEN + 1], name[SHA256_HEX_LEN + 16];
+	uint8_t got[32];
+	struct herr e2 = {0, ""};
+	hex_encode(want, 32, hex);
+	(void)snprintf(name, sizeof(name), "%s.bundle", hex);
+	if (fs_path_join(path, pathsz, o->cache_dir, name) != 0)
+		return herr_set(err, HOIST_EXIT_CONFIG, "cache_dir too long");
+	if (fs_exists(path) != 1)
+		return 0;
+	if (sha256_file(path, got, &e2) == 0 && digest_equal(got, want, 32))
+		return 1;
+	log_warnx("cached %s is damaged, removing it", path);
+	(void)unlink(path);
+	return 0;
+}
+
+/* 1 when cache_dir holds at least one "*.bundle" (a HEAD can only pay off then). */
+static int cache_nonempty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+	if (d == NULL)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		found = n > 7 && strcmp(e->d_name + n - 7, ".bundle") == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Appends a source name to the result's list. */
+static void add_source(struct download_result *r, const char *s)
+{
+	size_t l = strlen(r->sources);
+	(void)snprintf(r->sources + l, sizeof(r->sources) - l, "%s%s", l ? ", " : "", s);
+}
+
+/* Compares the computed digest with one source; INTEGRITY error naming both. */
+static int check_source(const struct dl *d, const uint8_t got[32], const uint8_t want[32], const char *source,
+                        struct download_result *r, struct herr *err)
+{
+	char gh[SHA256_HEX_LEN + 1], wh[SHA256_HEX_LEN + 1];
+	if (digest_equal(got, want, 32)) {
+		add_source(r, source);
+		return 0;
+	}
+	hex_encode(got, 32, gh);
+	hex_encode(want, 32, wh);
+	return herr_set(err, HOIST_EXIT_INTEGRITY,
+	                "sha256 mismatch for s3://%s/%s: downloaded %s, %s says %s", d->bucket, d->key, gh,
+	                source, wh);
+}
+
+int download_bundle(struct s3client *c, const struct download_opts *o, const char *bucket, const char *key,
+                    struct download_result *r, struct herr *err)
+{
+	struct dl d;
+	struct http_response resp;
+	uint8_t side[32], got[32];
+	bool has_side = false;
+	unsigned attempt = 0;
+	uint64_t t0 = retry_now_ms();
+	int rc = -1, k;
+
+	memset(&d, 0, sizeof(d));
+	memset(r, 0, sizeof(*r));
+	d.o = o;
+	d.bucket = bucket;
+	d.key = key;
+	d.fd = -1;
+	d.resp = &resp;
+	http_response_init(&resp);
+
+	if (fs_mkdir_p(o->cache_dir, 0755, err) != 0 || fs_mkdir_p(o->tmp_dir, 0700, err) != 0)
+		goto out;
+	/* The cache first: with a known digest, zero S3 requests on a hit. */
+	if (o->has_expected) {
+		k = cache_lookup(o, o->expected, r->path, sizeof(r->path), err);
+		if (k < 0)
+			goto out;
+		if (k == 1) {
+			memcpy(r->sha256, o->expected, 32);
+			add_source(r, "directive");
+			r->cached = 1;
+			goto cached;
+		}
+	} else if (cache_nonempty(o->cache_dir)) {
+		/* no directive digest: HEAD once to learn the S3 checksum (skipped
+		 * on an empty cache, where the GET brings the checksum anyway) */
+		if (small_request(c, "HEAD", bucket, key, o->retries, 0, &resp, err) != 0)
+			goto out;
+		take_checksum(&d, &resp.headers);
+		if (!d.has_s3sum) {
+			k = fetch_sidecar(c, o, bucket, key, side, err);
+			if (k < 0)
+				goto out;
+			has_side = k == 1;
+		}
+		if (d.has_s3sum || has_side) {
+			const uint8_t *want = d.has_s3sum ? d.s3sum : side;
+			k = cache_lookup(o, want, r->path, sizeof(r->path), err);
+			if (k < 0)
+				goto out;
+			if (k == 1) {
+				memcpy(r->sha256, want, 32);
+				add_source(r, d.has_s3sum ? "s3-checksum" : "sidecar");
+				r->cached = 1;
+				goto cached;
+			}
+		}
+	}
+
+	if ((d.sha = sha256_new()) == NULL) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (fs_path_join(d.tmp, sizeof(d.tmp), o->tmp_dir, "bundle-XXXXXX") != 0) {
+		herr_set(err, HOIST_EXIT_CONFIG, "tmp dir path too long");
+		goto out;
+	}
+	d.fd = mkostemp(d.tmp, O_CLOEXEC);
+	if (d.fd < 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temp file in %s", o->tmp_dir);
+		d.tmp[0] = '\0';
+		goto out;
+	}
+	for (;;) {
+		char range[64], ifm[300];
+		const char *extra[2];
+		size_t ne = 0;
+		d.resuming = d.bytes > 0 && d.etag[0] != '\0';
+		d.started = false;
+		if (d.resuming) {
+			(void)snprintf(range, sizeof(range), "Range: bytes=%llu-",
+			               (unsigned long long)d.bytes);
+			(void)snprintf(ifm, sizeof(ifm), "If-Match: %s", d.etag);
+			extra[ne++] = range;
+			extra[ne++] = ifm;
+			r->resumes++;
+		} else if (d.bytes > 0 && restart(&d, err) != 0) {
+			goto out;
+		}
+		if (s3_request(c, "GET", bucket, key, extra, ne, 0, on_data, &d, &resp, err) == 0) {
+			if (resp.status == 200 || resp.status == 206) {
+				if (!d.started && on_start(&d, err) != 0) /* empty body */
+					goto out;
+				break;
+			}
+			if (resp.status == 412 || resp.status == 416) {
+				/* the object changed since the first response: start over */
+				herr_set(err, HOIST_EXIT_TEMPFAIL, "s3://%s/%s changed during the download",
+				         bucket, key);
+				d.etag[0] = '\0';
+			} else {
+				s3_status_error(&resp, "GET", bucket, key, err);
+			}
+		} else if (resp.sink_failed && err->code != HOIST_EXIT_TEMPFAIL) {
+			goto out; /* too large, disk error: permanent */
+		}
+		progress_end(&d.prog);
+		if (err->code != HOIST_EXIT_TEMPFAIL || backoff(&attempt, o->retries, err) != 0)
+			goto out;
+	}
+	progress_end(&d.prog);
+	if (d.total > 0 && d.bytes != d.total) {
+		herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: got %llu of %llu bytes", bucket, key,
+		         (unsigned long long)d.bytes, (unsigned long long)d.total);
+		goto out;
+	}
+	if (sha256_final(d.sha, got) != 0) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "sha256 final failed");
+		goto out;
+	}
+	/* every source given must agree; at least one must exist */
+	if (o->has_expected && check_source(&d, got, o->expected, "directive", r, err) != 0)
+		goto out;
+	if (d.has_s3sum && check_source(&d, got, d.s3sum, "s3-checksum", r, err) != 0)
+		goto out;
+	if (!o->has_expected && !d.has_s3sum && !has_side) {
+		k = fetch_sidecar(c, o, bucket, key, side, err);
+		if (k < 0)
+			goto out;
+		has_side = k == 1;
+	}
+	if (has_side && check_source(&d, got, side, "sidecar", r, err) != 0)
+		goto out;
+	if (r->sources[0] == '\0') {
+		herr_set(err, HOIST_EXIT_INTEGRITY,
+		         "no sha256 known for s3://%s/%s: none in the directive, no x-amz-checksum-sha256, "
+		         "no %s.sha256 sidecar; refusing an unverifiable bundle",
+		         bucket, key, key);
+		goto out;
+	}
+	{
+		char hex[SHA256_HEX_LEN + 1], name[SHA256_HEX_LEN + 16];
+		hex_encode(got, 32, hex);
+		(void)snprintf(name, sizeof(name), "%s.bundle", hex);
+		if (fs_path_join(r->path, sizeof(r->path), o->cache_dir, name) != 0) {
+			herr_set(err, HOIST_EXIT_CONFIG, "cache_dir too long");
+			goto out;
+		}
+	}
+	/* durable before visible: fsync the data, rename, fsync the directory */
+	if (fchmod(d.fd, 0644) != 0 || fsync(d.fd) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", d.tmp);
+		goto out;
+	}
+	if (close(d.fd) != 0) {
+		d.fd = -1;
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot close %s", d.tmp);
+		goto out;
+	}
+	d.fd = -1;
+	if (rename(d.tmp, r->path) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename %s to %s", d.tmp, r->path);
+		goto out;
+	}
+	d.tmp[0] = '\0';
+	if (fs_fsync_dir(o->cache_dir, err) != 0)
+		goto out;
+	memcpy(r->sha256, got, 32);
+	r->bytes = d.bytes;
+	memcpy(r->etag, d.etag, sizeof(r->etag));
+	goto done;
+cached : {
+	struct stat st;
+	if (stat(r->path, &st) == 0)
+		r->bytes = (uint64_t)st.st_size;
+}
+done:
+	r->seconds = (double)(retry_now_ms() - t0) / 1000.0;
+	rc = 0;
+out:
+	if (d.fd >= 0)
+		close(d.fd);
+	if (d.tmp[0] != '\0' && rc != 0)
+		(void)unlink(d.tmp);
+	sha256_free(d.sha);
+	http_response_free(&resp);
+	return rc;
+}

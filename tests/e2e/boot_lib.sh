@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# Helpers shared by tests/e2e/test_boot_*.sh: a private root per test, a fake
+# agent that records its argv, and assertions. Source after setting -u.
+
+BOOT=${HOIST_BUILD_DIR:?}/agent/hoist-boot
+[ -x "$BOOT" ] || { echo "missing $BOOT" >&2; exit 1; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/hoist-boot-e2e.XXXXXX")
+ROOT=$T/root
+STATE=$ROOT/var/lib/hoist
+CACHE=$STATE/bundles
+AGENT=$T/fake-agent
+FAILS=0
+trap 'rm -rf -- "$T"' EXIT
+mkdir -p "$ROOT/etc/hoist"
+: >"$ROOT/etc/hoist/hoist.conf"
+
+# The fake agent: records one argument per line, and HOIST_ROOT.
+cat >"$AGENT" <<'AGENT_EOF'
+#!/bin/sh
+out=$(dirname "$0")/agent.argv
+: >"$out"
+for a in "$@"; do printf '%s\n' "$a" >>"$out"; done
+printf 'HOIST_ROOT=%s\n' "$HOIST_ROOT" >>"$out"
+exit 0
+AGENT_EOF
+chmod 755 "$AGENT"
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "$T/out" ] && sed 's/^/    | /' "$T/out" >&2
+	FAILS=$((FAILS + 1))
+}
+ok() { echo "ok: $*"; }
+
+# Runs the stub against the bed with a clean AWS environment; sets RC, output in $T/out.
+run_boot() {
+	rm -f "$T/agent.argv"
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_REGION \
+		-u AWS_DEFAULT_REGION -u AWS_ENDPOINT_URL -u HOIST_CONFIG -u HOIST_ROOT \
+		AWS_ENDPOINT_URL_S3="${S3_ENDPOINT:-$HOIST_TEST_S3_ENDPOINT}" \
+		AWS_EC2_METADATA_SERVICE_ENDPOINT="${IMDS_ENDPOINT:-$AWS_EC2_METADATA_SERVICE_ENDPOINT}" \
+		timeout 60 "$BOOT" --root "$ROOT" --agent "$AGENT" "$@" >"$T/out" 2>&1
+	RC=$?
+}
+
+# Writes a directive to $T/ud (extra lines from the arguments).
+directive() {
+	{
+		echo "#hoist"
+		echo "application=web"
+		echo "environment=prod"
+		for l in "$@"; do echo "$l"; done
+	} >"$T/ud"
+}
+
+expect_rc() {
+	local want=$1 what=$2
+	if [ "$RC" -eq "$want" ]; then ok "$what (exit $RC)"; else fail "$what: exit $RC, want $want"; fi
+}
+expect_out() {
+	if grep -qF -- "$1" "$T/out"; then ok "message: $1"; else fail "output lacks '$1'"; fi
+}
+expect_no_out() {
+	if grep -qF -- "$1" "$T/out"; then fail "output has '$1'"; else ok "no '$1' in output"; fi
+}
+# No partial or stray file: the cache holds exactly the listed digests, tmp is empty.
+expect_cache() {
+	local want="" got
+	for h in "$@"; do want="$want$h.bundle"$'\n'; done
+	got=$(cd "$CACHE" 2>/dev/null && ls -A | sort)
+	want=$(printf '%s' "$want" | sort)
+	if [ "$got" = "$want" ]; then ok "cache holds [${*:-nothing}]"; else fail "cache holds [$got], want [$want]"; fi
+	if [ -z "$(ls -A "$STATE/tmp" 2>/dev/null)" ]; then ok "tmp empty"; else fail "tmp not empty: $(ls -A "$STATE/tmp")"; fi
+}
+expect_agent_arg() {
+	if [ -f "$T/agent.argv" ] && grep -qxF -- "$1" "$T/agent.argv"; then ok "agent got '$1'"; else fail "agent argv lacks '$1'"; fi
+}
+expect_no_agent() {
+	if [ -f "$T/agent.argv" ]; then fail "agent was run"; else ok "agent not run"; fi
+}
+finish() {
+	if [ "$FAILS" -ne 0 ]; then
+		echo "$FAILS check(s) failed" >&2
+		exit 1
+	fi
+	echo "all checks passed"
+}
