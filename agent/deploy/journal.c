@@ -1,0 +1,222 @@
+/* journal.c - the crash journal (format in journal.h). */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "exitcodes.h"
+#include "fsutil.h"
+
+struct journal {
+	int fd;
+	char path[4096];
+};
+
+/* Writes all of a line; with sync, makes it (and every earlier line) durable
+ * before the step it announces starts. */
+static int append_line(struct journal *j, const char *line, bool sync, struct herr *err)
+{
+	size_t n = strlen(line);
+	while (n > 0) {
+		ssize_t w = write(j->fd, line, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write journal %s", j->path);
+		line += w;
+		n -= (size_t)w;
+	}
+	if (sync && fdatasync(j->fd) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync journal %s", j->path);
+	return 0;
+}
+
+int journal_create(const char *path, const struct journal_info *h, struct journal **out,
+		   struct herr *err)
+{
+	struct journal *j = NULL;
+	struct buf b;
+	int rc = -1;
+
+	*out = NULL;
+	buf_init(&b, 4096);
+	if (buf_printf(&b, "hoist-journal 1\nid %s\nkind %s\nversion %s\ninstalled %s\nlast_good %s\n", h->id,
+		       h->kind, h->version, h->installed[0] ? h->installed : "-",
+		       h->last_good[0] ? h->last_good : "-") != 0) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "journal header too long");
+		goto out;
+	}
+	j = calloc(1, sizeof(*j));
+	if (j == NULL || strlen(path) >= sizeof(j->path)) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "cannot allocate journal");
+		goto out;
+	}
+	j->fd = -1;
+	memcpy(j->path, path, strlen(path) + 1);
+	if (fs_write_atomic(path, b.data, b.len, 0600, err) != 0)
+		goto out;
+	j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (j->fd < 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot open journal %s", path);
+		goto out;
+	}
+	*out = j;
+	j = NULL;
+	rc = 0;
+out:
+	if (j != NULL) {
+		if (j->fd >= 0)
+			close(j->fd);
+		free(j);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+int journal_begin(struct journal *j, const char *event, struct herr *err)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), "begin %s %lld\n", event, (long long)time(NULL));
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
+	return append_line(j, line, true, err);
+}
+
+int journal_end(struct journal *j, const char *event, bool ok, struct herr *err)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), "end %s %s %lld\n", event, ok ? "ok" : "failed",
+			 (long long)time(NULL));
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
+	/* Recovery decides on "begin" lines and on the durable records; an "end"
+	 * line becomes durable with the next "begin" (or does not matter). */
+	return append_line(j, line, false, err);
+}
+
+int journal_close(struct journal *j, bool remove, struct herr *err)
+{
+	int rc = 0;
+	if (j == NULL)
+		return 0;
+	if (j->fd >= 0)
+		close(j->fd);
+	/* Removing the journal is the commit point of a deployment: the
+	 * records it protects were written (and synced) before. */
+	if (remove) {
+		if (unlink(j->path) != 0 && errno != ENOENT)
+			rc = herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove journal %s", j->path);
+		else
+			rc = fs_fsync_parent(j->path, err);
+	}
+	free(j);
+	return rc;
+}
+
+/* Copies a value into a fixed field; -1 if it does not fit. */
+static int set_field(char *dst, size_t cap, const char *v, size_t n)
+{
+	if (n >= cap)
+		return -1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int journal_parse(const char *text, size_t len, struct journal_info *out, struct herr *err)
+{
+	const char *p = text, *end = text + len;
+	unsigned lineno = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *sp;
+		size_t n, kl;
+		if (nl == NULL)
+			break; /* torn last line: the step it announced never started */
+		n = (size_t)(nl - p);
+		lineno++;
+		sp = memchr(p, ' ', n);
+		if (sp == NULL)
+			return herr_set(err, HOIST_EXIT_IO, "journal line %u: no value", lineno);
+		kl = (size_t)(sp - p);
+		sp++;
+		n -= kl + 1;
+		if (lineno == 1) {
+			if (kl != 13 || memcmp(p, "hoist-journal", 13) != 0 || n != 1 || *sp != '1')
+				return herr_set(err, HOIST_EXIT_IO, "journal line 1: not a hoist journal (version 1)");
+		} else if (kl == 2 && memcmp(p, "id", 2) == 0) {
+			if (set_field(out->id, sizeof(out->id), sp, n) != 0)
+				goto toolong;
+		} else if (kl == 4 && memcmp(p, "kind", 4) == 0) {
+			if (set_field(out->kind, sizeof(out->kind), sp, n) != 0)
+				goto toolong;
+		} else if (kl == 7 && memcmp(p, "version", 7) == 0) {
+			if (set_field(out->version, sizeof(out->version), sp, n) != 0)
+				goto toolong;
+		} else if (kl == 9 && memcmp(p, "installed", 9) == 0) {
+			if (set_field(out->installed, sizeof(out->installed), sp, n) != 0)
+				goto toolong;
+			if (strcmp(out->installed, "-") == 0)
+				out->installed[0] = '\0';
+		} else if (kl == 9 && memcmp(p, "last_good", 9) == 0) {
+			if (set_field(out->last_good, sizeof(out->last_good), sp, n) != 0)
+				goto toolong;
+			if (strcmp(out->last_good, "-") == 0)
+				out->last_good[0] = '\0';
+		} else if ((kl == 5 && memcmp(p, "begin", 5) == 0) || (kl == 3 && memcmp(p, "end", 3) == 0)) {
+			const char *sp2 = memchr(sp, ' ', n);
+			size_t el = sp2 ? (size_t)(sp2 - sp) : n;
+			bool is_begin = kl == 5;
+			bool ok = sp2 != NULL && (size_t)(nl - sp2) >= 3 && memcmp(sp2, " ok", 3) == 0 &&
+				  (sp2 + 3 == nl || sp2[3] == ' ');
+			bool is_install = el == 7 && memcmp(sp, "Install", 7) == 0;
+			if (is_begin) {
+				if (set_field(out->last_step, sizeof(out->last_step), sp, el) != 0)
+					goto toolong;
+				out->host_touched = true;
+				if (is_install)
+					out->install_begun = true;
+			} else if (is_install && ok) {
+				out->install_ended = true;
+			}
+		} else {
+			return herr_set(err, HOIST_EXIT_IO, "journal line %u: unknown key '%.*s'", lineno,
+					(int)(kl > 40 ? 40 : kl), p);
+		}
+		p = nl + 1;
+	}
+	if (lineno == 0)
+		return herr_set(err, HOIST_EXIT_IO, "journal is empty");
+	if (out->version[0] == '\0')
+		return herr_set(err, HOIST_EXIT_IO, "journal has no version line");
+	return 0;
+toolong:
+	return herr_set(err, HOIST_EXIT_IO, "journal line %u: value too long", lineno);
+}
+
+int journal_read(const char *path, struct journal_info *out, struct herr *err)
+{
+	struct buf b;
+	int r;
+	buf_init(&b, JOURNAL_MAX_BYTES);
+	r = fs_exists(path);
+	if (r == 0) {
+		buf_free(&b);
+		return 1;
+	}
+	r = fs_read_file(path, JOURNAL_MAX_BYTES, FS_NOFOLLOW, &b, err);
+	if (r == 0 && journal_parse(b.data ? b.data : "", b.len, out, err) != 0) {
+		herr_prefix(err, "%s", path);
+		r = -1;
+	}
+	buf_free(&b);
+	return r;
+}
