@@ -59,11 +59,14 @@ vm_base() {
 	echo "$dir"
 }
 
-# Builds the tree's .deb (Release, no sanitizers, no tests) in BUILDDIR; prints its path.
+# Builds the tree's .deb (Release, no sanitizers, no tests) in BUILDDIR, as
+# scripts/package.sh does; prints its path. HOIST_VM_CMAKE_ARGS adds cmake arguments.
 vm_build_deb() {
 	local src=$1 dir=$2
+	# shellcheck disable=SC2086  # word splitting of the extra arguments is wanted
 	{
-		cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DHOIST_TESTS=OFF &&
+		cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DHOIST_TESTS=OFF \
+			${HOIST_VM_CMAKE_ARGS:-} &&
 			cmake --build "$dir" -j2 &&
 			rm -f "$dir"/hoist_*.deb &&
 			(cd "$dir" && cpack -G DEB)
