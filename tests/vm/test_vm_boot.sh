@@ -106,7 +106,7 @@ boot() {
 		ok "$name: the VM powered itself off" || fail "$name: qemu rc $VM_QEMU_RC (124 = timeout)"
 	if [ -s "$REPORT" ]; then
 		ok "$name: guest report received"
-		grep -q "@@ boot$" "$VM_DIR/console-$name.log" && ok "$name: report on the serial console" ||
+		tr -d '\r' <"$VM_DIR/console-$name.log" | grep -q "hoist-vm-verdict\[[0-9]*\]: @@ end$" && ok "$name: report on the serial console" ||
 			fail "$name: report missing on the serial console"
 	else
 		fail "$name: no guest report"
