@@ -100,14 +100,14 @@ boot() {
 	note_time "$name" "$VM_BOOT_MS"
 	echo "# boot $name: ${VM_BOOT_MS} ms, qemu rc $VM_QEMU_RC"
 	REPORT=$VM_DIR/results/$name.txt
-	[ -z "$VM_LISTEN_BAD" ] && ok "$name: no host listener beyond 127.0.0.1" ||
-		fail "$name: listeners not on loopback: $VM_LISTEN_BAD"
-	[ "$VM_QEMU_RC" -eq 0 ] && grep -q 'reboot: Power down' "$VM_DIR/console-$name.log" &&
-		ok "$name: the VM powered itself off" || fail "$name: qemu rc $VM_QEMU_RC (124 = timeout)"
+	check "$name: no host listener beyond 127.0.0.1 ($VM_LISTEN_BAD)" test -z "$VM_LISTEN_BAD"
+	check "$name: the VM powered itself off (qemu rc $VM_QEMU_RC, 124 = timeout)" \
+		grep -q 'reboot: Power down' "$VM_DIR/console-$name.log"
+	[ "$VM_QEMU_RC" -eq 0 ] || fail "$name: qemu exit status $VM_QEMU_RC"
 	if [ -s "$REPORT" ]; then
 		ok "$name: guest report received"
-		tr -d '\r' <"$VM_DIR/console-$name.log" | grep -q "hoist-vm-verdict\[[0-9]*\]: @@ end$" && ok "$name: report on the serial console" ||
-			fail "$name: report missing on the serial console"
+		check "$name: report on the serial console" \
+			grep -q "hoist-vm-verdict\[[0-9]*\]: @@ end.\?$" "$VM_DIR/console-$name.log"
 	else
 		fail "$name: no guest report"
 		tail -n 40 "$VM_DIR/console-$name.log"

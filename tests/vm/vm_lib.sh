@@ -129,11 +129,15 @@ vm_boot() {
 		sleep 0.1
 	done
 	sleep 2
+	# shellcheck disable=SC2086  # BED_PIDS is a space-separated list
 	bad=$(vm_public_listeners "$VM_QEMU_PID" ${qpid:+"$qpid"} ${BED_PIDS:-} ${VM_RESULT_PID:+"$VM_RESULT_PID"})
+	# shellcheck disable=SC2034  # results for the caller
 	VM_LISTEN_BAD=$bad
 	wait "$VM_QEMU_PID"
+	# shellcheck disable=SC2034  # results for the caller
 	VM_QEMU_RC=$?
 	VM_QEMU_PID=""
+	# shellcheck disable=SC2034
 	VM_BOOT_MS=$(($(now_ms) - t0))
 }
 
