@@ -106,6 +106,12 @@ for mib in 16 1024; do
 	rm -f "$T/www/bench/o$mib"
 done
 
+# what loading the shared libraries alone costs (no transfer): the floor of the figures above
+/usr/bin/time -f %M -o "$T/time.v" "$BOOT" --version >/dev/null
+/usr/bin/time -f %M -o "$T/time.c" curl --version >/dev/null
+echo "peak RSS of 'hoist-boot --version' (libraries loaded, nothing done): $(cat "$T/time.v") KiB;" \
+	"'curl --version': $(cat "$T/time.c") KiB"
+
 cp "$BOOT" "$T/hoist-boot.stripped"
 strip "$T/hoist-boot.stripped"
 echo "stripped hoist-boot: $(stat -c %s "$T/hoist-boot.stripped") bytes (target <= 102400)"

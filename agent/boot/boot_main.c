@@ -28,7 +28,7 @@
 #include "state.h"
 #include "userdata.h"
 
-#define CREDS_MARGIN_S 300
+#define CREDS_MARGIN_S 120 /* IMDS rotates credentials >= 5 min before Expiration */
 #define ROLE_MAX 256
 #define CREDS_DOC_MAX 8192
 
@@ -307,6 +307,10 @@ static int read_user_data(const struct cli *o, struct imds *m, struct buf *ud, s
 {
 	int r;
 	if (o->user_data_file != NULL) {
+		struct stat st;
+		if (stat(o->user_data_file, &st) == 0 && st.st_size > USERDATA_MAX_BYTES)
+			return herr_set(err, HOIST_EXIT_DIRECTIVE, "user data %s is larger than %d bytes",
+			                o->user_data_file, USERDATA_MAX_BYTES);
 		if (fs_read_file(o->user_data_file, USERDATA_MAX_BYTES, 0, ud, err) != 0)
 			return -1;
 		log_info("user data %zu bytes from %s", ud->len, o->user_data_file);
@@ -498,7 +502,8 @@ int main(int argc, char **argv)
 	progress_bytes(res.bytes, sz, sizeof(sz));
 	hex_encode(res.sha256, 32, hex);
 	if (res.cached)
-		log_info("%s already in the cache, sha256 ok (%s), 0 S3 requests", sz, res.sources);
+		log_info("%s already in the cache, sha256 ok (%s), %u S3 request%s", sz, res.sources,
+		         s3.requests, s3.requests == 1 ? "" : "s");
 	else
 		log_info("%s in %.1f s, sha256 ok (%s)%s", sz, res.seconds, res.sources,
 		         res.resumes ? ", resumed" : "");

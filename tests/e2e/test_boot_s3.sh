@@ -60,6 +60,10 @@ RC=0; "$BOOT" --bogus >"$T/out" 2>&1 || RC=$?
 expect_rc 2 "unknown flag"
 RC=0; "$BOOT" --root "$ROOT" --same-version sometimes --user-data-file /dev/null >"$T/out" 2>&1 || RC=$?
 expect_rc 3 "bad --same-version"
+head -c 20000 /dev/zero >"$T/big-ud"
+RC=0; "$BOOT" --root "$ROOT" --user-data-file "$T/big-ud" >"$T/out" 2>&1 || RC=$?
+expect_rc 4 "user data over 16 KiB"
+expect_out "larger than 16384 bytes"
 
 start_fake
 directive "version=3" "bundle=s3://bkt/rel/app 3.tgz" "sha256=$SHA"
