@@ -21,6 +21,16 @@ OUT="$SRC/bench/results/agent-deploy.txt"
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="${BENCH_C_FLAGS:-}" >/dev/null
 cmake --build "$BUILD" -j2 --target hoist >/dev/null
 H="$BUILD/agent/hoist"
+# BENCH_STATIC_ARCHIVE=1: relink with libarchive and libyaml static, so libxml2, ICU and
+# libstdc++ (pulled in by the shared libarchive) are not loaded (a candidate build change).
+if [ "${BENCH_STATIC_ARCHIVE:-0}" = 1 ]; then
+	L=/lib/x86_64-linux-gnu
+	(cd "$BUILD/agent" && cc -O2 CMakeFiles/hoist.dir/deploy/hoist_main.c.o -o hoist-static \
+		libhoist_deploy.a libhoist_core.a -Wl,--as-needed -Wl,-Bstatic -larchive -lyaml -Wl,-Bdynamic \
+		-lcrypto $L/libz.so.1 $L/libbz2.so.1.0 $L/liblzma.so.5 $L/libzstd.so.1 $L/liblz4.so.1 \
+		$L/libacl.so.1 $L/libnettle.so.8)
+	H="$BUILD/agent/hoist-static"
+fi
 
 now_ms() { date +%s%N | awk '{ printf "%.3f", $1 / 1e6 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -48,7 +58,8 @@ YML
 }
 
 {
-echo "hoist agent benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, runs=$RUNS, $(uname -r)"
+echo "hoist agent benchmark, $(date -u +%FT%TZ), $(nproc) CPUs, runs=$RUNS, $(uname -r), binary $(basename "$H")"
+echo "startup (hoist --version): $(/usr/bin/time -f '%M KiB peak RSS' "$H" --version 2>&1 | tail -1)"
 
 # 1. 200 MiB, 2,000 files.
 make_bundle "$W/big" 2000 $((200 * 1024 * 1024 / 2000))

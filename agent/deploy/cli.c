@@ -7,49 +7,57 @@
 #include "exitcodes.h"
 
 static const char usage_main[] =
-	"usage: hoist [--config FILE] [--root DIR] [--state-dir DIR] [-v|-q] COMMAND [options]\n"
-	"commands:\n"
-	"  deploy     install a bundle and run its lifecycle hooks\n"
-	"  rollback   redeploy a kept revision from the local cache\n"
-	"  status     show the last deployment (--json for machines)\n"
-	"  list       list kept revisions\n"
-	"  validate   check an appspec or a bundle without deploying\n"
-	"  recover    finish or roll back an interrupted deployment\n"
-	"  --version  print the version\n"
-	"'hoist COMMAND --help' describes each command. --root DIR (or HOIST_ROOT) resolves every\n"
-	"host path (state, install destinations) under DIR.\n";
+    "usage: hoist [--config FILE] [--root DIR] [--state-dir DIR] [-v|-q] COMMAND [options]\n"
+    "commands:\n"
+    "  deploy     install a bundle and run its lifecycle hooks\n"
+    "  rollback   redeploy a kept revision from the local cache\n"
+    "  status     show the last deployment (--json for machines)\n"
+    "  list       list kept revisions\n"
+    "  validate   check an appspec or a bundle without deploying\n"
+    "  recover    finish or roll back an interrupted deployment\n"
+    "  --version  print the version\n"
+    "'hoist COMMAND --help' describes each command. --root DIR (or HOIST_ROOT) resolves every\n"
+    "host path (state, install destinations) under DIR.\n";
 static const char usage_deploy[] =
-	"usage: hoist deploy --bundle FILE|DIR [--version V] [--environment E] [--application A]\n"
-	"                    [--deployment-group G] [--no-rollback] [--ignore-stop-failures]\n"
-	"                    [--sha256 HEX] [--bundle-bucket B] [--bundle-key K] [--bundle-etag T]\n"
-	"FILE is a .tar, .tar.gz/.tgz or .zip; DIR an unpacked bundle. On failure the last good\n"
-	"revision is redeployed (exit 13) unless --no-rollback (exit 14).\n";
+    "usage: hoist deploy --bundle FILE|DIR [--version V] [--environment E] [--application A]\n"
+    "                    [--deployment-group G] [--no-rollback] [--ignore-stop-failures]\n"
+    "                    [--sha256 HEX] [--bundle-bucket B] [--bundle-key K] [--bundle-etag T]\n"
+    "FILE is a .tar, .tar.gz/.tgz or .zip; DIR an unpacked bundle. On failure the last good\n"
+    "revision is redeployed (exit 13) unless --no-rollback (exit 14).\n";
 static const char usage_rollback[] =
-	"usage: hoist rollback [--to V] [--no-rollback]\n"
-	"Redeploys a kept revision (default: the newest good one other than current) from the\n"
-	"local cache; an unknown version exits 16.\n";
+    "usage: hoist rollback [--to V] [--no-rollback]\n"
+    "Redeploys a kept revision (default: the newest good one other than current) from the\n"
+    "local cache; an unknown version exits 16.\n";
 static const char usage_status[] =
-	"usage: hoist status [--json]\n"
-	"Shows the last deployment: result, each lifecycle step, the failed hook's output tail,\n"
-	"the rollback outcome, current and last-good versions.\n";
+    "usage: hoist status [--json]\n"
+    "Shows the last deployment: result, each lifecycle step, the failed hook's output tail,\n"
+    "the rollback outcome, current and last-good versions.\n";
 static const char usage_list[] = "usage: hoist list\nLists kept revisions: version, size, time, result; "
-				 "* marks current, + last-good.\n";
+                                 "* marks current, + last-good.\n";
 static const char usage_validate[] =
-	"usage: hoist validate PATH\n"
-	"Checks an appspec.yml or a bundle (archive or directory) without deploying; exit 12 on error.\n";
-static const char usage_recover[] = "usage: hoist recover\n"
-				    "Completes or rolls back a deployment that was interrupted (crash, kill -9).\n";
+    "usage: hoist validate PATH\n"
+    "Checks an appspec.yml or a bundle (archive or directory) without deploying; exit 12 on error.\n";
+static const char usage_recover[] =
+    "usage: hoist recover\n"
+    "Completes or rolls back a deployment that was interrupted (crash, kill -9).\n";
 
 const char *cli_usage(enum cli_command cmd)
 {
 	switch (cmd) {
-	case CMD_DEPLOY: return usage_deploy;
-	case CMD_ROLLBACK: return usage_rollback;
-	case CMD_STATUS: return usage_status;
-	case CMD_LIST: return usage_list;
-	case CMD_VALIDATE: return usage_validate;
-	case CMD_RECOVER: return usage_recover;
-	case CMD_NONE: break;
+	case CMD_DEPLOY:
+		return usage_deploy;
+	case CMD_ROLLBACK:
+		return usage_rollback;
+	case CMD_STATUS:
+		return usage_status;
+	case CMD_LIST:
+		return usage_list;
+	case CMD_VALIDATE:
+		return usage_validate;
+	case CMD_RECOVER:
+		return usage_recover;
+	case CMD_NONE:
+		break;
 	}
 	return usage_main;
 }
@@ -70,13 +78,19 @@ struct valopt {
 
 #define OFF(f) offsetof(struct cli, f)
 static const struct valopt valopts[] = {
-	{ "--config", CMD_NONE, OFF(config) },	 { "--root", CMD_NONE, OFF(root) },
-	{ "--state-dir", CMD_NONE, OFF(state_dir) }, { "--bundle", CMD_DEPLOY, OFF(bundle) },
-	{ "--version", CMD_DEPLOY, OFF(version_name) }, { "--environment", CMD_DEPLOY, OFF(environment) },
-	{ "--application", CMD_DEPLOY, OFF(application) }, { "--deployment-group", CMD_DEPLOY, OFF(group) },
-	{ "--sha256", CMD_DEPLOY, OFF(sha256) },	 { "--bundle-bucket", CMD_DEPLOY, OFF(bucket) },
-	{ "--bundle-key", CMD_DEPLOY, OFF(key) },	 { "--bundle-etag", CMD_DEPLOY, OFF(etag) },
-	{ "--to", CMD_ROLLBACK, OFF(to) },
+    {"--config", CMD_NONE, OFF(config)},
+    {"--root", CMD_NONE, OFF(root)},
+    {"--state-dir", CMD_NONE, OFF(state_dir)},
+    {"--bundle", CMD_DEPLOY, OFF(bundle)},
+    {"--version", CMD_DEPLOY, OFF(version_name)},
+    {"--environment", CMD_DEPLOY, OFF(environment)},
+    {"--application", CMD_DEPLOY, OFF(application)},
+    {"--deployment-group", CMD_DEPLOY, OFF(group)},
+    {"--sha256", CMD_DEPLOY, OFF(sha256)},
+    {"--bundle-bucket", CMD_DEPLOY, OFF(bucket)},
+    {"--bundle-key", CMD_DEPLOY, OFF(key)},
+    {"--bundle-etag", CMD_DEPLOY, OFF(etag)},
+    {"--to", CMD_ROLLBACK, OFF(to)},
 };
 
 struct flagopt {
@@ -85,23 +99,23 @@ struct flagopt {
 	size_t off;
 };
 static const struct flagopt flagopts[] = {
-	{ "--no-rollback", CMD_DEPLOY, OFF(no_rollback) },
-	{ "--no-rollback", CMD_ROLLBACK, OFF(no_rollback) },
-	{ "--ignore-stop-failures", CMD_DEPLOY, OFF(ignore_stop_failures) },
-	{ "--json", CMD_STATUS, OFF(json) },
+    {"--no-rollback", CMD_DEPLOY, OFF(no_rollback)},
+    {"--no-rollback", CMD_ROLLBACK, OFF(no_rollback)},
+    {"--ignore-stop-failures", CMD_DEPLOY, OFF(ignore_stop_failures)},
+    {"--json", CMD_STATUS, OFF(json)},
 };
 
 static const struct {
 	const char *name;
 	enum cli_command cmd;
 } commands[] = {
-	{ "deploy", CMD_DEPLOY }, { "rollback", CMD_ROLLBACK }, { "status", CMD_STATUS },
-	{ "list", CMD_LIST },	  { "validate", CMD_VALIDATE }, { "recover", CMD_RECOVER },
+    {"deploy", CMD_DEPLOY}, {"rollback", CMD_ROLLBACK}, {"status", CMD_STATUS},
+    {"list", CMD_LIST},     {"validate", CMD_VALIDATE}, {"recover", CMD_RECOVER},
 };
 
 /* Tries arg as a valued option of scope cmd; returns 1 if consumed (advancing *i), 0 if not one. */
 static int take_value(struct cli *c, enum cli_command cmd, int argc, char *const argv[], int *i,
-		      struct herr *err)
+                      struct herr *err)
 {
 	const char *arg = argv[*i];
 	for (size_t k = 0; k < sizeof(valopts) / sizeof(valopts[0]); k++) {
@@ -120,7 +134,7 @@ static int take_value(struct cli *c, enum cli_command cmd, int argc, char *const
 		}
 		if (val[0] == '\0')
 			return herr_set(err, HOIST_EXIT_USAGE, "option %s needs a non-empty value",
-					valopts[k].name);
+			                valopts[k].name);
 		memcpy((char *)c + valopts[k].off, &val, sizeof(val));
 		return 1;
 	}
@@ -186,8 +200,9 @@ int cli_parse(int argc, char *const argv[], struct cli *c, struct herr *err)
 		if (r == 1 || take_flag(c, c->cmd, a))
 			continue;
 		if (a[0] == '-' && a[1] != '\0')
-			return herr_set(err, HOIST_EXIT_USAGE, "unknown option %s for %s (see hoist %s --help)",
-					a, cmdname, cmdname);
+			return herr_set(err, HOIST_EXIT_USAGE,
+			                "unknown option %s for %s (see hoist %s --help)", a, cmdname,
+			                cmdname);
 		if (c->cmd == CMD_VALIDATE && c->path == NULL) {
 			c->path = a;
 			continue;
@@ -199,10 +214,12 @@ int cli_parse(int argc, char *const argv[], struct cli *c, struct herr *err)
 	if (c->cmd == CMD_DEPLOY && c->bundle == NULL)
 		return herr_set(err, HOIST_EXIT_USAGE, "deploy needs --bundle FILE|DIR");
 	if (c->cmd == CMD_VALIDATE && c->path == NULL)
-		return herr_set(err, HOIST_EXIT_USAGE, "validate needs a PATH (appspec.yml, archive or directory)");
+		return herr_set(err, HOIST_EXIT_USAGE,
+		                "validate needs a PATH (appspec.yml, archive or directory)");
 	if (c->version_name != NULL && !cli_version_ok(c->version_name))
 		return herr_set(err, HOIST_EXIT_USAGE,
-				"--version '%.200s': use 1-128 characters of A-Z a-z 0-9 . _ + -", c->version_name);
+		                "--version '%.200s': use 1-128 characters of A-Z a-z 0-9 . _ + -",
+		                c->version_name);
 	if (c->to != NULL && !cli_version_ok(c->to))
 		return herr_set(err, HOIST_EXIT_USAGE, "--to '%.200s' is not a valid version name", c->to);
 	return 0;

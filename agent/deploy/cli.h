@@ -25,12 +25,12 @@ enum cli_command {
 
 struct cli {
 	/* global */
-	const char *config;     /* NULL = HOIST_CONFIG or the default file */
-	const char *root;       /* NULL = config/HOIST_ROOT */
-	const char *state_dir;  /* NULL = config */
-	int verbosity;          /* -1 quiet, 0 normal, 1 debug */
-	bool help;              /* --help (global or on the command) */
-	bool version;           /* --version */
+	const char *config;    /* NULL = HOIST_CONFIG or the default file */
+	const char *root;      /* NULL = config/HOIST_ROOT */
+	const char *state_dir; /* NULL = config */
+	int verbosity;         /* -1 quiet, 0 normal, 1 debug */
+	bool help;             /* --help (global or on the command) */
+	bool version;          /* --version */
 	enum cli_command cmd;
 	/* deploy */
 	const char *bundle;

@@ -35,11 +35,11 @@ static const struct {
 	const char *event;
 	enum scripts_of of;
 } order[] = {
-	{ "BeforeBlockTraffic", OF_INSTALLED }, { "AfterBlockTraffic", OF_INSTALLED },
-	{ "ApplicationStop", OF_INSTALLED },	{ "BeforeInstall", OF_NEW },
-	{ "Install", OF_INSTALL_STEP },		{ "AfterInstall", OF_NEW },
-	{ "ApplicationStart", OF_NEW },		{ "ValidateService", OF_NEW },
-	{ "BeforeAllowTraffic", OF_NEW },	{ "AfterAllowTraffic", OF_NEW },
+    {"BeforeBlockTraffic", OF_INSTALLED}, {"AfterBlockTraffic", OF_INSTALLED},
+    {"ApplicationStop", OF_INSTALLED},    {"BeforeInstall", OF_NEW},
+    {"Install", OF_INSTALL_STEP},         {"AfterInstall", OF_NEW},
+    {"ApplicationStart", OF_NEW},         {"ValidateService", OF_NEW},
+    {"BeforeAllowTraffic", OF_NEW},       {"AfterAllowTraffic", OF_NEW},
 };
 
 /* One deployment of one kept revision (its tree is in place). */
@@ -49,13 +49,13 @@ struct run {
 	const char *kind;
 	const char *version;
 	struct rev_paths np;
-	struct record *meta;       /* the revision's meta: names for the hook environment */
+	struct record *meta; /* the revision's meta: names for the hook environment */
 	bool ignore_stop;
 	struct deploy_status *st;
 	struct journal *j;
 	bool install_begun, install_ended;
 	char installed[REV_NAME_MAX];
-	struct rev_paths pp;       /* the installed revision's paths (when installed[0]) */
+	struct rev_paths pp; /* the installed revision's paths (when installed[0]) */
 };
 
 /* Monotonic seconds, for durations. */
@@ -116,7 +116,7 @@ out:
 
 /* Fills the identity fields of a status. */
 static void status_start(struct deploy_status *st, const char *id, const char *kind, const char *version,
-			 const struct record *meta)
+                         const struct record *meta)
 {
 	memset(st, 0, sizeof(*st));
 	status_copy(st->id, sizeof(st->id), id);
@@ -145,7 +145,8 @@ static void status_publish(const struct deploy_ctx *ctx, struct deploy_status *s
 /* Appends a step to the status; returns it (the last slot is reused when full). */
 static struct status_step *step_add(struct deploy_status *st, const char *event, const char *revision)
 {
-	struct status_step *s = &st->steps[st->n_steps < STATUS_MAX_STEPS ? st->n_steps++ : STATUS_MAX_STEPS - 1];
+	struct status_step *s =
+	    &st->steps[st->n_steps < STATUS_MAX_STEPS ? st->n_steps++ : STATUS_MAX_STEPS - 1];
 	memset(s, 0, sizeof(*s));
 	status_copy(s->event, sizeof(s->event), event);
 	status_copy(s->revision, sizeof(s->revision), revision);
@@ -160,14 +161,14 @@ static void runas_identity(const char *runas, char *home, size_t hcap, char *use
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 	int r = runas ? getpwnam_r(runas, &pw, buf, sizeof(buf), &res)
-		      : getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res);
+	              : getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res);
 	status_copy(home, hcap, r == 0 && res ? pw.pw_dir : "/");
 	status_copy(user, ucap, r == 0 && res ? pw.pw_name : (runas ? runas : "root"));
 }
 
 /* Runs the scripts of one event, in order; stops at the first failure. */
 static int run_event(struct run *r, const char *event, const struct appspec_hook *hook, const char *tree,
-		     const char *rev_version, bool ignorable, struct herr *err)
+                     const char *rev_version, bool ignorable, struct herr *err)
 {
 	struct status_step *step = step_add(r->st, event, rev_version);
 	double t0 = mono_now();
@@ -186,7 +187,8 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 		int hr;
 
 		if (fs_path_join(path, sizeof(path), tree, sc->location) != 0) {
-			herr_set(err, HOIST_EXIT_FAILED, "%s: script path too long: %.200s", event, sc->location);
+			herr_set(err, HOIST_EXIT_FAILED, "%s: script path too long: %.200s", event,
+			         sc->location);
 			goto out;
 		}
 		runas_identity(sc->runas, home, sizeof(home), user, sizeof(user));
@@ -205,17 +207,22 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 		h.root = r->ctx->root;
 		envp = hookenv_build(&h, event, home, user);
 		if (envp == NULL) {
-			herr_set(err, HOIST_EXIT_INTERNAL, "out of memory building the environment of %s", event);
+			herr_set(err, HOIST_EXIT_INTERNAL, "out of memory building the environment of %s",
+			         event);
 			goto out;
 		}
 		memset(&res, 0, sizeof(res));
 		{
-			struct hook_run hr_in = { .event = event, .script = path, .display = sc->location,
-						  .cwd = tree, .envp = envp, .runas = sc->runas,
-						  .timeout_s = sc->timeout_s ? sc->timeout_s : 3600,
-						  .grace_s = r->ctx->cfg->hook_grace_s };
-			log_info("running %s (revision %s)%s%s", sc->location, rev_version, sc->runas ? " as " : "",
-				 sc->runas ? sc->runas : "");
+			struct hook_run hr_in = {.event = event,
+			                         .script = path,
+			                         .display = sc->location,
+			                         .cwd = tree,
+			                         .envp = envp,
+			                         .runas = sc->runas,
+			                         .timeout_s = sc->timeout_s ? sc->timeout_s : 3600,
+			                         .grace_s = r->ctx->cfg->hook_grace_s};
+			log_info("running %s (revision %s)%s%s", sc->location, rev_version,
+			         sc->runas ? " as " : "", sc->runas ? sc->runas : "");
 			hr = hook_run(&hr_in, &res, err);
 		}
 		hookenv_free(envp);
@@ -225,8 +232,8 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 			ok = false;
 		} else if (res.outcome != HOOK_OK) {
 			hook_outcome_describe(&res, desc, sizeof(desc));
-			herr_set(err, HOIST_EXIT_FAILED, "%s: script %s of revision %s %s", event, sc->location,
-				 rev_version, desc);
+			herr_set(err, HOIST_EXIT_FAILED, "%s: script %s of revision %s %s", event,
+			         sc->location, rev_version, desc);
 			status_copy(step->detail, sizeof(step->detail), err->msg);
 			status_copy(r->st->failed_event, sizeof(r->st->failed_event), event);
 			status_copy(r->st->failed_script, sizeof(r->st->failed_script), sc->location);
@@ -245,7 +252,7 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 		status_copy(step->result, sizeof(step->result), ok ? "ok" : "failed");
 	}
 	log_info("%s %s in %.3f s", event, step->result, step->duration_s);
-	if (journal_end(r->j, event, ok, ok ? err : &(struct herr){ 0 }) != 0 && ok)
+	if (journal_end(r->j, event, ok, ok ? err : &(struct herr){0}) != 0 && ok)
 		goto out;
 	rc = ok ? 0 : -1;
 out:
@@ -273,7 +280,8 @@ static int run_install(struct run *r, struct install_plan *plan, struct herr *er
 		goto out;
 	}
 	if (fs_fsync_parent(r->np.list, err) != 0 ||
-	    rev_record_write(r->ctx->state, "installed", r->version, r->id, meta_get(r->meta, "sha256"), err) != 0)
+	    rev_record_write(r->ctx->state, "installed", r->version, r->id, meta_get(r->meta, "sha256"),
+	                     err) != 0)
 		goto out;
 	r->install_ended = true;
 	rc = 0;
@@ -284,14 +292,15 @@ out:
 		status_copy(step->detail, sizeof(step->detail), err->msg);
 	log_info("Install %s in %.3f s", step->result, step->duration_s);
 	log_set_phase(NULL);
-	if (journal_end(r->j, "Install", rc == 0, rc == 0 ? err : &(struct herr){ 0 }) != 0)
+	if (journal_end(r->j, "Install", rc == 0, rc == 0 ? err : &(struct herr){0}) != 0)
 		rc = -1;
 	return rc;
 }
 
 /* Undoes an Install that began and did not end: the new partial files and
  * what is left of the previous revision; the host then holds no revision. */
-static void undo_partial_install(const struct deploy_ctx *ctx, const struct rev_paths *np, const char *prev_version)
+static void undo_partial_install(const struct deploy_ctx *ctx, const struct rev_paths *np,
+                                 const char *prev_version)
 {
 	struct herr e;
 	herr_clear(&e);
@@ -342,11 +351,14 @@ static int lifecycle(struct run *r, struct herr *err)
 			prev_list = r->pp.list;
 		if (appspec_load_bundle(r->pp.tree, &pspec, err) != 0) {
 			if (!r->ignore_stop) {
-				herr_prefix(err, "installed revision %s (its ApplicationStop scripts; "
-						 "--ignore-stop-failures skips them)", r->installed);
+				herr_prefix(err,
+				            "installed revision %s (its ApplicationStop scripts; "
+				            "--ignore-stop-failures skips them)",
+				            r->installed);
 				goto out;
 			}
-			log_warnx("installed revision %s: %s; its stop hooks are skipped", r->installed, err->msg);
+			log_warnx("installed revision %s: %s; its stop hooks are skipped", r->installed,
+			          err->msg);
 			herr_clear(err);
 		}
 	}
@@ -361,8 +373,11 @@ static int lifecycle(struct run *r, struct herr *err)
 		goto out;
 	}
 	{
-		struct install_opts io = { .root = r->ctx->root, .tree = r->np.tree, .spec = spec,
-					   .prev_list = prev_list, .new_list = r->np.partial };
+		struct install_opts io = {.root = r->ctx->root,
+		                          .tree = r->np.tree,
+		                          .spec = spec,
+		                          .prev_list = prev_list,
+		                          .new_list = r->np.partial};
 		/* Every conflict is found here, before any hook or file changes the host. */
 		if (install_plan(&io, &plan, err) != 0)
 			goto out;
@@ -386,8 +401,8 @@ static int lifecycle(struct run *r, struct herr *err)
 		if (s == NULL || (h = appspec_hook(s, order[i].event)) == NULL || h->n_scripts == 0)
 			continue;
 		if (run_event(r, order[i].event, h, order[i].of == OF_INSTALLED ? r->pp.tree : r->np.tree,
-			      order[i].of == OF_INSTALLED ? r->installed : r->version,
-			      order[i].of == OF_INSTALLED && r->ignore_stop, err) != 0)
+		              order[i].of == OF_INSTALLED ? r->installed : r->version,
+		              order[i].of == OF_INSTALLED && r->ignore_stop, err) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -402,7 +417,7 @@ out:
 
 /* Deploys a kept revision and records the outcome; closes (success: removes) the journal. */
 static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char *kind, const char *version,
-		       struct record *meta, bool ignore_stop, struct deploy_status *st, struct herr *err)
+                       struct record *meta, bool ignore_stop, struct deploy_status *st, struct herr *err)
 {
 	struct run r;
 	struct herr e;
@@ -423,6 +438,11 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	if (lifecycle(&r, err) != 0)
 		goto out;
 	/* Records first, journal last: the journal's removal commits the deployment. */
+	{
+		char bytes[32];
+		snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)rev_dir_bytes(r.np.dir));
+		meta_set(meta, "bytes", bytes);
+	}
 	if (meta_save(meta, r.np.meta, id, "succeeded", err) != 0 ||
 	    rev_record_write(ctx->state, "last-good", version, id, meta_get(meta, "sha256"), err) != 0 ||
 	    rev_record_write(ctx->state, "current", version, id, meta_get(meta, "sha256"), err) != 0 ||
@@ -481,7 +501,7 @@ static int meta_read(const struct rev_paths *p, struct record *m, struct herr *e
 /* After a failed deployment that touched the host: redeploy last-good, or not.
  * Returns the exit code and fills st->rollback. */
 static int after_failure(const struct deploy_ctx *ctx, const char *failed_version, bool no_rollback,
-			 struct deploy_status *st, struct deploy_status *rb, struct herr *err)
+                         struct deploy_status *st, struct deploy_status *rb, struct herr *err)
 {
 	char good[REV_NAME_MAX], id[32];
 	struct rev_paths gp;
@@ -496,7 +516,8 @@ static int after_failure(const struct deploy_ctx *ctx, const char *failed_versio
 	if (no_rollback || good[0] == '\0' || rev_paths(ctx->state, good, &gp, &e) != 0 ||
 	    fs_exists(gp.tree) != 1) {
 		log_warnx("deployment of %s failed; %s", failed_version,
-			  no_rollback ? "no rollback (--no-rollback)" : "no last good revision to roll back to");
+		          no_rollback ? "no rollback (--no-rollback)"
+		                      : "no last good revision to roll back to");
 		journal_discard(ctx);
 		(void)rev_record_remove(ctx->state, "current", &e);
 		goto out;
@@ -535,6 +556,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	struct rev_paths np, gp;
 	struct record gm;
 	char jpath[PATH_MAX], tmp[PATH_MAX], cur[REV_NAME_MAX], inst[REV_NAME_MAX], good[REV_NAME_MAX];
+	char cur_id[64];
 	int r, lfd = -1, code = HOIST_EXIT_INTERNAL;
 
 	*did = false;
@@ -555,19 +577,24 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	    rev_record_version(ctx->state, "last-good", good, sizeof(good), err) != 0)
 		goto out;
 	log_warnx("found interrupted %s %s of revision %s (last step begun: %s)", j.kind, j.id, j.version,
-		  j.last_step[0] ? j.last_step : "none");
+	          j.last_step[0] ? j.last_step : "none");
 	status_start(st, j.id, "recover", j.version, NULL);
 	if (!j.host_touched) {
 		snprintf(st->error, sizeof(st->error),
-			 "%s %s of %s was interrupted before it changed the host; discarded", j.kind, j.id, j.version);
+		         "%s %s of %s was interrupted before it changed the host; discarded", j.kind, j.id,
+		         j.version);
 		status_copy(st->result, sizeof(st->result), "recovered");
 		journal_discard(ctx);
 		code = 0;
 		goto out;
 	}
-	if (strcmp(cur, j.version) == 0 && strcmp(inst, j.version) == 0 && fs_exists(np.partial) != 1) {
-		snprintf(st->error, sizeof(st->error), "%s %s of %s had completed; journal removed", j.kind, j.id,
-			 j.version);
+	/* Completed = its own success was recorded (current names this deployment's id). */
+	if (rev_record_field(ctx->state, "current", "deployment_id", cur_id, sizeof(cur_id), err) != 0)
+		goto out;
+	if (strcmp(cur, j.version) == 0 && strcmp(cur_id, j.id) == 0 && strcmp(inst, j.version) == 0 &&
+	    fs_exists(np.partial) != 1) {
+		snprintf(st->error, sizeof(st->error), "%s %s of %s had completed; journal removed", j.kind,
+		         j.id, j.version);
 		status_copy(st->result, sizeof(st->result), "succeeded");
 		journal_discard(ctx);
 		code = 0;
@@ -594,8 +621,9 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		snprintf(st->failed_event, sizeof(st->failed_event), "%.31s", j.last_step);
 		{
 			char note[HERR_MSG_MAX + 1024];
-			snprintf(note, sizeof(note), "interrupted %s %s of %s at %s; redeployed last good %s%s%s",
-				 j.kind, j.id, j.version, j.last_step, good, code ? ": " : "", code ? st->error : "");
+			snprintf(note, sizeof(note),
+			         "interrupted %s %s of %s at %s; redeployed last good %s%s%s", j.kind, j.id,
+			         j.version, j.last_step, good, code ? ": " : "", code ? st->error : "");
 			status_copy(st->error, sizeof(st->error), note);
 		}
 		status_publish(ctx, st, gp.dir);
@@ -612,9 +640,11 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	(void)rev_record_remove(ctx->state, "installed", err);
 	(void)rev_record_remove(ctx->state, "current", err);
 	journal_discard(ctx);
-	snprintf(st->error, sizeof(st->error),
-		 "interrupted %s %s of %s at %s; no last good revision is kept, so its files were removed and "
-		 "no revision is installed", j.kind, j.id, j.version, j.last_step);
+	snprintf(
+	    st->error, sizeof(st->error),
+	    "interrupted %s %s of %s at %s; no last good revision is kept, so its files were removed and "
+	    "no revision is installed",
+	    j.kind, j.id, j.version, j.last_step);
 	status_copy(st->result, sizeof(st->result), "recovered");
 	code = 0;
 out:
@@ -660,11 +690,12 @@ static int default_version(const char *bundle, bool is_dir, char *out, size_t ca
 /* Is version named by STATE/current, last-good or installed? */
 static bool is_protected(const struct deploy_ctx *ctx, const char *version)
 {
-	static const char *const names[] = { "current", "last-good", "installed" };
+	static const char *const names[] = {"current", "last-good", "installed"};
 	for (size_t i = 0; i < 3; i++) {
 		char v[REV_NAME_MAX];
 		struct herr e;
-		if (rev_record_version(ctx->state, names[i], v, sizeof(v), &e) == 0 && strcmp(v, version) == 0)
+		if (rev_record_version(ctx->state, names[i], v, sizeof(v), &e) == 0 &&
+		    strcmp(v, version) == 0)
 			return true;
 	}
 	return false;
@@ -693,7 +724,7 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 	is_dir = S_ISDIR(sb.st_mode);
 	if (!is_dir && !S_ISREG(sb.st_mode)) {
 		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "bundle %s is neither a regular file nor a directory",
-			 req->bundle);
+		         req->bundle);
 		return HOIST_EXIT_BAD_BUNDLE;
 	}
 	if (req->sha256 != NULL) {
@@ -706,7 +737,7 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 			return err->code;
 		if (!digest_equal(want, got, SHA256_LEN)) {
 			herr_set(err, HOIST_EXIT_INTEGRITY, "bundle %s does not have the expected sha256 %s",
-				 req->bundle, req->sha256);
+			         req->bundle, req->sha256);
 			return HOIST_EXIT_INTEGRITY;
 		}
 		hex_encode(got, SHA256_LEN, hex);
@@ -722,20 +753,33 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 	if (fs_exists(np.tree) == 1 && is_protected(ctx, version)) {
 		/* A version in use is immutable: redeploying it must be the same bundle. */
 		uint8_t got[SHA256_LEN];
+		char kept_hex[SHA256_HEX_LEN + 1];
 		const char *kept;
 		if (meta_read(&np, &meta, err) != 0)
 			goto early;
 		kept = meta_get(&meta, "sha256");
+		if (!is_dir && kept == NULL && meta_get(&meta, "bundle") != NULL) {
+			/* No digest was recorded (no --sha256): hash the kept bundle once. */
+			char kp[PATH_MAX];
+			if (fs_path_join(kp, sizeof(kp), np.dir, meta_get(&meta, "bundle")) == 0 &&
+			    sha256_file(kp, got, err) == 0) {
+				hex_encode(got, SHA256_LEN, kept_hex);
+				meta_set(&meta, "sha256", kept_hex);
+				kept = kept_hex;
+			}
+			herr_clear(err);
+		}
 		if (!is_dir && hex[0] == '\0') {
 			if (sha256_file(req->bundle, got, err) != 0)
 				goto early;
 			hex_encode(got, SHA256_LEN, hex);
 		}
 		if (is_dir || kept == NULL || strcmp(kept, hex) != 0) {
-			herr_set(err, HOIST_EXIT_USAGE,
-				 "version %s is kept and in use (current, last-good or installed) with different "
-				 "content; deploy the new bundle under another --version",
-				 version);
+			herr_set(
+			    err, HOIST_EXIT_USAGE,
+			    "version %s is kept and in use (current, last-good or installed) with different "
+			    "content; deploy the new bundle under another --version",
+			    version);
 			goto early;
 		}
 		reuse = true;
@@ -812,7 +856,7 @@ early:
 		status_copy(st->error, sizeof(st->error), err->msg);
 		st->exit_code = code;
 		st->duration_s = (double)((long long)time(NULL) - st->started);
-		(void)meta_save(&meta, np.meta, id, "failed", &(struct herr){ 0 });
+		(void)meta_save(&meta, np.meta, id, "failed", &(struct herr){0});
 	}
 done:
 	retain(ctx);
@@ -822,7 +866,7 @@ done:
 		status_publish(ctx, st, np.dir);
 		if (code != 0)
 			log_info("deployment %s of %s: %s (exit %d, %s)", id, version, st->result, code,
-				 hoist_exit_name(code));
+			         hoist_exit_name(code));
 		else
 			log_info("deployment %s of %s succeeded in %.3f s", id, version, st->duration_s);
 	}
@@ -862,8 +906,8 @@ int deploy_rollback(const struct deploy_ctx *ctx, const char *to, bool no_rollba
 		free(e);
 		if (!target[0]) {
 			herr_set(err, HOIST_EXIT_NO_REVISION,
-				 "no earlier good revision is kept (current is %s); see hoist list",
-				 cur[0] ? cur : "none");
+			         "no earlier good revision is kept (current is %s); see hoist list",
+			         cur[0] ? cur : "none");
 			return HOIST_EXIT_NO_REVISION;
 		}
 	}

@@ -32,17 +32,17 @@
 
 struct deploy_ctx {
 	const struct hoist_config *cfg;
-	const char *root;       /* root prefix ("" none) */
-	const char *state;      /* the state directory, already resolved under root */
+	const char *root;  /* root prefix ("" none) */
+	const char *state; /* the state directory, already resolved under root */
 };
 
 struct deploy_req {
-	const char *bundle;     /* file or directory */
-	const char *version;    /* NULL: derived (sha256 prefix of a file, dir-<time> for a directory) */
+	const char *bundle;  /* file or directory */
+	const char *version; /* NULL: derived (sha256 prefix of a file, dir-<time> for a directory) */
 	const char *environment;
 	const char *application;
 	const char *group;
-	const char *sha256;     /* expected digest of a bundle file, or NULL */
+	const char *sha256; /* expected digest of a bundle file, or NULL */
 	const char *bucket;
 	const char *key;
 	const char *etag;

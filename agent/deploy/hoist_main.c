@@ -63,14 +63,15 @@ static int load_config(const struct cli *c, struct hoist_config *cfg, struct her
 	for (size_t i = 0; i < cfg->n_warnings; i++)
 		log_warnx("%s: unknown setting %s (ignored)", file, cfg->warnings[i]);
 	if (cfg->root[0] != '\0' && cfg->root[0] != '/')
-		return herr_set(err, HOIST_EXIT_CONFIG, "root prefix '%s' must be an absolute path", cfg->root);
+		return herr_set(err, HOIST_EXIT_CONFIG, "root prefix '%s' must be an absolute path",
+		                cfg->root);
 	return 0;
 }
 
 /* Creates the state directory and its fixed subdirectories. */
 static int prepare_state(const char *state, struct herr *err)
 {
-	static const char *const subs[] = { "tmp", "revisions", "bundles" };
+	static const char *const subs[] = {"tmp", "revisions", "bundles"};
 	char p[PATH_MAX];
 	if (fs_mkdir_p(state, 0755, err) != 0)
 		return -1;
@@ -115,8 +116,10 @@ int main(int argc, char **argv)
 	}
 	cfg_loaded = true;
 	if (config_host_path(&cfg, cfg.state_dir, state, sizeof(state)) != 0) {
-		code = herr_set(&err, HOIST_EXIT_CONFIG, "state_dir '%s' must be absolute and fit under the root",
-				cfg.state_dir) ? HOIST_EXIT_CONFIG : 0;
+		code = herr_set(&err, HOIST_EXIT_CONFIG,
+		                "state_dir '%s' must be absolute and fit under the root", cfg.state_dir)
+		           ? HOIST_EXIT_CONFIG
+		           : 0;
 		goto out;
 	}
 	switch (c.cmd) {
@@ -142,13 +145,19 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	{
-		struct deploy_ctx ctx = { .cfg = &cfg, .root = cfg.root, .state = state };
+		struct deploy_ctx ctx = {.cfg = &cfg, .root = cfg.root, .state = state};
 		if (c.cmd == CMD_DEPLOY) {
-			struct deploy_req r = { .bundle = c.bundle, .version = c.version_name,
-						.environment = c.environment, .application = c.application,
-						.group = c.group, .sha256 = c.sha256, .bucket = c.bucket,
-						.key = c.key, .etag = c.etag, .no_rollback = c.no_rollback,
-						.ignore_stop_failures = c.ignore_stop_failures };
+			struct deploy_req r = {.bundle = c.bundle,
+			                       .version = c.version_name,
+			                       .environment = c.environment,
+			                       .application = c.application,
+			                       .group = c.group,
+			                       .sha256 = c.sha256,
+			                       .bucket = c.bucket,
+			                       .key = c.key,
+			                       .etag = c.etag,
+			                       .no_rollback = c.no_rollback,
+			                       .ignore_stop_failures = c.ignore_stop_failures};
 			code = deploy_run(&ctx, &r, &err);
 		} else if (c.cmd == CMD_ROLLBACK) {
 			code = deploy_rollback(&ctx, c.to, c.no_rollback, &err);

@@ -14,9 +14,9 @@
 struct hookenv {
 	const char *deployment_id;
 	const char *application;
-	const char *group;        /* DEPLOYMENT_GROUP_NAME */
-	const char *group_id;     /* DEPLOYMENT_GROUP_ID (hoist has no service ids: the name) */
-	const char *bucket;       /* BUNDLE_* are set only when non-NULL */
+	const char *group;    /* DEPLOYMENT_GROUP_NAME */
+	const char *group_id; /* DEPLOYMENT_GROUP_ID (hoist has no service ids: the name) */
+	const char *bucket;   /* BUNDLE_* are set only when non-NULL */
 	const char *key;
 	const char *bundle_version;
 	const char *etag;

@@ -37,8 +37,7 @@ static int append_line(struct journal *j, const char *line, bool sync, struct he
 	return 0;
 }
 
-int journal_create(const char *path, const struct journal_info *h, struct journal **out,
-		   struct herr *err)
+int journal_create(const char *path, const struct journal_info *h, struct journal **out, struct herr *err)
 {
 	struct journal *j = NULL;
 	struct buf b;
@@ -47,8 +46,8 @@ int journal_create(const char *path, const struct journal_info *h, struct journa
 	*out = NULL;
 	buf_init(&b, 4096);
 	if (buf_printf(&b, "hoist-journal 1\nid %s\nkind %s\nversion %s\ninstalled %s\nlast_good %s\n", h->id,
-		       h->kind, h->version, h->installed[0] ? h->installed : "-",
-		       h->last_good[0] ? h->last_good : "-") != 0) {
+	               h->kind, h->version, h->installed[0] ? h->installed : "-",
+	               h->last_good[0] ? h->last_good : "-") != 0) {
 		herr_set(err, HOIST_EXIT_INTERNAL, "journal header too long");
 		goto out;
 	}
@@ -92,7 +91,7 @@ int journal_end(struct journal *j, const char *event, bool ok, struct herr *err)
 {
 	char line[256];
 	int n = snprintf(line, sizeof(line), "end %s %s %lld\n", event, ok ? "ok" : "failed",
-			 (long long)time(NULL));
+	                 (long long)time(NULL));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
 	/* Recovery decides on "begin" lines and on the durable records; an "end"
@@ -143,16 +142,20 @@ int journal_parse(const char *text, size_t len, struct journal_info *out, struct
 			break; /* torn last line: the step it announced never started */
 		n = (size_t)(nl - p);
 		lineno++;
+		if (lineno == 1) {
+			if (n != 15 || memcmp(p, "hoist-journal 1", 15) != 0)
+				return herr_set(err, HOIST_EXIT_IO,
+				                "journal line 1: not a hoist journal (version 1)");
+			p = nl + 1;
+			continue;
+		}
 		sp = memchr(p, ' ', n);
 		if (sp == NULL)
 			return herr_set(err, HOIST_EXIT_IO, "journal line %u: no value", lineno);
 		kl = (size_t)(sp - p);
 		sp++;
 		n -= kl + 1;
-		if (lineno == 1) {
-			if (kl != 13 || memcmp(p, "hoist-journal", 13) != 0 || n != 1 || *sp != '1')
-				return herr_set(err, HOIST_EXIT_IO, "journal line 1: not a hoist journal (version 1)");
-		} else if (kl == 2 && memcmp(p, "id", 2) == 0) {
+		if (kl == 2 && memcmp(p, "id", 2) == 0) {
 			if (set_field(out->id, sizeof(out->id), sp, n) != 0)
 				goto toolong;
 		} else if (kl == 4 && memcmp(p, "kind", 4) == 0) {
@@ -176,7 +179,7 @@ int journal_parse(const char *text, size_t len, struct journal_info *out, struct
 			size_t el = sp2 ? (size_t)(sp2 - sp) : n;
 			bool is_begin = kl == 5;
 			bool ok = sp2 != NULL && (size_t)(nl - sp2) >= 3 && memcmp(sp2, " ok", 3) == 0 &&
-				  (sp2 + 3 == nl || sp2[3] == ' ');
+			          (sp2 + 3 == nl || sp2[3] == ' ');
 			bool is_install = el == 7 && memcmp(sp, "Install", 7) == 0;
 			if (is_begin) {
 				if (set_field(out->last_step, sizeof(out->last_step), sp, el) != 0)
@@ -189,7 +192,7 @@ int journal_parse(const char *text, size_t len, struct journal_info *out, struct
 			}
 		} else {
 			return herr_set(err, HOIST_EXIT_IO, "journal line %u: unknown key '%.*s'", lineno,
-					(int)(kl > 40 ? 40 : kl), p);
+			                (int)(kl > 40 ? 40 : kl), p);
 		}
 		p = nl + 1;
 	}

@@ -26,19 +26,18 @@ struct journal_info {
 	char id[JOURNAL_NAME_MAX];
 	char kind[16];
 	char version[JOURNAL_NAME_MAX];
-	char installed[JOURNAL_NAME_MAX];  /* "" for none */
-	char last_good[JOURNAL_NAME_MAX];  /* "" for none */
-	bool host_touched;   /* a step that changes the host began (any hook, Install) */
+	char installed[JOURNAL_NAME_MAX]; /* "" for none */
+	char last_good[JOURNAL_NAME_MAX]; /* "" for none */
+	bool host_touched;                /* a step that changes the host began (any hook, Install) */
 	bool install_begun;
-	bool install_ended;  /* Install ended ok: the new revision's files are whole */
-	char last_step[64];  /* the last step begun ("" none) */
+	bool install_ended; /* Install ended ok: the new revision's files are whole */
+	char last_step[64]; /* the last step begun ("" none) */
 };
 
 struct journal; /* opaque: the open journal file */
 
 /* Creates path with the header (atomic, fsync'd) and opens it for appending. */
-int journal_create(const char *path, const struct journal_info *head, struct journal **out,
-		   struct herr *err);
+int journal_create(const char *path, const struct journal_info *head, struct journal **out, struct herr *err);
 /* Appends "begin EVENT" and fsyncs. */
 int journal_begin(struct journal *j, const char *event, struct herr *err);
 /* Appends "end EVENT ok|failed" (synced with the next begin). */

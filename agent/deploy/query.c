@@ -34,7 +34,8 @@ int query_status(const char *state_dir, bool json, FILE *out, struct herr *err)
 	r = fs_exists(path);
 	if (r == 0) {
 		if (json) {
-			fputs("{\"deployment_id\": null, \"result\": \"none\", \"current\": null, \"last_good\": null}\n",
+			fputs("{\"deployment_id\": null, \"result\": \"none\", \"current\": null, "
+			      "\"last_good\": null}\n",
 			      out);
 		} else {
 			fputs("no deployment has run yet\n", out);
@@ -46,9 +47,10 @@ int query_status(const char *state_dir, bool json, FILE *out, struct herr *err)
 		goto out;
 	fwrite(b.data, 1, b.len, out);
 	if (!json && fs_exists(jpath) == 1)
-		fputs("a deployment is in progress, or was interrupted: the next hoist run (or hoist recover) "
-		      "completes or rolls it back\n",
-		      out);
+		fputs(
+		    "a deployment is in progress, or was interrupted: the next hoist run (or hoist recover) "
+		    "completes or rolls it back\n",
+		    out);
 	code = 0;
 out:
 	buf_free(&b);
@@ -74,9 +76,9 @@ int query_list(const char *state_dir, FILE *out, struct herr *err)
 		if (t > 0 && gmtime_r(&t, &tm) != NULL)
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		fprintf(out, "%c%c %-24s %12llu  %-20s  %s%s\n", strcmp(e[i].version, cur) == 0 ? '*' : ' ',
-			strcmp(e[i].version, good) == 0 ? '+' : ' ', e[i].version, (unsigned long long)e[i].bytes,
-			when, e[i].result[0] ? e[i].result : "-",
-			strcmp(e[i].version, inst) == 0 ? " (installed)" : "");
+		        strcmp(e[i].version, good) == 0 ? '+' : ' ', e[i].version,
+		        (unsigned long long)e[i].bytes, when, e[i].result[0] ? e[i].result : "-",
+		        strcmp(e[i].version, inst) == 0 ? " (installed)" : "");
 	}
 	fprintf(out, "%zu revision(s); * current, + last-good\n", n);
 	free(e);
@@ -87,7 +89,7 @@ int query_list(const char *state_dir, FILE *out, struct herr *err)
 static void summary(const struct appspec *a, FILE *out)
 {
 	fprintf(out, "ok: %s: %zu files, %zu permissions, hooks:", a->filename ? a->filename : "appspec",
-		a->n_files, a->n_permissions);
+	        a->n_files, a->n_permissions);
 	if (a->n_hooks == 0)
 		fputs(" none", out);
 	for (size_t i = 0; i < a->n_hooks; i++)
@@ -110,8 +112,8 @@ int query_validate(const char *path, const struct hoist_config *cfg, FILE *out, 
 		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s", path);
 		goto out;
 	}
-	if (S_ISREG(st.st_mode) && ((n > 4 && strcmp(path + n - 4, ".yml") == 0) ||
-				    (n > 5 && strcmp(path + n - 5, ".yaml") == 0))) {
+	if (S_ISREG(st.st_mode) &&
+	    ((n > 4 && strcmp(path + n - 4, ".yml") == 0) || (n > 5 && strcmp(path + n - 5, ".yaml") == 0))) {
 		/* A lone appspec: only the document can be checked (no bundle to look into). */
 		if (fs_read_file(path, 1u << 20, 0, &b, err) != 0 ||
 		    appspec_parse(b.data ? b.data : "", b.len, path, &a, err) != 0)

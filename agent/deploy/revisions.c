@@ -30,13 +30,19 @@ int rev_paths(const char *state_dir, const char *version, struct rev_paths *p, s
 	char revs[PATH_MAX];
 	if (join(revs, state_dir, "revisions", err) != 0 || join(p->dir, revs, version, err) != 0 ||
 	    join(p->tree, p->dir, "tree", err) != 0 || join(p->list, p->dir, "installed.list", err) != 0 ||
-	    join(p->partial, p->dir, "installed.partial", err) != 0 || join(p->meta, p->dir, "meta", err) != 0 ||
-	    join(p->log, p->dir, "deploy.log", err) != 0)
+	    join(p->partial, p->dir, "installed.partial", err) != 0 ||
+	    join(p->meta, p->dir, "meta", err) != 0 || join(p->log, p->dir, "deploy.log", err) != 0)
 		return -1;
 	return 0;
 }
 
 int rev_record_version(const char *state_dir, const char *name, char *out, size_t cap, struct herr *err)
+{
+	return rev_record_field(state_dir, name, "version", out, cap, err);
+}
+
+int rev_record_field(const char *state_dir, const char *name, const char *key, char *out, size_t cap,
+                     struct herr *err)
 {
 	char path[PATH_MAX];
 	struct record r;
@@ -48,9 +54,9 @@ int rev_record_version(const char *state_dir, const char *name, char *out, size_
 		return -1;
 	record_init(&r);
 	rc = record_read(path, &r, err);
-	if (rc == 0 && (v = record_get(&r, "version")) != NULL) {
+	if (rc == 0 && (v = record_get(&r, key)) != NULL) {
 		if (strlen(v) >= cap) {
-			rc = herr_set(err, HOIST_EXIT_IO, "%s: version too long", path);
+			rc = herr_set(err, HOIST_EXIT_IO, "%s: %s too long", path, key);
 		} else {
 			memcpy(out, v, strlen(v) + 1);
 		}
@@ -60,7 +66,7 @@ int rev_record_version(const char *state_dir, const char *name, char *out, size_
 }
 
 int rev_record_write(const char *state_dir, const char *name, const char *version, const char *deployment_id,
-		     const char *sha256, struct herr *err)
+                     const char *sha256, struct herr *err)
 {
 	char path[PATH_MAX], revdir[PATH_MAX], revs[PATH_MAX], when[32];
 	struct record r;
@@ -110,7 +116,8 @@ void rev_retention_select(struct rev_entry *e, size_t n, unsigned keep_n, uint64
 	size_t kept = 0;
 	uint64_t bytes = 0;
 
-	qsort(e, n, sizeof(*e), by_time_desc);
+	if (n > 1)
+		qsort(e, n, sizeof(*e), by_time_desc);
 	/* Protected entries are counted first so that they use up the budget
 	 * before older unprotected ones are considered. */
 	for (size_t i = 0; i < n; i++) {
@@ -154,7 +161,8 @@ static void read_entry(const char *revs, const char *name, struct rev_entry *e)
 
 	memset(e, 0, sizeof(*e));
 	memcpy(e->version, name, strlen(name) + 1);
-	if (fs_path_join(dir, sizeof(dir), revs, name) != 0 || fs_path_join(meta, sizeof(meta), dir, "meta") != 0)
+	if (fs_path_join(dir, sizeof(dir), revs, name) != 0 ||
+	    fs_path_join(meta, sizeof(meta), dir, "meta") != 0)
 		return;
 	record_init(&r);
 	if (record_read(meta, &r, &err) == 0) {
@@ -162,11 +170,19 @@ static void read_entry(const char *revs, const char *name, struct rev_entry *e)
 			e->deployed_at = strtod(v, NULL);
 		if ((v = record_get(&r, "result")) != NULL && strlen(v) < sizeof(e->result))
 			memcpy(e->result, v, strlen(v) + 1);
+		if ((v = record_get(&r, "bytes")) != NULL)
+			e->bytes = strtoull(v, NULL, 10);
 	}
 	record_free(&r);
+	if (e->bytes == 0)
+		e->bytes = rev_dir_bytes(dir);
+}
+
+uint64_t rev_dir_bytes(const char *dir)
+{
 	du_total = 0;
 	(void)nftw(dir, du_entry, 16, FTW_PHYS | FTW_MOUNT);
-	e->bytes = du_total;
+	return du_total;
 }
 
 int rev_list(const char *state_dir, struct rev_entry **out, size_t *n, struct herr *err)
@@ -203,7 +219,8 @@ int rev_list(const char *state_dir, struct rev_entry **out, size_t *n, struct he
 		}
 		read_entry(revs, de->d_name, &v[cnt++]);
 	}
-	qsort(v, cnt, sizeof(*v), by_time_desc);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), by_time_desc);
 	*out = v;
 	*n = cnt;
 	v = NULL;
@@ -228,7 +245,7 @@ int rev_retain(const char *state_dir, unsigned keep_n, uint64_t keep_bytes, stru
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		e[i].protect = strcmp(e[i].version, cur) == 0 || strcmp(e[i].version, good) == 0 ||
-			       strcmp(e[i].version, inst) == 0;
+		               strcmp(e[i].version, inst) == 0;
 	rev_retention_select(e, n, keep_n, keep_bytes);
 	for (size_t i = 0; i < n; i++) {
 		struct rev_paths p;
@@ -237,7 +254,7 @@ int rev_retain(const char *state_dir, unsigned keep_n, uint64_t keep_bytes, stru
 		if (rev_paths(state_dir, e[i].version, &p, err) != 0 || fs_rm_rf(p.dir, err) != 0)
 			goto out;
 		log_info("retention: removed revision %s (%llu bytes)", e[i].version,
-			 (unsigned long long)e[i].bytes);
+		         (unsigned long long)e[i].bytes);
 	}
 	rc = 0;
 out:

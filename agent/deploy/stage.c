@@ -33,7 +33,7 @@ int stage_new_id(char *out, size_t cap, struct herr *err)
 
 const char *stage_suffix(const char *name)
 {
-	static const char *const sfx[] = { ".tar.gz", ".tgz", ".tar", ".zip" };
+	static const char *const sfx[] = {".tar.gz", ".tgz", ".tar", ".zip"};
 	size_t n = strlen(name);
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		size_t k = strlen(sfx[i]);
@@ -114,7 +114,7 @@ int stage_keep_bundle(const char *bundle, const char *dir, char *name_out, size_
 }
 
 int stage_tree(const char *bundle, const char *tmp_dir, const char *id, const char *tree,
-	       const struct bundle_limits *lim, struct herr *err)
+               const struct bundle_limits *lim, struct herr *err)
 {
 	char staging[PATH_MAX];
 	int n = snprintf(staging, sizeof(staging), "%s/stage-%s", tmp_dir, id);
@@ -142,7 +142,8 @@ void stage_clean_tmp(const char *tmp_dir)
 	while ((de = readdir(d)) != NULL) {
 		char p[PATH_MAX];
 		struct herr e;
-		if (strncmp(de->d_name, "stage-", 6) != 0 || fs_path_join(p, sizeof(p), tmp_dir, de->d_name) != 0)
+		if (strncmp(de->d_name, "stage-", 6) != 0 ||
+		    fs_path_join(p, sizeof(p), tmp_dir, de->d_name) != 0)
 			continue;
 		if (fs_rm_rf(p, &e) != 0)
 			log_warnx("cannot remove leftover %s: %s", p, e.msg);

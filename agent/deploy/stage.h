@@ -21,7 +21,7 @@ const char *stage_suffix(const char *name);
 int stage_keep_bundle(const char *bundle, const char *dir, char *name_out, size_t cap, struct herr *err);
 /* Unpacks bundle into tmp_dir/stage-<id>, then renames it to tree (which must not exist). */
 int stage_tree(const char *bundle, const char *tmp_dir, const char *id, const char *tree,
-	       const struct bundle_limits *lim, struct herr *err);
+               const struct bundle_limits *lim, struct herr *err);
 /* Removes leftovers of interrupted stagings in tmp_dir (stage-* entries). */
 void stage_clean_tmp(const char *tmp_dir);
 

@@ -27,11 +27,21 @@ int json_string(struct buf *out, const char *s)
 	int bad = buf_append(out, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && !bad; p++) {
 		switch (*p) {
-		case '"': bad = buf_append(out, "\\\"", 2); break;
-		case '\\': bad = buf_append(out, "\\\\", 2); break;
-		case '\n': bad = buf_append(out, "\\n", 2); break;
-		case '\r': bad = buf_append(out, "\\r", 2); break;
-		case '\t': bad = buf_append(out, "\\t", 2); break;
+		case '"':
+			bad = buf_append(out, "\\\"", 2);
+			break;
+		case '\\':
+			bad = buf_append(out, "\\\\", 2);
+			break;
+		case '\n':
+			bad = buf_append(out, "\\n", 2);
+			break;
+		case '\r':
+			bad = buf_append(out, "\\r", 2);
+			break;
+		case '\t':
+			bad = buf_append(out, "\\t", 2);
+			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				bad = buf_printf(out, "\\u%04x", *p);
@@ -89,7 +99,8 @@ static int json_obj(const struct deploy_status *s, struct buf *o, int depth)
 		bad |= buf_append_str(o, i ? ", {" : "{");
 		bad |= kv(o, "event", st->event, 0);
 		bad |= kv(o, "revision", st->revision, 1);
-		bad |= buf_append_str(o, ", \"started\": \"") | iso_time(o, st->started) | buf_append_str(o, "\"");
+		bad |= buf_append_str(o, ", \"started\": \"") | iso_time(o, st->started) |
+		       buf_append_str(o, "\"");
 		bad |= buf_printf(o, ", \"duration_s\": %.3f", st->duration_s);
 		bad |= kv(o, "result", st->result, 1);
 		bad |= kv(o, "detail", st->detail, 1);
@@ -126,22 +137,23 @@ int status_json(const struct deploy_status *s, struct buf *out)
 static int text_obj(const struct deploy_status *s, struct buf *o, const char *ind)
 {
 	int bad = 0;
-	bad |= buf_printf(o, "%sdeployment %s (%s) version %s: %s (exit %d)\n", ind, s->id, s->kind, s->version,
-			  s->result, s->exit_code);
+	bad |= buf_printf(o, "%sdeployment %s (%s) version %s: %s (exit %d)\n", ind, s->id, s->kind,
+	                  s->version, s->result, s->exit_code);
 	bad |= buf_printf(o, "%s  application %s, group %s, environment %s\n", ind,
-			  s->application[0] ? s->application : "-", s->group[0] ? s->group : "-",
-			  s->environment[0] ? s->environment : "-");
+	                  s->application[0] ? s->application : "-", s->group[0] ? s->group : "-",
+	                  s->environment[0] ? s->environment : "-");
 	bad |= buf_printf(o, "%s  started ", ind) | iso_time(o, s->started);
 	bad |= buf_printf(o, ", took %.3f s\n", s->duration_s);
 	for (size_t i = 0; i < s->n_steps; i++) {
 		const struct status_step *st = &s->steps[i];
-		bad |= buf_printf(o, "%s  %-18s %-8s %8.3f s  (%s)%s%s\n", ind, st->event, st->result, st->duration_s,
-				  st->revision, st->detail[0] ? "  " : "", st->detail);
+		bad |= buf_printf(o, "%s  %-18s %-8s %8.3f s  (%s)%s%s\n", ind, st->event, st->result,
+		                  st->duration_s, st->revision, st->detail[0] ? "  " : "", st->detail);
 	}
 	if (s->error[0])
 		bad |= buf_printf(o, "%s  error: %s\n", ind, s->error);
 	if (s->tail[0]) {
-		bad |= buf_printf(o, "%s  output of %s %s (last lines):\n", ind, s->failed_event, s->failed_script);
+		bad |= buf_printf(o, "%s  output of %s %s (last lines):\n", ind, s->failed_event,
+		                  s->failed_script);
 		for (const char *p = s->tail; *p && !bad;) {
 			size_t n = strcspn(p, "\n");
 			bad |= buf_printf(o, "%s    | %.*s\n", ind, (int)n, p);
@@ -159,7 +171,7 @@ int status_text(const struct deploy_status *s, struct buf *out)
 		bad |= text_obj(s->rollback, out, "  ");
 	}
 	bad |= buf_printf(out, "current: %s, last-good: %s\n", s->current[0] ? s->current : "none",
-			  s->last_good[0] ? s->last_good : "none");
+	                  s->last_good[0] ? s->last_good : "none");
 	return bad ? -1 : 0;
 }
 

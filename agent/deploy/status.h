@@ -20,24 +20,24 @@ struct status_step {
 	char revision[STATUS_NAME_MAX]; /* whose scripts ran (ApplicationStop: the previous one) */
 	long long started;              /* epoch seconds */
 	double duration_s;
-	char result[16];                /* "ok", "failed", "ignored" (failure ignored), "running" */
-	char detail[512];               /* failure description, "" when ok */
+	char result[16];  /* "ok", "failed", "ignored" (failure ignored), "running" */
+	char detail[512]; /* failure description, "" when ok */
 };
 
 struct deploy_status {
 	char id[STATUS_NAME_MAX];
-	char kind[16];                  /* deploy, rollback, recover */
+	char kind[16]; /* deploy, rollback, recover */
 	char version[STATUS_NAME_MAX];
 	char environment[STATUS_NAME_MAX];
 	char application[STATUS_NAME_MAX];
 	char group[STATUS_NAME_MAX];
-	char result[16];                /* succeeded failed rolled-back recovered in-progress */
+	char result[16]; /* succeeded failed rolled-back recovered in-progress */
 	int exit_code;
 	long long started;
 	double duration_s;
 	size_t n_steps;
 	struct status_step steps[STATUS_MAX_STEPS];
-	char error[HERR_MSG_MAX];       /* why it failed, "" when it did not */
+	char error[HERR_MSG_MAX]; /* why it failed, "" when it did not */
 	char failed_event[32];
 	char failed_script[256];
 	char failed_outcome[128];

@@ -3,6 +3,14 @@
 # a second caller while the lock is held gets exit 15.
 . "$(dirname "$0")/agent_lib.sh"
 
+# Nothing deployed yet: rollback has no target (16), status and list say so.
+run_expect 16 hoist rollback
+grep -q "no earlier good revision is kept" "$WORK/err" || fail "rollback on an empty host: $(cat "$WORK/err")"
+run_expect 0 hoist status --json
+grep -q '"result": "none"' "$WORK/out" || fail "status on an empty host"
+run_expect 0 hoist list
+grep -q "^0 revision(s)" "$WORK/out" || fail "list on an empty host"
+
 b1=$(make_tgz v1)
 run_expect 0 hoist deploy --bundle "$b1" --version v1
 page | grep -q "version v1<" || fail "service does not answer v1"

@@ -61,19 +61,45 @@ run_expect 0 hoist recover
 	fail "records remain after recovering a first deploy"
 [[ "$(status_get 's["error"]')" == *"no revision is installed"* ]] || fail "status does not say the host is empty"
 
+echo "== journals written by hand: completed deployment vs. a redeploy of the same version"
+new_root
+run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
+id=$(sed -n 's/^deployment_id=//p' "$STATE/current")
+events=$(wc -l <"$ROOT/var/lib/hoist-sample/events.log")
+# The agent died after recording success but before removing its journal.
+printf 'hoist-journal 1\nid %s\nkind deploy\nversion v1\ninstalled -\nlast_good -\nbegin BeforeInstall 1\nbegin Install 2\nend Install ok 3\nbegin ValidateService 4\n' \
+	"$id" >"$STATE/journal"
+run_expect 0 hoist recover
+[ "$(status_get 's["result"]')" = succeeded ] || fail "a completed deployment was not recognised"
+[ "$(wc -l <"$ROOT/var/lib/hoist-sample/events.log")" = "$events" ] || fail "hooks ran for a completed deployment"
+assert_whole v1
+# Another deployment of the same version died after Install: it must be redone, not taken as complete.
+printf 'hoist-journal 1\nid d-OTHER0000\nkind deploy\nversion v1\ninstalled v1\nlast_good v1\nbegin ApplicationStop 1\nbegin Install 2\nend Install ok 3\nbegin ApplicationStart 4\n' \
+	>"$STATE/journal"
+run_expect 0 hoist recover
+[ "$(status_get 's["result"]')" = recovered ] || fail "an interrupted redeploy was taken as complete"
+grep -q "ApplicationStart v1 started" <(tail -n +"$((events + 1))" "$ROOT/var/lib/hoist-sample/events.log") ||
+	fail "the service was not restarted by the recovery"
+assert_whole v1
+# A journal that is not one is an error, not a silent discard.
+echo "garbage" >"$STATE/journal"
+run_expect 11 hoist recover
+grep -q "not a hoist journal" "$WORK/err" || fail "bad journal message: $(cat "$WORK/err")"
+rm "$STATE/journal"
+
 echo "== crash in the middle of Install (killed from outside)"
 new_root
 run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
 big=$(make_src big)
 mkdir -p "$big/app/many"
-for i in $(seq 1 4000); do echo "file $i" >"$big/app/many/f$i.txt"; done
+for i in $(seq 1 2500); do echo "file $i" >"$big/app/many/f$i.txt"; done
 bb=$(make_tgz big "$big")
 "$H" --root "$ROOT" deploy --bundle "$bb" --version big >"$WORK/out" 2>"$WORK/err" &
 agent=$!
 PIDS+=("$agent")
 partial="$STATE/revisions/big/installed.partial"
 for _ in $(seq 1 3000); do
-	if [ -f "$partial" ] && [ "$(wc -l <"$partial")" -gt 200 ]; then break; fi
+	if [ -f "$partial" ] && [ "$(wc -l <"$partial")" -gt 100 ]; then break; fi
 	sleep 0.01
 done
 kill -9 "$agent" 2>/dev/null || true

@@ -35,19 +35,19 @@ static int parse_list(struct cli *c, struct herr *e, const char *const *args)
 	argvv[n] = NULL;
 	return cli_parse(n, argvv, c, e);
 }
-#define ARGS(...) ((const char *const[]){ "hoist", __VA_ARGS__, NULL })
+#define ARGS(...) ((const char *const[]){"hoist", __VA_ARGS__, NULL})
 #define PARSE(c, e, ...) parse_list((c), (e), ARGS(__VA_ARGS__))
 
 static void test_cli_deploy_full(void **state)
 {
 	struct cli c;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	(void)state;
-	assert_int_equal(PARSE(&c, &e, "--root", "/tmp/r", "-v", "deploy", "--bundle=/b.tgz", "--version", "v1",
-			       "--environment", "prod", "--application", "app", "--deployment-group", "g",
-			       "--sha256", "ab", "--bundle-bucket", "bk", "--bundle-key", "k", "--bundle-etag", "t",
-			       "--no-rollback", "--ignore-stop-failures"),
-			 0);
+	assert_int_equal(PARSE(&c, &e, "--root", "/tmp/r", "-v", "deploy", "--bundle=/b.tgz", "--version",
+	                       "v1", "--environment", "prod", "--application", "app", "--deployment-group",
+	                       "g", "--sha256", "ab", "--bundle-bucket", "bk", "--bundle-key", "k",
+	                       "--bundle-etag", "t", "--no-rollback", "--ignore-stop-failures"),
+	                 0);
 	assert_int_equal(c.cmd, CMD_DEPLOY);
 	assert_string_equal(c.root, "/tmp/r");
 	assert_int_equal(c.verbosity, 1);
@@ -67,7 +67,7 @@ static void test_cli_deploy_full(void **state)
 static void test_cli_other_commands(void **state)
 {
 	struct cli c;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	(void)state;
 	assert_int_equal(PARSE(&c, &e, "rollback", "--to", "v2"), 0);
 	assert_int_equal(c.cmd, CMD_ROLLBACK);
@@ -95,23 +95,23 @@ static void test_cli_errors(void **state)
 		const char *const *args;
 		const char *msg;
 	} bad[] = {
-		{ ARGS("deploy"), "needs --bundle" },
-		{ ARGS("deploy", "--bundle"), "needs a value" },
-		{ ARGS("deploy", "--bundle", ""), "non-empty" },
-		{ ARGS("deploy", "--bundle", "b", "--to", "x"), "unknown option --to for deploy" },
-		{ ARGS("status", "--no-rollback"), "unknown option" },
-		{ ARGS("frobnicate"), "unknown command 'frobnicate'" },
-		{ ARGS("--bogus", "list"), "unknown option --bogus" },
-		{ ARGS("validate"), "validate needs a PATH" },
-		{ ARGS("validate", "a", "b"), "unexpected argument 'b'" },
-		{ ARGS("deploy", "--bundle", "b", "--version", "../x"), "--version '../x'" },
-		{ ARGS("rollback", "--to", "a/b"), "not a valid version" },
-		{ (const char *const[]){ "hoist", NULL }, "no command given" },
+	    {ARGS("deploy"), "needs --bundle"},
+	    {ARGS("deploy", "--bundle"), "needs a value"},
+	    {ARGS("deploy", "--bundle", ""), "non-empty"},
+	    {ARGS("deploy", "--bundle", "b", "--to", "x"), "unknown option --to for deploy"},
+	    {ARGS("status", "--no-rollback"), "unknown option"},
+	    {ARGS("frobnicate"), "unknown command 'frobnicate'"},
+	    {ARGS("--bogus", "list"), "unknown option --bogus"},
+	    {ARGS("validate"), "validate needs a PATH"},
+	    {ARGS("validate", "a", "b"), "unexpected argument 'b'"},
+	    {ARGS("deploy", "--bundle", "b", "--version", "../x"), "--version '../x'"},
+	    {ARGS("rollback", "--to", "a/b"), "not a valid version"},
+	    {(const char *const[]){"hoist", NULL}, "no command given"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cli c;
-		struct herr e = { 0 };
+		struct herr e = {0};
 		assert_int_equal(parse_list(&c, &e, bad[i].args), -1);
 		assert_int_equal(e.code, HOIST_EXIT_USAGE);
 		if (strstr(e.msg, bad[i].msg) == NULL)
@@ -148,10 +148,18 @@ static const char *env_get(char **envp, const char *name)
 
 static void test_hookenv_contents(void **state)
 {
-	struct hookenv h = { .deployment_id = "d-ABC", .application = "app", .group = "grp", .group_id = "grp",
-			     .bucket = "bk", .key = "k/x.tgz", .bundle_version = "v1", .etag = NULL,
-			     .version = "v1", .environment = "prod", .revision_dir = "/s/revisions/v1/tree",
-			     .root = "" };
+	struct hookenv h = {.deployment_id = "d-ABC",
+	                    .application = "app",
+	                    .group = "grp",
+	                    .group_id = "grp",
+	                    .bucket = "bk",
+	                    .key = "k/x.tgz",
+	                    .bundle_version = "v1",
+	                    .etag = NULL,
+	                    .version = "v1",
+	                    .environment = "prod",
+	                    .revision_dir = "/s/revisions/v1/tree",
+	                    .root = ""};
 	char **env;
 	size_t n = 0;
 	(void)state;
@@ -185,7 +193,7 @@ static void test_hookenv_contents(void **state)
 
 static void test_hookenv_local_bundle(void **state)
 {
-	struct hookenv h = { 0 };
+	struct hookenv h = {0};
 	char **env;
 	(void)state;
 	env = hookenv_build(&h, "ApplicationStop", NULL, NULL);
@@ -200,9 +208,10 @@ static void test_hookenv_local_bundle(void **state)
 
 static void test_journal_parse_states(void **state)
 {
-	static const char head[] = "hoist-journal 1\nid d-X\nkind deploy\nversion v2\ninstalled v1\nlast_good -\n";
+	static const char head[] =
+	    "hoist-journal 1\nid d-X\nkind deploy\nversion v2\ninstalled v1\nlast_good -\n";
 	struct journal_info j;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	char text[1024];
 	(void)state;
 	assert_int_equal(journal_parse(head, strlen(head), &j, &e), 0);
@@ -213,7 +222,8 @@ static void test_journal_parse_states(void **state)
 	assert_string_equal(j.last_good, "");
 	assert_false(j.host_touched);
 
-	snprintf(text, sizeof(text), "%sbegin ApplicationStop 1\nend ApplicationStop ok 2\nbegin Install 3\n", head);
+	snprintf(text, sizeof(text), "%sbegin ApplicationStop 1\nend ApplicationStop ok 2\nbegin Install 3\n",
+	         head);
 	assert_int_equal(journal_parse(text, strlen(text), &j, &e), 0);
 	assert_true(j.host_touched);
 	assert_true(j.install_begun);
@@ -238,7 +248,7 @@ static void test_journal_parse_states(void **state)
 static void test_journal_parse_rejects(void **state)
 {
 	struct journal_info j;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	static const char notj[] = "something else\n";
 	static const char nover[] = "hoist-journal 1\nid d-X\n";
 	static const char badkey[] = "hoist-journal 1\nversion v\nfrob x\n";
@@ -255,10 +265,14 @@ static void test_journal_parse_rejects(void **state)
 static void test_journal_roundtrip(void **state)
 {
 	char dir[] = "/tmp/hoist-test-journal-XXXXXX", path[256];
-	struct journal_info h = { .id = "d-1", .kind = "rollback", .version = "v3", .installed = "",
-				  .last_good = "v2" }, j;
+	struct journal_info h = {.id = "d-1",
+	                         .kind = "rollback",
+	                         .version = "v3",
+	                         .installed = "",
+	                         .last_good = "v2"},
+	                    j;
 	struct journal *jr = NULL;
-	struct herr e = { 0 };
+	struct herr e = {0};
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/journal", dir);
@@ -300,8 +314,8 @@ static const struct rev_entry *find(const struct rev_entry *e, size_t n, const c
 
 static void test_retention_by_count(void **state)
 {
-	struct rev_entry e[] = { ent("v1", 1, 10, false), ent("v2", 2, 10, true), ent("v3", 3, 10, false),
-				 ent("v4", 4, 10, false), ent("v5", 5, 10, false) };
+	struct rev_entry e[] = {ent("v1", 1, 10, false), ent("v2", 2, 10, true), ent("v3", 3, 10, false),
+	                        ent("v4", 4, 10, false), ent("v5", 5, 10, false)};
 	(void)state;
 	rev_retention_select(e, 5, 3, UINT64_MAX);
 	/* v2 is protected (last-good) and counts; newest v5, v4 fill the rest. */
@@ -314,8 +328,8 @@ static void test_retention_by_count(void **state)
 
 static void test_retention_by_bytes_never_protected(void **state)
 {
-	struct rev_entry e[] = { ent("old", 1, 500, true), ent("cur", 9, 800, true), ent("mid", 5, 100, false),
-				 ent("new", 8, 150, false) };
+	struct rev_entry e[] = {ent("old", 1, 500, true), ent("cur", 9, 800, true), ent("mid", 5, 100, false),
+	                        ent("new", 8, 150, false)};
 	(void)state;
 	/* Both protected ones exceed the byte budget and are still kept; nothing else fits. */
 	rev_retention_select(e, 4, 10, 1000);
@@ -334,7 +348,9 @@ static void test_json_escaping(void **state)
 	struct buf b;
 	(void)state;
 	buf_init(&b, 4096);
-	assert_int_equal(json_string(&b, "a\"b\\c\nd\te\r\x01\x7f" "\xc3\xa9"), 0);
+	assert_int_equal(json_string(&b, "a\"b\\c\nd\te\r\x01\x7f"
+	                                 "\xc3\xa9"),
+	                 0);
 	assert_string_equal(b.data, "\"a\\\"b\\\\c\\nd\\te\\r\\u0001\\u007f\xc3\xa9\"");
 	buf_reset(&b);
 	assert_int_equal(json_string(&b, NULL), 0);
@@ -368,7 +384,8 @@ static void test_status_json_shape(void **state)
 	assert_non_null(strstr(b.data, "\"result\": \"rolled-back\", \"exit_code\": 13"));
 	assert_non_null(strstr(b.data, "\"event\": \"ValidateService\""));
 	assert_non_null(strstr(b.data, "\"output_tail\": \"line \\\"1\\\"\\nline 2\""));
-	assert_non_null(strstr(b.data, "\"rollback\": {\"deployment_id\": null, \"kind\": null, \"version\": \"v2\""));
+	assert_non_null(
+	    strstr(b.data, "\"rollback\": {\"deployment_id\": null, \"kind\": null, \"version\": \"v2\""));
 	assert_non_null(strstr(b.data, "\"current\": null"));
 	buf_free(&b);
 }
@@ -387,14 +404,20 @@ static void test_stage_suffix(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cli_deploy_full),	    cmocka_unit_test(test_cli_other_commands),
-		cmocka_unit_test(test_cli_errors),	    cmocka_unit_test(test_cli_version_names),
-		cmocka_unit_test(test_hookenv_contents),    cmocka_unit_test(test_hookenv_local_bundle),
-		cmocka_unit_test(test_journal_parse_states), cmocka_unit_test(test_journal_parse_rejects),
-		cmocka_unit_test(test_journal_roundtrip),   cmocka_unit_test(test_retention_by_count),
-		cmocka_unit_test(test_retention_by_bytes_never_protected),
-		cmocka_unit_test(test_json_escaping),	    cmocka_unit_test(test_status_json_shape),
-		cmocka_unit_test(test_stage_suffix),
+	    cmocka_unit_test(test_cli_deploy_full),
+	    cmocka_unit_test(test_cli_other_commands),
+	    cmocka_unit_test(test_cli_errors),
+	    cmocka_unit_test(test_cli_version_names),
+	    cmocka_unit_test(test_hookenv_contents),
+	    cmocka_unit_test(test_hookenv_local_bundle),
+	    cmocka_unit_test(test_journal_parse_states),
+	    cmocka_unit_test(test_journal_parse_rejects),
+	    cmocka_unit_test(test_journal_roundtrip),
+	    cmocka_unit_test(test_retention_by_count),
+	    cmocka_unit_test(test_retention_by_bytes_never_protected),
+	    cmocka_unit_test(test_json_escaping),
+	    cmocka_unit_test(test_status_json_shape),
+	    cmocka_unit_test(test_stage_suffix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
