@@ -214,6 +214,8 @@ total=$(($(now_ms) - t_all))
 note_time total "$total"
 echo "# timings:"
 printf '%s' "$timing" | sed 's/^/#   /'
+# Also kept in the build tree: ctest shows a passing test's output only with -V.
+printf '%s' "$timing" >"$build/vm-timings.txt"
 if [ "$fails" -ne 0 ]; then
 	echo "FAILED: $fails checks"
 	exit 1
