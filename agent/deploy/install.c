@@ -506,8 +506,8 @@ out:
 int install_verify(const char *list_path, const char *root, struct herr *err)
 {
 	struct inst_list l = {0};
-	char why[512] = "";
-	char first[512] = "";
+	char why[HERR_MSG_MAX + 64] = ""; /* room for a path and a whole herr message */
+	char first[HERR_MSG_MAX + 64] = "";
 	size_t n_files = 0;
 	size_t n_bad = 0;
 	int rootfd = -1;
