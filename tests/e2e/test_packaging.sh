@@ -94,7 +94,8 @@ want(not any('multi-user.target' in v or 'graphical.target' in v for v in kv.get
 want(one('DefaultDependencies') == 'no', 'DefaultDependencies=no (no implicit After= from multi-user.target)')
 want('shutdown.target' in ' '.join(kv.get('Conflicts', [])), 'Conflicts=shutdown.target re-added')
 for k, v in (('StateDirectory', 'hoist'), ('StateDirectoryMode', '0711'), ('LogsDirectory', 'hoist'),
-             ('LogsDirectoryMode', '0750'), ('SyslogIdentifier', 'hoist-boot'), ('WantedBy', 'multi-user.target')):
+             ('LogsDirectoryMode', '0750'), ('SyslogIdentifier', 'hoist-boot'), ('WantedBy', 'multi-user.target'),
+             ('KillMode', 'process')):
     want(one(k) == v, f'{k}={v}')
 for k in ('ProtectSystem', 'PrivateTmp', 'NoNewPrivileges', 'ProtectHome'):
     want(k not in kv, f'no {k} (deployments write anywhere)')
