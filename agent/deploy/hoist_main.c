@@ -14,6 +14,7 @@
 #include "config.h"
 #include "deploy.h"
 #include "exitcodes.h"
+#include "hooks.h"
 #include "fsutil.h"
 #include "herr.h"
 #include "lock.h"
@@ -102,6 +103,10 @@ int main(int argc, char **argv)
 	fd_hygiene();
 	log_init("hoist", LOG_LEVEL_INFO);
 	herr_clear(&err);
+	if (hook_signals_forward(&err) != 0) {
+		fprintf(stderr, "hoist: %s\n", err.msg);
+		return HOIST_EXIT_INTERNAL;
+	}
 	if (cli_parse(argc, argv, &c, &err) != 0) {
 		fprintf(stderr, "hoist: %s\n", err.msg);
 		return HOIST_EXIT_USAGE;

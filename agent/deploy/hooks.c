@@ -392,6 +392,33 @@ static void set_setup_failed(struct hook_result *res, const struct herr *err)
 	(void)snprintf(res->setup_error, sizeof(res->setup_error), "%s", err->msg);
 }
 
+/* The process group of the hook running now, for the signal handler. */
+static volatile sig_atomic_t running_pgid;
+
+/* Async-signal-safe only: pass the signal on, then die of it. */
+static void forward_and_die(int sig)
+{
+	pid_t pgid = (pid_t)running_pgid;
+	if (pgid > 0)
+		(void)kill(-pgid, sig);
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+}
+
+int hook_signals_forward(struct herr *err)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_and_die;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) != 0)
+			return herr_errno(err, HOIST_EXIT_INTERNAL, errno, "cannot install the handler of signal %d",
+			                  sigs[i]);
+	return 0;
+}
+
 int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *err)
 {
 	struct hook_ids ids = {0};
@@ -430,6 +457,7 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 		goto out;
 	}
 	watch_attach(&w, l->child.pid);
+	running_pgid = l->child.pid; /* setsid() made the pid the group id */
 	l->deadline = now_ms() + (int64_t)run->timeout_s * 1000;
 	if (run_loop(l, &w, res, err) != 0) {
 		/* hoist's own failure: take the whole group down, then reap */
@@ -447,6 +475,7 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 		set_setup_failed(res, err);
 	rc = 0;
 out:
+	running_pgid = 0;
 	if (l != NULL) {
 		if (l->child.pid > 0 && !l->reaped) {
 			(void)kill(-l->child.pid, SIGKILL);

@@ -61,6 +61,14 @@ struct hook_result {
  * as "TIMESTAMP EVENT script: line". Returns 0 when the hook could be run
  * (look at res->outcome), -1 only for errors of hoist itself (err set). */
 int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *err);
+/* Installs handlers for SIGTERM, SIGINT and SIGHUP that pass the signal on
+ * to the process group of the hook running at that moment (if any), then
+ * let it kill hoist as the default action would. hoist dies at a point its
+ * journal already records, so the next run recovers, as after a crash;
+ * without this, a hook would outlive a stopped hoist (the systemd unit
+ * signals hoist alone, KillMode=process). Called once from main. */
+int hook_signals_forward(struct herr *err);
+
 /* One-line description of an outcome, e.g. "exited with status 3". */
 const char *hook_outcome_describe(const struct hook_result *res, char *buf, unsigned size);
 /* Tests only: 1 makes hook_run watch the child with a SIGCHLD self-pipe

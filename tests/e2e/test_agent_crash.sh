@@ -113,4 +113,27 @@ fi
 run_expect 0 hoist recover
 assert_whole v1
 page | grep -q "version v1<" || fail "v1 service not running after the mid-Install recovery"
+
+echo "== SIGTERM to hoist while a hook runs (systemctl stop; the unit signals hoist alone)"
+new_root
+run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
+slow=$(make_src slow)
+# AfterInstall waits; on SIGTERM it records it and exits.
+sed -i "s#^\\. \"\$(dirname \"\$0\")/common.sh\"\$#&\\ntrap 'echo got-TERM >\"\$R/hook-signal\"; exit 1' TERM; echo started >\"\$R/hook-started\"; i=0; while [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done#" \
+	"$slow/scripts/after_install.sh"
+grep -q "hook-started" "$slow/scripts/after_install.sh" || fail "could not plant the wait in after_install.sh"
+"$H" --root "$ROOT" deploy --bundle "$(make_tgz slow "$slow")" --version slow >"$WORK/out" 2>"$WORK/err" &
+agent=$!
+PIDS+=("$agent")
+for _ in $(seq 1 1000); do [ -f "$ROOT/hook-started" ] && break; sleep 0.01; done
+[ -f "$ROOT/hook-started" ] || fail "the slow hook never started: $(cat "$WORK/err")"
+kill -TERM "$agent"
+rc=0
+wait "$agent" || rc=$?
+[ "$rc" -eq 143 ] || fail "hoist exited $rc after SIGTERM, want 143 (died of SIGTERM)"
+for _ in $(seq 1 300); do [ -f "$ROOT/hook-signal" ] && break; sleep 0.01; done
+[ "$(cat "$ROOT/hook-signal" 2>/dev/null)" = got-TERM ] || fail "the running hook did not get the SIGTERM"
+[ -e "$STATE/journal" ] || fail "no journal after SIGTERM"
+run_expect 0 hoist recover
+assert_whole v1
 echo "ok"
