@@ -1,5 +1,5 @@
-/* install.c - install_apply (record each path, then write it through a
- * temporary name and a rename), install_undo and install_verify; the plan
+/* install.c - install_apply (record every path ahead, write each through a
+ * temporary name and a rename, sync in bulk, then record the sha256s), install_undo and install_verify; the plan
  * itself is built by instplan.c. See install.h for the contract. */
 #include "install.h"
 
@@ -61,41 +61,92 @@ static bool apply_follow(const void *ctx, const char *path, size_t len, size_t d
 	return d == NULL || d->kind != ACT_DIR || !d->owned;
 }
 
+/* The file systems written to, each with an open directory on it, so their
+ * data can be made durable in one syncfs each instead of an fsync per file. */
+#define DEVSET_MAX 16
+struct devset {
+	dev_t dev[DEVSET_MAX];
+	int fd[DEVSET_MAX];
+	size_t n;
+};
+
+/* Adds the file system of directory fd dirfd (kept open as a duplicate). */
+static int devset_add(struct devset *s, int dirfd, const char *what, struct herr *err)
+{
+	struct stat st;
+	int fd;
+	if (fstat(dirfd, &st) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat directory %s", what);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->dev[i] == st.st_dev)
+			return 0;
+	if (s->n == DEVSET_MAX) {
+		/* more file systems than slots: flush the oldest now, reuse its slot */
+		if (syncfs(s->fd[0]) != 0)
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync the file system of %s", what);
+		close(s->fd[0]);
+		memmove(&s->dev[0], &s->dev[1], (DEVSET_MAX - 1) * sizeof(s->dev[0]));
+		memmove(&s->fd[0], &s->fd[1], (DEVSET_MAX - 1) * sizeof(s->fd[0]));
+		s->n--;
+	}
+	fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot duplicate the directory fd of %s", what);
+	s->dev[s->n] = st.st_dev;
+	s->fd[s->n++] = fd;
+	return 0;
+}
+
+/* syncfs on every file system written: data, inodes and directory entries
+ * (renames, mkdirs, modes) all durable; errors of any writeback are reported
+ * (Linux >= 5.8). */
+static int devset_sync(struct devset *s, struct herr *err)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (syncfs(s->fd[i]) != 0)
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync the installed files to disk");
+	return 0;
+}
+
+static void devset_close(struct devset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		close(s->fd[i]);
+	s->n = 0;
+}
+
 /* The open parent directory of the previous action, reused for its siblings. */
 struct pcache {
 	char path[PATH_MAX];
 	int fd;
 };
 
-/* Closes the cached directory after an fsync that makes its renames durable. */
-static int pcache_drop(struct pcache *c, struct herr *err)
+/* Closes the cached directory (its renames are made durable by devset_sync). */
+static void pcache_drop(struct pcache *c)
 {
-	int rc = 0;
-	if (c->fd < 0)
-		return 0;
-	if (fsync(c->fd) != 0 && errno != EINVAL)
-		rc = herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync directory %s", c->path);
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	c->fd = -1;
 	c->path[0] = '\0';
-	return rc;
 }
 
-/* The parent directory of x, opened with apply's symlink policy. */
-static int parent_fd(struct pcache *c, int rootfd, const struct install_plan *pl, const struct action *x,
-                     struct herr *err)
+/* The parent directory of x, opened with apply's symlink policy; a new
+ * directory's file system joins ds. */
+static int parent_fd(struct pcache *c, struct devset *ds, int rootfd, const struct install_plan *pl,
+                     const struct action *x, struct herr *err)
 {
 	struct apply_walk w = {pl, x};
 	size_t plen = (size_t)(instfs_base(x->path) - x->path);
 	if (c->fd >= 0 && strlen(c->path) == plen && memcmp(c->path, x->path, plen) == 0)
 		return c->fd;
-	if (pcache_drop(c, err) != 0)
-		return -1;
+	pcache_drop(c);
 	c->fd = instfs_open_parent(rootfd, x->path, apply_follow, &w, err);
 	if (c->fd < 0)
 		return -1;
 	memcpy(c->path, x->path, plen);
 	c->path[plen] = '\0';
+	if (devset_add(ds, c->fd, x->path, err) != 0)
+		return -1;
 	return c->fd;
 }
 
@@ -104,9 +155,16 @@ static const struct perm_rule *rule_of(const struct install_plan *pl, const stru
 	return x->perm >= 0 ? &pl->rules[x->perm] : NULL;
 }
 
+/* What apply did for one action: the installed list's final fields. */
+struct done {
+	char sha[SHA256_HEX_LEN + 1]; /* F: the copy's sha256 */
+	int mode;                     /* D: the recorded mode */
+	bool rec;                     /* D: recorded (owned by this revision) */
+};
+
 /* Creates (or takes over) one directory. */
 static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, struct instlist_writer *w,
-                     struct herr *err)
+                     struct done *d, struct herr *err)
 {
 	const char *base = instfs_base(x->path);
 	struct stat st;
@@ -120,8 +178,14 @@ static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, s
 		if (errno != ENOENT)
 			return herr_set(err, HOIST_EXIT_IO, "%s is no longer a directory", x->path);
 		log_warnx("%s disappeared since the plan; creating it", x->path);
+		/* not in the list written ahead: recorded (durably) before it is created */
+		if (instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x), x->mode), x->path, NULL,
+		                    err) != 0 ||
+		    instlist_sync(w, err) != 0)
+			return -1;
 		x->owned = true;
 	}
+	d->rec = true;
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return herr_set(err, HOIST_EXIT_IO,
@@ -129,12 +193,10 @@ static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, s
 			                "directory",
 			                x->path);
 		/* owned by the previous revision and not empty: ownership carries over */
-		return instlist_append(w, 'D', NULL,
-		                       perms_final_mode(rule_of(pl, x), (int)(st.st_mode & 07777)), x->path,
-		                       NULL, err);
+		d->mode = perms_final_mode(rule_of(pl, x), (int)(st.st_mode & 07777));
+		return 0;
 	}
-	if (instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x), x->mode), x->path, NULL, err) != 0)
-		return -1;
+	d->mode = perms_final_mode(rule_of(pl, x), x->mode);
 	if (mkdirat(pfd, base, (mode_t)x->mode) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create directory %s", x->path);
 	/* the exact mode whatever the umask */
@@ -150,24 +212,20 @@ out:
 	return rc;
 }
 
-/* Copies one file: temp name beside it, hash while copying, mode, ownership, fsync, rename. */
-static int apply_file(const struct install_plan *pl, const struct action *x, int pfd,
-                      struct instlist_writer *w, struct herr *err)
+/* Copies one file: temp name beside it, hash while copying, mode, ownership,
+ * rename. Not synced here: install_apply makes all copies durable at once. */
+static int apply_file(const struct install_plan *pl, const struct action *x, int pfd, struct done *d,
+                      struct herr *err)
 {
 	char tmp[NAME_MAX + 1];
-	char hex[SHA256_HEX_LEN + 1];
 	uint8_t sha[SHA256_LEN];
 	const struct perm_rule *r = rule_of(pl, x);
 	struct stat st;
-	off_t sha_off = 0;
 	bool tmp_made = false;
 	int sfd = -1;
 	int tfd = -1;
 	int rc = -1;
 
-	/* recorded before anything is written: a crash leaves a superset */
-	if (instlist_append(w, 'F', NULL, perms_final_mode(r, x->mode), x->path, &sha_off, err) != 0)
-		goto out;
 	sfd = open(x->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0 || fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		herr_errno(err, HOIST_EXIT_IO, sfd < 0 ? errno : EINVAL, "cannot open bundle file %s",
@@ -188,6 +246,8 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	tmp_made = true;
 	if (instfs_copy(sfd, tfd, x->path, sha, err) != 0)
 		goto out;
+	/* start the writeback now, so the final sync finds little left to write */
+	(void)sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	/* mode and ownership before the rename: the file never appears with looser ones */
 	if (fchmod(tfd, (mode_t)x->mode) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %s", x->path);
@@ -195,19 +255,13 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	}
 	if (r != NULL && perms_apply_fd(tfd, r, x->path, err) != 0)
 		goto out;
-	if (fsync(tfd) != 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", x->path);
-		goto out;
-	}
 	/* rename replaces a destination symlink instead of writing through it */
 	if (renameat(pfd, tmp, pfd, instfs_base(x->path)) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename the new %s into place", x->path);
 		goto out;
 	}
 	tmp_made = false;
-	hex_encode(sha, SHA256_LEN, hex);
-	if (instlist_fill_sha(w, sha_off, hex, err) != 0)
-		goto out;
+	hex_encode(sha, SHA256_LEN, d->sha);
 	rc = 0;
 out:
 	if (tfd >= 0)
@@ -220,11 +274,9 @@ out:
 }
 
 /* Creates one symlink under a temp name, then renames it into place. */
-static int apply_link(const struct action *x, int pfd, struct instlist_writer *w, struct herr *err)
+static int apply_link(const struct action *x, int pfd, struct herr *err)
 {
 	char tmp[NAME_MAX + 1];
-	if (instlist_append(w, 'L', NULL, -1, x->path, NULL, err) != 0)
-		return -1;
 	instfs_tmp_name(instfs_base(x->path), tmp);
 	if (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT)
 		return herr_errno(err, HOIST_EXIT_IO, errno,
@@ -268,11 +320,77 @@ static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct her
 	return 0;
 }
 
+/* Writes one line per action into w: ahead (d NULL: every path that may be
+ * written, sha pending) or final (d: what apply recorded). */
+static int write_lines(const struct install_plan *pl, const struct done *d, struct instlist_writer *w,
+                       struct herr *err)
+{
+	for (size_t k = 0; k < pl->n; k++) {
+		const struct action *x = &pl->a[k];
+		const struct perm_rule *r = rule_of(pl, x);
+		int rc = 0;
+		if (x->skip)
+			continue;
+		if (x->kind == ACT_DIR && (d ? d[k].rec : x->owned))
+			rc = instlist_append(w, 'D', NULL, d ? d[k].mode : perms_final_mode(r, x->mode),
+			                     x->path, NULL, err);
+		if (x->kind == ACT_FILE)
+			rc = instlist_append(w, 'F', d ? d[k].sha : NULL, perms_final_mode(r, x->mode),
+			                     x->path, NULL, err);
+		if (x->kind == ACT_LINK)
+			rc = instlist_append(w, 'L', NULL, -1, x->path, NULL, err);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Replaces the list written ahead by the final one (real sha256s) through a
+ * temporary file and a rename: a crash leaves one whole list or the other. */
+static int write_final(const struct install_plan *pl, const struct done *d, struct herr *err)
+{
+	char tmp[PATH_MAX];
+	struct instlist_writer w = {.fd = -1, .batch = true};
+	struct herr ignore = {0};
+	int n = snprintf(tmp, sizeof(tmp), "%s.new", pl->new_list);
+	int rc = -1;
+
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", pl->new_list);
+	if (instlist_create(&w, tmp, err) != 0 || write_lines(pl, d, &w, err) != 0)
+		goto out;
+	if (instlist_close(&w, err) != 0)
+		goto out;
+	if (rename(tmp, pl->new_list) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename %s", tmp);
+		goto out;
+	}
+	if (fs_fsync_parent(pl->new_list, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	(void)instlist_close(&w, &ignore);
+	if (rc != 0)
+		(void)unlink(tmp);
+	return rc;
+}
+
+/* Durability by batching, in this order (each step relies on the previous):
+ *   1. the whole list is written ahead (every path that may be written, sha
+ *      pending) and made durable ONCE: after a crash undo removes anything
+ *      that may have reached the host;
+ *   2. every copy goes through a temporary name and a rename, without an
+ *      fsync each (writeback is started per file);
+ *   3. syncfs on every file system written makes data, modes and renames
+ *      durable together;
+ *   4. only then the list is rewritten, atomically, with the real sha256s. */
 int install_apply(struct install_plan *pl, struct herr *err)
 {
-	struct instlist_writer w = {.fd = -1};
+	struct instlist_writer w = {.fd = -1, .batch = true};
 	struct pcache c = {.fd = -1};
+	struct devset ds = {.n = 0};
 	struct herr ignore = {0};
+	struct done *d = NULL;
 	int rootfd = -1;
 	int rc = -1;
 
@@ -282,33 +400,42 @@ int install_apply(struct install_plan *pl, struct herr *err)
 	}
 	if ((rootfd = open_root(pl->root, err)) < 0)
 		goto out;
-	if (instlist_create(&w, pl->new_list, err) != 0)
+	d = calloc(pl->n ? pl->n : 1, sizeof(*d));
+	if (d == NULL) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory installing %zu entries", pl->n);
+		goto out;
+	}
+	if (instlist_create(&w, pl->new_list, err) != 0 || write_lines(pl, NULL, &w, err) != 0 ||
+	    instlist_sync(&w, err) != 0)
 		goto out;
 	for (size_t k = 0; k < pl->n; k++) {
 		struct action *x = &pl->a[k];
 		int pfd;
 		if (x->skip)
 			continue;
-		pfd = parent_fd(&c, rootfd, pl, x, err);
+		pfd = parent_fd(&c, &ds, rootfd, pl, x, err);
 		if (pfd < 0)
 			goto out;
-		if (x->kind == ACT_DIR && apply_dir(pl, x, pfd, &w, err) != 0)
+		if (x->kind == ACT_DIR && apply_dir(pl, x, pfd, &w, &d[k], err) != 0)
 			goto out;
-		if (x->kind == ACT_FILE && apply_file(pl, x, pfd, &w, err) != 0)
+		if (x->kind == ACT_FILE && apply_file(pl, x, pfd, &d[k], err) != 0)
 			goto out;
-		if (x->kind == ACT_LINK && apply_link(x, pfd, &w, err) != 0)
+		if (x->kind == ACT_LINK && apply_link(x, pfd, err) != 0)
 			goto out;
 	}
-	if (pcache_drop(&c, err) != 0 || apply_dir_perms(pl, rootfd, err) != 0)
+	pcache_drop(&c);
+	if (apply_dir_perms(pl, rootfd, err) != 0 || devset_sync(&ds, err) != 0)
 		goto out;
-	if (instlist_close(&w, err) != 0)
+	if (instlist_close(&w, err) != 0 || write_final(pl, d, err) != 0)
 		goto out;
 	rc = 0;
 out:
-	(void)pcache_drop(&c, &ignore);
+	pcache_drop(&c);
+	devset_close(&ds);
 	(void)instlist_close(&w, &ignore);
 	if (rootfd >= 0)
 		close(rootfd);
+	free(d);
 	return rc;
 }
 
