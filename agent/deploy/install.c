@@ -61,58 +61,96 @@ static bool apply_follow(const void *ctx, const char *path, size_t len, size_t d
 	return d == NULL || d->kind != ACT_DIR || !d->owned;
 }
 
-/* The file systems written to, each with an open directory on it, so their
- * data can be made durable in one syncfs each instead of an fsync per file. */
-#define DEVSET_MAX 16
-struct devset {
-	dev_t dev[DEVSET_MAX];
-	int fd[DEVSET_MAX];
-	size_t n;
+/* What must be durable before the list is finalised. A small install keeps
+ * the fds it wrote (files, the directories that got new entries or modes) and
+ * fsyncs each: syncfs would also wait for every other writer's dirty data on
+ * the file system. Past SYNC_FDS fds it switches to one syncfs per file system
+ * written (one flush instead of thousands of fsyncs). */
+#define SYNC_FDS 128
+#define SYNC_DEVS 16
+struct syncset {
+	int fd[SYNC_FDS];
+	size_t n_fd;
+	bool overflow; /* too many fds: syncfs each file system instead */
+	dev_t dev[SYNC_DEVS];
+	int devfd[SYNC_DEVS];
+	size_t n_dev;
 };
 
 /* Adds the file system of directory fd dirfd (kept open as a duplicate). */
-static int devset_add(struct devset *s, int dirfd, const char *what, struct herr *err)
+static int syncset_fs(struct syncset *s, int dirfd, const char *what, struct herr *err)
 {
 	struct stat st;
 	int fd;
 	if (fstat(dirfd, &st) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat directory %s", what);
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n_dev; i++)
 		if (s->dev[i] == st.st_dev)
 			return 0;
-	if (s->n == DEVSET_MAX) {
+	if (s->n_dev == SYNC_DEVS) {
 		/* more file systems than slots: flush the oldest now, reuse its slot */
-		if (syncfs(s->fd[0]) != 0)
+		if (syncfs(s->devfd[0]) != 0)
 			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync the file system of %s", what);
-		close(s->fd[0]);
-		memmove(&s->dev[0], &s->dev[1], (DEVSET_MAX - 1) * sizeof(s->dev[0]));
-		memmove(&s->fd[0], &s->fd[1], (DEVSET_MAX - 1) * sizeof(s->fd[0]));
-		s->n--;
+		close(s->devfd[0]);
+		memmove(&s->dev[0], &s->dev[1], (SYNC_DEVS - 1) * sizeof(s->dev[0]));
+		memmove(&s->devfd[0], &s->devfd[1], (SYNC_DEVS - 1) * sizeof(s->devfd[0]));
+		s->n_dev--;
 	}
 	fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot duplicate the directory fd of %s", what);
-	s->dev[s->n] = st.st_dev;
-	s->fd[s->n++] = fd;
+	s->dev[s->n_dev] = st.st_dev;
+	s->devfd[s->n_dev++] = fd;
 	return 0;
 }
 
-/* syncfs on every file system written: data, inodes and directory entries
- * (renames, mkdirs, modes) all durable; errors of any writeback are reported
- * (Linux >= 5.8). */
-static int devset_sync(struct devset *s, struct herr *err)
+/* Keeps (a duplicate of) fd to be fsync'd, until there are too many. */
+static int syncset_keep(struct syncset *s, int fd, const char *what, struct herr *err)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (syncfs(s->fd[i]) != 0)
+	int d;
+	if (s->overflow)
+		return 0;
+	if (s->n_fd == SYNC_FDS) {
+		for (size_t i = 0; i < s->n_fd; i++)
+			close(s->fd[i]);
+		s->n_fd = 0;
+		s->overflow = true;
+		return 0;
+	}
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (d < 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot duplicate the fd of %s", what);
+	s->fd[s->n_fd++] = d;
+	return 0;
+}
+
+/* Makes everything written durable: data, inodes and directory entries
+ * (renames, mkdirs, modes). Errors of any writeback are reported (syncfs
+ * since Linux 5.8). */
+static int syncset_sync(struct syncset *s, struct herr *err)
+{
+	if (s->overflow) {
+		for (size_t i = 0; i < s->n_dev; i++)
+			if (syncfs(s->devfd[i]) != 0)
+				return herr_errno(err, HOIST_EXIT_IO, errno,
+				                  "cannot sync the installed files to disk");
+		return 0;
+	}
+	for (size_t i = 0; i < s->n_fd; i++)
+		/* EINVAL: a directory on a file system that cannot sync one */
+		if (fsync(s->fd[i]) != 0 && errno != EINVAL)
 			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync the installed files to disk");
 	return 0;
 }
 
-static void devset_close(struct devset *s)
+static void syncset_close(struct syncset *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n_fd; i++)
 		close(s->fd[i]);
-	s->n = 0;
+	for (size_t i = 0; i < s->n_dev; i++)
+		close(s->devfd[i]);
+	s->n_fd = 0;
+	s->n_dev = 0;
 }
 
 /* The open parent directory of the previous action, reused for its siblings. */
@@ -121,7 +159,7 @@ struct pcache {
 	int fd;
 };
 
-/* Closes the cached directory (its renames are made durable by devset_sync). */
+/* Closes the cached directory (its new entries are made durable by syncset_sync). */
 static void pcache_drop(struct pcache *c)
 {
 	if (c->fd >= 0)
@@ -130,9 +168,9 @@ static void pcache_drop(struct pcache *c)
 	c->path[0] = '\0';
 }
 
-/* The parent directory of x, opened with apply's symlink policy; a new
- * directory's file system joins ds. */
-static int parent_fd(struct pcache *c, struct devset *ds, int rootfd, const struct install_plan *pl,
+/* The parent directory of x, opened with apply's symlink policy; it (it gets
+ * a new entry) and its file system join ss. */
+static int parent_fd(struct pcache *c, struct syncset *ss, int rootfd, const struct install_plan *pl,
                      const struct action *x, struct herr *err)
 {
 	struct apply_walk w = {pl, x};
@@ -145,7 +183,7 @@ static int parent_fd(struct pcache *c, struct devset *ds, int rootfd, const stru
 		return -1;
 	memcpy(c->path, x->path, plen);
 	c->path[plen] = '\0';
-	if (devset_add(ds, c->fd, x->path, err) != 0)
+	if (syncset_fs(ss, c->fd, x->path, err) != 0 || syncset_keep(ss, c->fd, x->path, err) != 0)
 		return -1;
 	return c->fd;
 }
@@ -164,7 +202,7 @@ struct done {
 
 /* Creates (or takes over) one directory. */
 static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, struct instlist_writer *w,
-                     struct done *d, struct herr *err)
+                     struct done *d, struct syncset *ss, struct herr *err)
 {
 	const char *base = instfs_base(x->path);
 	struct stat st;
@@ -205,6 +243,8 @@ static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, s
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot set the mode of %s", x->path);
 		goto out;
 	}
+	if (syncset_keep(ss, fd, x->path, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -215,7 +255,7 @@ out:
 /* Copies one file: temp name beside it, hash while copying, mode, ownership,
  * rename. Not synced here: install_apply makes all copies durable at once. */
 static int apply_file(const struct install_plan *pl, const struct action *x, int pfd, struct done *d,
-                      struct herr *err)
+                      struct syncset *ss, struct herr *err)
 {
 	char tmp[NAME_MAX + 1];
 	uint8_t sha[SHA256_LEN];
@@ -262,6 +302,8 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	}
 	tmp_made = false;
 	hex_encode(sha, SHA256_LEN, d->sha);
+	if (syncset_keep(ss, tfd, x->path, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (tfd >= 0)
@@ -295,7 +337,7 @@ static int apply_link(const struct action *x, int pfd, struct herr *err)
 
 /* Applies permissions to the directories this revision owns, deepest first
  * (so a restrictive mode on a parent cannot block its children). */
-static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct herr *err)
+static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct syncset *ss, struct herr *err)
 {
 	for (size_t k = pl->n; k-- > 0;) {
 		const struct action *x = &pl->a[k];
@@ -313,6 +355,8 @@ static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct her
 		if (fd < 0)
 			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot open directory %s", x->path);
 		rc = perms_apply_fd(fd, &pl->rules[x->perm], x->path, err);
+		if (rc == 0)
+			rc = syncset_keep(ss, fd, x->path, err);
 		close(fd);
 		if (rc != 0)
 			return -1;
@@ -381,14 +425,14 @@ out:
  *      that may have reached the host;
  *   2. every copy goes through a temporary name and a rename, without an
  *      fsync each (writeback is started per file);
- *   3. syncfs on every file system written makes data, modes and renames
- *      durable together;
+ *   3. data, modes and directory entries are made durable together (an
+ *      fsync of each fd written, or syncfs for a large install);
  *   4. only then the list is rewritten, atomically, with the real sha256s. */
 int install_apply(struct install_plan *pl, struct herr *err)
 {
 	struct instlist_writer w = {.fd = -1, .batch = true};
 	struct pcache c = {.fd = -1};
-	struct devset ds = {.n = 0};
+	struct syncset *ss = NULL;
 	struct herr ignore = {0};
 	struct done *d = NULL;
 	int rootfd = -1;
@@ -401,7 +445,8 @@ int install_apply(struct install_plan *pl, struct herr *err)
 	if ((rootfd = open_root(pl->root, err)) < 0)
 		goto out;
 	d = calloc(pl->n ? pl->n : 1, sizeof(*d));
-	if (d == NULL) {
+	ss = calloc(1, sizeof(*ss));
+	if (d == NULL || ss == NULL) {
 		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory installing %zu entries", pl->n);
 		goto out;
 	}
@@ -413,25 +458,27 @@ int install_apply(struct install_plan *pl, struct herr *err)
 		int pfd;
 		if (x->skip)
 			continue;
-		pfd = parent_fd(&c, &ds, rootfd, pl, x, err);
+		pfd = parent_fd(&c, ss, rootfd, pl, x, err);
 		if (pfd < 0)
 			goto out;
-		if (x->kind == ACT_DIR && apply_dir(pl, x, pfd, &w, &d[k], err) != 0)
+		if (x->kind == ACT_DIR && apply_dir(pl, x, pfd, &w, &d[k], ss, err) != 0)
 			goto out;
-		if (x->kind == ACT_FILE && apply_file(pl, x, pfd, &d[k], err) != 0)
+		if (x->kind == ACT_FILE && apply_file(pl, x, pfd, &d[k], ss, err) != 0)
 			goto out;
 		if (x->kind == ACT_LINK && apply_link(x, pfd, err) != 0)
 			goto out;
 	}
 	pcache_drop(&c);
-	if (apply_dir_perms(pl, rootfd, err) != 0 || devset_sync(&ds, err) != 0)
+	if (apply_dir_perms(pl, rootfd, ss, err) != 0 || syncset_sync(ss, err) != 0)
 		goto out;
 	if (instlist_close(&w, err) != 0 || write_final(pl, d, err) != 0)
 		goto out;
 	rc = 0;
 out:
 	pcache_drop(&c);
-	devset_close(&ds);
+	if (ss != NULL)
+		syncset_close(ss);
+	free(ss);
 	(void)instlist_close(&w, &ignore);
 	if (rootfd >= 0)
 		close(rootfd);

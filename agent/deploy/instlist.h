@@ -55,6 +55,7 @@ struct instlist_writer {
 	 * makes the lines durable with instlist_sync before writing what they name. */
 	bool batch;
 	bool dir_synced; /* the list's directory entry was made durable */
+	bool dirty;      /* batch: written since the last sync */
 };
 
 /* Creates (truncates) the list file and makes its directory entry durable. */

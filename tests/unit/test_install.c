@@ -933,6 +933,33 @@ static void test_dir_disappeared_since_plan_is_recorded(void **state)
 	assert_false(exists(x->root, "var"));
 }
 
+static void test_many_files_synced_per_file_system(void **state)
+{
+	struct fx *x = *state;
+	struct herr e = {0};
+	char rel[64];
+	char *list;
+	size_t n_f = 0;
+	/* more fds than install keeps for fsync: the syncfs path */
+	for (int i = 0; i < 300; i++) {
+		snprintf(rel, sizeof(rel), "many/d%d/f%03d", i % 3, i);
+		put(x->tree, rel, rel, 0644);
+	}
+	add_file(x, "many", "/srv/many", 3);
+	install_ok(x, NULL, x->list1);
+	list = slurp(x->list1, "");
+	assert_null(strstr(list, INSTLIST_SHA_PENDING));
+	for (const char *p = list; (p = strstr(p, "\nF ")) != NULL; p++)
+		n_f++;
+	assert_int_equal(n_f, 300);
+	assert_has(list, "D - 0755 /srv/many/d2\n");
+	free(list);
+	assert_true(exists(x->root, "srv/many/d1/f298"));
+	assert_int_equal(install_verify(x->list1, x->root, &e), 0);
+	assert_int_equal(install_undo(x->list1, x->root, &e), 0);
+	assert_false(exists(x->root, "srv"));
+}
+
 static void test_crash_mid_apply_undo_restores(void **state)
 {
 	struct fx *x = *state;
@@ -1018,6 +1045,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_undo_refuses_hostile_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_detects_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dir_disappeared_since_plan_is_recorded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_files_synced_per_file_system, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_mid_apply_undo_restores, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
