@@ -70,6 +70,8 @@ static bool apply_follow(const void *ctx, const char *path, size_t len, size_t d
 #define SYNC_DEVS 16
 struct syncset {
 	int fd[SYNC_FDS];
+	dev_t fd_dev[SYNC_FDS];
+	ino_t fd_ino[SYNC_FDS]; /* a directory is kept once, whether created or a parent */
 	size_t n_fd;
 	bool overflow; /* too many fds: syncfs each file system instead */
 	dev_t dev[SYNC_DEVS];
@@ -107,9 +109,15 @@ static int syncset_fs(struct syncset *s, int dirfd, const char *what, struct her
 /* Keeps (a duplicate of) fd to be fsync'd, until there are too many. */
 static int syncset_keep(struct syncset *s, int fd, const char *what, struct herr *err)
 {
+	struct stat st;
 	int d;
 	if (s->overflow)
 		return 0;
+	if (fstat(fd, &st) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat %s", what);
+	for (size_t i = 0; i < s->n_fd; i++)
+		if (s->fd_ino[i] == st.st_ino && s->fd_dev[i] == st.st_dev)
+			return 0;
 	if (s->n_fd == SYNC_FDS) {
 		for (size_t i = 0; i < s->n_fd; i++)
 			close(s->fd[i]);
@@ -120,6 +128,8 @@ static int syncset_keep(struct syncset *s, int fd, const char *what, struct herr
 	d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (d < 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot duplicate the fd of %s", what);
+	s->fd_dev[s->n_fd] = st.st_dev;
+	s->fd_ino[s->n_fd] = st.st_ino;
 	s->fd[s->n_fd++] = d;
 	return 0;
 }
