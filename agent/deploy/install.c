@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -203,6 +205,8 @@ static const struct perm_rule *rule_of(const struct install_plan *pl, const stru
 	return x->perm >= 0 ? &pl->rules[x->perm] : NULL;
 }
 
+static int hash_fd(int fd, const char *what, char hex[SHA256_HEX_LEN + 1], struct herr *err);
+
 /* What apply did for one action: the installed list's final fields. */
 struct done {
 	char sha[SHA256_HEX_LEN + 1]; /* F: the copy's sha256 */
@@ -294,10 +298,20 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 		goto out;
 	}
 	tmp_made = true;
-	if (instfs_copy(sfd, tfd, x->path, sha, err) != 0)
-		goto out;
-	/* start the writeback now, so the final sync finds little left to write */
-	(void)sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	/* On a file system with reflinks (XFS, btrfs) the copy shares the tree's
+	 * extents copy-on-write: a new inode all the same, so a hook editing the
+	 * installed file never changes the kept tree; the source is then hashed.
+	 * Elsewhere (ext4, another file system: EOPNOTSUPP, EXDEV...) it is copied. */
+	if (ioctl(tfd, FICLONE, sfd) == 0) {
+		if (hash_fd(sfd, x->path, d->sha, err) != 0)
+			goto out;
+	} else {
+		if (instfs_copy(sfd, tfd, x->path, sha, err) != 0)
+			goto out;
+		hex_encode(sha, SHA256_LEN, d->sha);
+		/* start the writeback now, so the final sync finds little left to write */
+		(void)sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	}
 	/* mode and ownership before the rename: the file never appears with looser ones */
 	if (fchmod(tfd, (mode_t)x->mode) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %s", x->path);
@@ -311,7 +325,6 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 		goto out;
 	}
 	tmp_made = false;
-	hex_encode(sha, SHA256_LEN, d->sha);
 	if (syncset_keep(ss, tfd, x->path, err) != 0)
 		goto out;
 	rc = 0;

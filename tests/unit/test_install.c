@@ -64,7 +64,9 @@ static int setup(void **state)
 	struct fx *x = calloc(1, sizeof(*x));
 	char state_dir[PATH_MAX];
 	assert_non_null(x);
-	snprintf(x->base, sizeof(x->base), "/tmp/hoist-test-install.XXXXXX");
+	/* HOIST_TEST_TMPDIR: run on another file system (e.g. XFS with reflinks, the clone path) */
+	snprintf(x->base, sizeof(x->base), "%s/hoist-test-install.XXXXXX",
+	         getenv("HOIST_TEST_TMPDIR") ? getenv("HOIST_TEST_TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(x->base));
 	pathf(x->tree, x->base, "tree");
 	pathf(x->root, x->base, "root");
@@ -933,6 +935,42 @@ static void test_dir_disappeared_since_plan_is_recorded(void **state)
 	assert_false(exists(x->root, "var"));
 }
 
+static void test_installed_copy_independent_of_tree(void **state)
+{
+	struct fx *x = *state;
+	struct herr e = {0};
+	char p[PATH_MAX];
+	char h[65];
+	char *got;
+	FILE *f;
+	/* large enough to span several extents when cloned */
+	char *big = malloc(300001);
+	assert_non_null(big);
+	for (size_t i = 0; i < 300000; i++)
+		big[i] = (char)('a' + (i * 7) % 26);
+	big[300000] = '\0';
+	put(x->tree, "app/big.txt", big, 0644);
+	add_file(x, "app", "/srv/app", 3);
+	install_ok(x, NULL, x->list1);
+	sha_hex(big, h);
+	got = slurp(x->list1, "");
+	assert_has(got, h);
+	free(got);
+	/* a hook editing the installed file must not change the kept tree */
+	pathf(p, x->root, "srv/app/big.txt");
+	f = fopen(p, "r+");
+	assert_non_null(f);
+	assert_int_equal(fputs("EDITED", f) >= 0, 1);
+	fclose(f);
+	got = slurp(x->tree, "app/big.txt");
+	assert_string_equal(got, big);
+	free(got);
+	assert_true(lst(x->tree, "app/big.txt").st_ino != lst(x->root, "srv/app/big.txt").st_ino);
+	assert_int_equal(install_verify(x->list1, x->root, &e), -1);
+	assert_has(e.msg, "/srv/app/big.txt: sha256");
+	free(big);
+}
+
 static void test_many_files_synced_per_file_system(void **state)
 {
 	struct fx *x = *state;
@@ -1045,6 +1083,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_undo_refuses_hostile_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_detects_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dir_disappeared_since_plan_is_recorded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_installed_copy_independent_of_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_files_synced_per_file_system, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_mid_apply_undo_restores, setup, teardown),
 	};
