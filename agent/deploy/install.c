@@ -1,6 +1,7 @@
 /* install.c - install_apply (record every path ahead, write each through a
- * temporary name and a rename, sync in bulk, then record the sha256s), install_undo and install_verify; the plan
- * itself is built by instplan.c. See install.h for the contract. */
+ * temporary name and a rename, sync in bulk, then record the sha256s),
+ * install_undo and install_verify; the plan itself is built by instplan.c.
+ * See install.h for the contract. */
 #include "install.h"
 
 #include <errno.h>
@@ -94,7 +95,8 @@ static int syncset_fs(struct syncset *s, int dirfd, const char *what, struct her
 	if (s->n_dev == SYNC_DEVS) {
 		/* more file systems than slots: flush the oldest now, reuse its slot */
 		if (syncfs(s->devfd[0]) != 0)
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync the file system of %s", what);
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync the file system of %s",
+			                  what);
 		close(s->devfd[0]);
 		memmove(&s->dev[0], &s->dev[1], (SYNC_DEVS - 1) * sizeof(s->dev[0]));
 		memmove(&s->devfd[0], &s->devfd[1], (SYNC_DEVS - 1) * sizeof(s->devfd[0]));
@@ -151,7 +153,8 @@ static int syncset_sync(struct syncset *s, struct herr *err)
 	for (size_t i = 0; i < s->n_fd; i++)
 		/* EINVAL: a directory on a file system that cannot sync one */
 		if (fsync(s->fd[i]) != 0 && errno != EINVAL)
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync the installed files to disk");
+			return herr_errno(err, HOIST_EXIT_IO, errno,
+			                  "cannot sync the installed files to disk");
 	return 0;
 }
 
