@@ -1,6 +1,7 @@
-/* install.c - install_apply (record each path, then write it through a
- * temporary name and a rename), install_undo and install_verify; the plan
- * itself is built by instplan.c. See install.h for the contract. */
+/* install.c - install_apply (record every path ahead, write each through a
+ * temporary name and a rename, sync in bulk, then record the sha256s),
+ * install_undo and install_verify; the plan itself is built by instplan.c.
+ * See install.h for the contract. */
 #include "install.h"
 
 #include <errno.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,41 +64,142 @@ static bool apply_follow(const void *ctx, const char *path, size_t len, size_t d
 	return d == NULL || d->kind != ACT_DIR || !d->owned;
 }
 
+/* What must be durable before the list is finalised. A small install keeps
+ * the fds it wrote (files, the directories that got new entries or modes) and
+ * fsyncs each: syncfs would also wait for every other writer's dirty data on
+ * the file system. Past SYNC_FDS fds it switches to one syncfs per file system
+ * written (one flush instead of thousands of fsyncs). */
+#define SYNC_FDS 128
+#define SYNC_DEVS 16
+struct syncset {
+	int fd[SYNC_FDS];
+	dev_t fd_dev[SYNC_FDS];
+	ino_t fd_ino[SYNC_FDS]; /* a directory is kept once, whether created or a parent */
+	size_t n_fd;
+	bool overflow; /* too many fds: syncfs each file system instead */
+	dev_t dev[SYNC_DEVS];
+	int devfd[SYNC_DEVS];
+	size_t n_dev;
+};
+
+/* Adds the file system of directory fd dirfd (kept open as a duplicate). */
+static int syncset_fs(struct syncset *s, int dirfd, const char *what, struct herr *err)
+{
+	struct stat st;
+	int fd;
+	if (fstat(dirfd, &st) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat directory %s", what);
+	for (size_t i = 0; i < s->n_dev; i++)
+		if (s->dev[i] == st.st_dev)
+			return 0;
+	if (s->n_dev == SYNC_DEVS) {
+		/* more file systems than slots: flush the oldest now, reuse its slot */
+		if (syncfs(s->devfd[0]) != 0)
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync the file system of %s",
+			                  what);
+		close(s->devfd[0]);
+		memmove(&s->dev[0], &s->dev[1], (SYNC_DEVS - 1) * sizeof(s->dev[0]));
+		memmove(&s->devfd[0], &s->devfd[1], (SYNC_DEVS - 1) * sizeof(s->devfd[0]));
+		s->n_dev--;
+	}
+	fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot duplicate the directory fd of %s", what);
+	s->dev[s->n_dev] = st.st_dev;
+	s->devfd[s->n_dev++] = fd;
+	return 0;
+}
+
+/* Keeps (a duplicate of) fd to be fsync'd, until there are too many. */
+static int syncset_keep(struct syncset *s, int fd, const char *what, struct herr *err)
+{
+	struct stat st;
+	int d;
+	if (s->overflow)
+		return 0;
+	if (fstat(fd, &st) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat %s", what);
+	for (size_t i = 0; i < s->n_fd; i++)
+		if (s->fd_ino[i] == st.st_ino && s->fd_dev[i] == st.st_dev)
+			return 0;
+	if (s->n_fd == SYNC_FDS) {
+		for (size_t i = 0; i < s->n_fd; i++)
+			close(s->fd[i]);
+		s->n_fd = 0;
+		s->overflow = true;
+		return 0;
+	}
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (d < 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot duplicate the fd of %s", what);
+	s->fd_dev[s->n_fd] = st.st_dev;
+	s->fd_ino[s->n_fd] = st.st_ino;
+	s->fd[s->n_fd++] = d;
+	return 0;
+}
+
+/* Makes everything written durable: data, inodes and directory entries
+ * (renames, mkdirs, modes). Errors of any writeback are reported (syncfs
+ * since Linux 5.8). */
+static int syncset_sync(struct syncset *s, struct herr *err)
+{
+	if (s->overflow) {
+		for (size_t i = 0; i < s->n_dev; i++)
+			if (syncfs(s->devfd[i]) != 0)
+				return herr_errno(err, HOIST_EXIT_IO, errno,
+				                  "cannot sync the installed files to disk");
+		return 0;
+	}
+	for (size_t i = 0; i < s->n_fd; i++)
+		/* EINVAL: a directory on a file system that cannot sync one */
+		if (fsync(s->fd[i]) != 0 && errno != EINVAL)
+			return herr_errno(err, HOIST_EXIT_IO, errno,
+			                  "cannot sync the installed files to disk");
+	return 0;
+}
+
+static void syncset_close(struct syncset *s)
+{
+	for (size_t i = 0; i < s->n_fd; i++)
+		close(s->fd[i]);
+	for (size_t i = 0; i < s->n_dev; i++)
+		close(s->devfd[i]);
+	s->n_fd = 0;
+	s->n_dev = 0;
+}
+
 /* The open parent directory of the previous action, reused for its siblings. */
 struct pcache {
 	char path[PATH_MAX];
 	int fd;
 };
 
-/* Closes the cached directory after an fsync that makes its renames durable. */
-static int pcache_drop(struct pcache *c, struct herr *err)
+/* Closes the cached directory (its new entries are made durable by syncset_sync). */
+static void pcache_drop(struct pcache *c)
 {
-	int rc = 0;
-	if (c->fd < 0)
-		return 0;
-	if (fsync(c->fd) != 0 && errno != EINVAL)
-		rc = herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync directory %s", c->path);
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	c->fd = -1;
 	c->path[0] = '\0';
-	return rc;
 }
 
-/* The parent directory of x, opened with apply's symlink policy. */
-static int parent_fd(struct pcache *c, int rootfd, const struct install_plan *pl, const struct action *x,
-                     struct herr *err)
+/* The parent directory of x, opened with apply's symlink policy; it (it gets
+ * a new entry) and its file system join ss. */
+static int parent_fd(struct pcache *c, struct syncset *ss, int rootfd, const struct install_plan *pl,
+                     const struct action *x, struct herr *err)
 {
 	struct apply_walk w = {pl, x};
 	size_t plen = (size_t)(instfs_base(x->path) - x->path);
 	if (c->fd >= 0 && strlen(c->path) == plen && memcmp(c->path, x->path, plen) == 0)
 		return c->fd;
-	if (pcache_drop(c, err) != 0)
-		return -1;
+	pcache_drop(c);
 	c->fd = instfs_open_parent(rootfd, x->path, apply_follow, &w, err);
 	if (c->fd < 0)
 		return -1;
 	memcpy(c->path, x->path, plen);
 	c->path[plen] = '\0';
+	if (syncset_fs(ss, c->fd, x->path, err) != 0 || syncset_keep(ss, c->fd, x->path, err) != 0)
+		return -1;
 	return c->fd;
 }
 
@@ -104,9 +208,18 @@ static const struct perm_rule *rule_of(const struct install_plan *pl, const stru
 	return x->perm >= 0 ? &pl->rules[x->perm] : NULL;
 }
 
+static int hash_fd(int fd, const char *what, char hex[SHA256_HEX_LEN + 1], struct herr *err);
+
+/* What apply did for one action: the installed list's final fields. */
+struct done {
+	char sha[SHA256_HEX_LEN + 1]; /* F: the copy's sha256 */
+	int mode;                     /* D: the recorded mode */
+	bool rec;                     /* D: recorded (owned by this revision) */
+};
+
 /* Creates (or takes over) one directory. */
 static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, struct instlist_writer *w,
-                     struct herr *err)
+                     struct done *d, struct syncset *ss, struct herr *err)
 {
 	const char *base = instfs_base(x->path);
 	struct stat st;
@@ -120,8 +233,14 @@ static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, s
 		if (errno != ENOENT)
 			return herr_set(err, HOIST_EXIT_IO, "%s is no longer a directory", x->path);
 		log_warnx("%s disappeared since the plan; creating it", x->path);
+		/* not in the list written ahead: recorded (durably) before it is created */
+		if (instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x), x->mode), x->path, NULL,
+		                    err) != 0 ||
+		    instlist_sync(w, err) != 0)
+			return -1;
 		x->owned = true;
 	}
+	d->rec = true;
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return herr_set(err, HOIST_EXIT_IO,
@@ -129,12 +248,10 @@ static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, s
 			                "directory",
 			                x->path);
 		/* owned by the previous revision and not empty: ownership carries over */
-		return instlist_append(w, 'D', NULL,
-		                       perms_final_mode(rule_of(pl, x), (int)(st.st_mode & 07777)), x->path,
-		                       NULL, err);
+		d->mode = perms_final_mode(rule_of(pl, x), (int)(st.st_mode & 07777));
+		return 0;
 	}
-	if (instlist_append(w, 'D', NULL, perms_final_mode(rule_of(pl, x), x->mode), x->path, NULL, err) != 0)
-		return -1;
+	d->mode = perms_final_mode(rule_of(pl, x), x->mode);
 	if (mkdirat(pfd, base, (mode_t)x->mode) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create directory %s", x->path);
 	/* the exact mode whatever the umask */
@@ -143,6 +260,8 @@ static int apply_dir(const struct install_plan *pl, struct action *x, int pfd, s
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot set the mode of %s", x->path);
 		goto out;
 	}
+	if (syncset_keep(ss, fd, x->path, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -150,24 +269,20 @@ out:
 	return rc;
 }
 
-/* Copies one file: temp name beside it, hash while copying, mode, ownership, fsync, rename. */
-static int apply_file(const struct install_plan *pl, const struct action *x, int pfd,
-                      struct instlist_writer *w, struct herr *err)
+/* Copies one file: temp name beside it, hash while copying, mode, ownership,
+ * rename. Not synced here: install_apply makes all copies durable at once. */
+static int apply_file(const struct install_plan *pl, const struct action *x, int pfd, struct done *d,
+                      struct syncset *ss, struct herr *err)
 {
 	char tmp[NAME_MAX + 1];
-	char hex[SHA256_HEX_LEN + 1];
 	uint8_t sha[SHA256_LEN];
 	const struct perm_rule *r = rule_of(pl, x);
 	struct stat st;
-	off_t sha_off = 0;
 	bool tmp_made = false;
 	int sfd = -1;
 	int tfd = -1;
 	int rc = -1;
 
-	/* recorded before anything is written: a crash leaves a superset */
-	if (instlist_append(w, 'F', NULL, perms_final_mode(r, x->mode), x->path, &sha_off, err) != 0)
-		goto out;
 	sfd = open(x->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0 || fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		herr_errno(err, HOIST_EXIT_IO, sfd < 0 ? errno : EINVAL, "cannot open bundle file %s",
@@ -186,8 +301,20 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 		goto out;
 	}
 	tmp_made = true;
-	if (instfs_copy(sfd, tfd, x->path, sha, err) != 0)
-		goto out;
+	/* On a file system with reflinks (XFS, btrfs) the copy shares the tree's
+	 * extents copy-on-write: a new inode all the same, so a hook editing the
+	 * installed file never changes the kept tree; the source is then hashed.
+	 * Elsewhere (ext4, another file system: EOPNOTSUPP, EXDEV...) it is copied. */
+	if (ioctl(tfd, FICLONE, sfd) == 0) {
+		if (hash_fd(sfd, x->path, d->sha, err) != 0)
+			goto out;
+	} else {
+		if (instfs_copy(sfd, tfd, x->path, sha, err) != 0)
+			goto out;
+		hex_encode(sha, SHA256_LEN, d->sha);
+		/* start the writeback now, so the final sync finds little left to write */
+		(void)sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	}
 	/* mode and ownership before the rename: the file never appears with looser ones */
 	if (fchmod(tfd, (mode_t)x->mode) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %s", x->path);
@@ -195,18 +322,13 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	}
 	if (r != NULL && perms_apply_fd(tfd, r, x->path, err) != 0)
 		goto out;
-	if (fsync(tfd) != 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", x->path);
-		goto out;
-	}
 	/* rename replaces a destination symlink instead of writing through it */
 	if (renameat(pfd, tmp, pfd, instfs_base(x->path)) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename the new %s into place", x->path);
 		goto out;
 	}
 	tmp_made = false;
-	hex_encode(sha, SHA256_LEN, hex);
-	if (instlist_fill_sha(w, sha_off, hex, err) != 0)
+	if (syncset_keep(ss, tfd, x->path, err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -220,11 +342,9 @@ out:
 }
 
 /* Creates one symlink under a temp name, then renames it into place. */
-static int apply_link(const struct action *x, int pfd, struct instlist_writer *w, struct herr *err)
+static int apply_link(const struct action *x, int pfd, struct herr *err)
 {
 	char tmp[NAME_MAX + 1];
-	if (instlist_append(w, 'L', NULL, -1, x->path, NULL, err) != 0)
-		return -1;
 	instfs_tmp_name(instfs_base(x->path), tmp);
 	if (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT)
 		return herr_errno(err, HOIST_EXIT_IO, errno,
@@ -243,7 +363,7 @@ static int apply_link(const struct action *x, int pfd, struct instlist_writer *w
 
 /* Applies permissions to the directories this revision owns, deepest first
  * (so a restrictive mode on a parent cannot block its children). */
-static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct herr *err)
+static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct syncset *ss, struct herr *err)
 {
 	for (size_t k = pl->n; k-- > 0;) {
 		const struct action *x = &pl->a[k];
@@ -261,6 +381,8 @@ static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct her
 		if (fd < 0)
 			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot open directory %s", x->path);
 		rc = perms_apply_fd(fd, &pl->rules[x->perm], x->path, err);
+		if (rc == 0)
+			rc = syncset_keep(ss, fd, x->path, err);
 		close(fd);
 		if (rc != 0)
 			return -1;
@@ -268,11 +390,77 @@ static int apply_dir_perms(const struct install_plan *pl, int rootfd, struct her
 	return 0;
 }
 
+/* Writes one line per action into w: ahead (d NULL: every path that may be
+ * written, sha pending) or final (d: what apply recorded). */
+static int write_lines(const struct install_plan *pl, const struct done *d, struct instlist_writer *w,
+                       struct herr *err)
+{
+	for (size_t k = 0; k < pl->n; k++) {
+		const struct action *x = &pl->a[k];
+		const struct perm_rule *r = rule_of(pl, x);
+		int rc = 0;
+		if (x->skip)
+			continue;
+		if (x->kind == ACT_DIR && (d ? d[k].rec : x->owned))
+			rc = instlist_append(w, 'D', NULL, d ? d[k].mode : perms_final_mode(r, x->mode),
+			                     x->path, NULL, err);
+		if (x->kind == ACT_FILE)
+			rc = instlist_append(w, 'F', d ? d[k].sha : NULL, perms_final_mode(r, x->mode),
+			                     x->path, NULL, err);
+		if (x->kind == ACT_LINK)
+			rc = instlist_append(w, 'L', NULL, -1, x->path, NULL, err);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Replaces the list written ahead by the final one (real sha256s) through a
+ * temporary file and a rename: a crash leaves one whole list or the other. */
+static int write_final(const struct install_plan *pl, const struct done *d, struct herr *err)
+{
+	char tmp[PATH_MAX];
+	struct instlist_writer w = {.fd = -1, .batch = true};
+	struct herr ignore = {0};
+	int n = snprintf(tmp, sizeof(tmp), "%s.new", pl->new_list);
+	int rc = -1;
+
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", pl->new_list);
+	if (instlist_create(&w, tmp, err) != 0 || write_lines(pl, d, &w, err) != 0)
+		goto out;
+	if (instlist_close(&w, err) != 0)
+		goto out;
+	if (rename(tmp, pl->new_list) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename %s", tmp);
+		goto out;
+	}
+	if (fs_fsync_parent(pl->new_list, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	(void)instlist_close(&w, &ignore);
+	if (rc != 0)
+		(void)unlink(tmp);
+	return rc;
+}
+
+/* Durability by batching, in this order (each step relies on the previous):
+ *   1. the whole list is written ahead (every path that may be written, sha
+ *      pending) and made durable ONCE: after a crash undo removes anything
+ *      that may have reached the host;
+ *   2. every copy goes through a temporary name and a rename, without an
+ *      fsync each (writeback is started per file);
+ *   3. data, modes and directory entries are made durable together (an
+ *      fsync of each fd written, or syncfs for a large install);
+ *   4. only then the list is rewritten, atomically, with the real sha256s. */
 int install_apply(struct install_plan *pl, struct herr *err)
 {
-	struct instlist_writer w = {.fd = -1};
+	struct instlist_writer w = {.fd = -1, .batch = true};
 	struct pcache c = {.fd = -1};
+	struct syncset *ss = NULL;
 	struct herr ignore = {0};
+	struct done *d = NULL;
 	int rootfd = -1;
 	int rc = -1;
 
@@ -282,33 +470,45 @@ int install_apply(struct install_plan *pl, struct herr *err)
 	}
 	if ((rootfd = open_root(pl->root, err)) < 0)
 		goto out;
-	if (instlist_create(&w, pl->new_list, err) != 0)
+	d = calloc(pl->n ? pl->n : 1, sizeof(*d));
+	ss = calloc(1, sizeof(*ss));
+	if (d == NULL || ss == NULL) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory installing %zu entries", pl->n);
+		goto out;
+	}
+	if (instlist_create(&w, pl->new_list, err) != 0 || write_lines(pl, NULL, &w, err) != 0 ||
+	    instlist_sync(&w, err) != 0)
 		goto out;
 	for (size_t k = 0; k < pl->n; k++) {
 		struct action *x = &pl->a[k];
 		int pfd;
 		if (x->skip)
 			continue;
-		pfd = parent_fd(&c, rootfd, pl, x, err);
+		pfd = parent_fd(&c, ss, rootfd, pl, x, err);
 		if (pfd < 0)
 			goto out;
-		if (x->kind == ACT_DIR && apply_dir(pl, x, pfd, &w, err) != 0)
+		if (x->kind == ACT_DIR && apply_dir(pl, x, pfd, &w, &d[k], ss, err) != 0)
 			goto out;
-		if (x->kind == ACT_FILE && apply_file(pl, x, pfd, &w, err) != 0)
+		if (x->kind == ACT_FILE && apply_file(pl, x, pfd, &d[k], ss, err) != 0)
 			goto out;
-		if (x->kind == ACT_LINK && apply_link(x, pfd, &w, err) != 0)
+		if (x->kind == ACT_LINK && apply_link(x, pfd, err) != 0)
 			goto out;
 	}
-	if (pcache_drop(&c, err) != 0 || apply_dir_perms(pl, rootfd, err) != 0)
+	pcache_drop(&c);
+	if (apply_dir_perms(pl, rootfd, ss, err) != 0 || syncset_sync(ss, err) != 0)
 		goto out;
-	if (instlist_close(&w, err) != 0)
+	if (instlist_close(&w, err) != 0 || write_final(pl, d, err) != 0)
 		goto out;
 	rc = 0;
 out:
-	(void)pcache_drop(&c, &ignore);
+	pcache_drop(&c);
+	if (ss != NULL)
+		syncset_close(ss);
+	free(ss);
 	(void)instlist_close(&w, &ignore);
 	if (rootfd >= 0)
 		close(rootfd);
+	free(d);
 	return rc;
 }
 

@@ -8,9 +8,14 @@
  *   - files are written to a temporary name in the destination directory
  *     and renamed into place; an existing destination symlink is replaced,
  *     never written through; symlinks in the bundle are copied as links;
- *   - every path written is recorded in the installed list BEFORE it is
- *     written (fsync'd), so a crash leaves a superset that install_undo can
- *     remove.
+ *   - every path that may be written is recorded in the installed list
+ *     BEFORE anything is written: the whole list is written ahead (sha256s
+ *     pending) and made durable once, so a crash leaves a superset that
+ *     install_undo can remove; the copies are then made durable together
+ *     (fsync of each, or syncfs for a large install) and only then is the
+ *     list replaced, atomically, by the one with the real sha256s;
+ *   - on a file system with reflinks a file is cloned from the tree (a new
+ *     inode, extents shared copy-on-write), elsewhere copied.
  *
  * Installed list ("installed.list"), one entry per line, path last:
  *   F <sha256-hex> <mode-octal> <path>   regular file installed

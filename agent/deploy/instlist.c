@@ -286,9 +286,15 @@ int instlist_create(struct instlist_writer *w, const char *path, struct herr *er
 {
 	w->path = path;
 	w->off = 0;
+	w->dir_synced = false;
+	w->dirty = w->batch;
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (w->fd < 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create installed list %s", path);
+	/* batch: instlist_sync makes the file and its lines durable in one go */
+	if (w->batch)
+		return 0;
+	w->dir_synced = true;
 	/* the list must survive a crash as soon as anything is installed */
 	if (fsync(w->fd) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", path);
@@ -330,8 +336,9 @@ int instlist_append(struct instlist_writer *w, char kind, const char *sha, int m
 	if (sha_off != NULL)
 		*sha_off = w->off + 2;
 	w->off += n;
+	w->dirty = true;
 	/* durable before the path is written: a crash leaves a superset */
-	if (fdatasync(w->fd) != 0)
+	if (!w->batch && fdatasync(w->fd) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync installed list %s", w->path);
 	return 0;
 }
@@ -340,6 +347,20 @@ int instlist_fill_sha(struct instlist_writer *w, off_t sha_off, const char *hex,
 {
 	if (strlen(hex) != SHA256_HEX_LEN || pwrite_all(w->fd, hex, SHA256_HEX_LEN, sha_off) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write installed list %s", w->path);
+	w->dirty = true;
+	return 0;
+}
+
+int instlist_sync(struct instlist_writer *w, struct herr *err)
+{
+	if (fdatasync(w->fd) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync installed list %s", w->path);
+	w->dirty = false;
+	if (w->dir_synced)
+		return 0;
+	if (fs_fsync_parent(w->path, err) != 0)
+		return -1;
+	w->dir_synced = true;
 	return 0;
 }
 
@@ -348,7 +369,8 @@ int instlist_close(struct instlist_writer *w, struct herr *err)
 	int rc = 0;
 	if (w->fd < 0)
 		return 0;
-	if (fsync(w->fd) != 0)
+	/* a batch list synced since its last write needs no second sync */
+	if ((!w->batch || w->dirty) && fsync(w->fd) != 0)
 		rc = herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync installed list %s", w->path);
 	if (close(w->fd) != 0 && rc == 0)
 		rc = herr_errno(err, HOIST_EXIT_IO, errno, "cannot close installed list %s", w->path);

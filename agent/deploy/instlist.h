@@ -1,6 +1,7 @@
 /* instlist.h - the installed list of install.h: reading (validated, torn last
  * line dropped) and writing (each line durable before the path it names is
- * written). Format and meaning are described in install.h. */
+ * written: one fdatasync per line, or in batch mode one instlist_sync for a
+ * whole list written ahead). Format and meaning are described in install.h. */
 #ifndef HOIST_INSTLIST_H
 #define HOIST_INSTLIST_H
 
@@ -50,6 +51,11 @@ struct instlist_writer {
 	int fd;
 	off_t off;
 	const char *path;
+	/* Set before instlist_create: no sync per line (nor at create); the caller
+	 * makes the lines durable with instlist_sync before writing what they name. */
+	bool batch;
+	bool dir_synced; /* the list's directory entry was made durable */
+	bool dirty;      /* batch: written since the last sync */
 };
 
 /* Creates (truncates) the list file and makes its directory entry durable. */
@@ -60,6 +66,9 @@ int instlist_append(struct instlist_writer *w, char kind, const char *sha, int m
                     off_t *sha_off, struct herr *err);
 /* Overwrites a pending sha field in place (durable at instlist_close). */
 int instlist_fill_sha(struct instlist_writer *w, off_t sha_off, const char *hex, struct herr *err);
+/* Makes every line written so far durable (fdatasync; the first call also
+ * fsyncs the list's directory so the file itself survives a crash). */
+int instlist_sync(struct instlist_writer *w, struct herr *err);
 /* fsyncs and closes; safe to call twice and on a writer never created (fd -1). */
 int instlist_close(struct instlist_writer *w, struct herr *err);
 

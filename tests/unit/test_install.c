@@ -64,7 +64,9 @@ static int setup(void **state)
 	struct fx *x = calloc(1, sizeof(*x));
 	char state_dir[PATH_MAX];
 	assert_non_null(x);
-	snprintf(x->base, sizeof(x->base), "/tmp/hoist-test-install.XXXXXX");
+	/* HOIST_TEST_TMPDIR: run on another file system (e.g. XFS with reflinks, the clone path) */
+	snprintf(x->base, sizeof(x->base), "%s/hoist-test-install.XXXXXX",
+	         getenv("HOIST_TEST_TMPDIR") ? getenv("HOIST_TEST_TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(x->base));
 	pathf(x->tree, x->base, "tree");
 	pathf(x->root, x->base, "root");
@@ -333,6 +335,12 @@ static void test_first_install_list_exact(void **state)
 	got = slurp(x->list1, "");
 	assert_string_equal(got, want);
 	free(got);
+	{
+		/* the final list replaced the one written ahead through a rename */
+		char tmp[PATH_MAX + 8];
+		snprintf(tmp, sizeof(tmp), "%s.new", x->list1);
+		assert_int_equal(fs_exists(tmp), 0);
+	}
 
 	got = slurp(x->root, "var/app/index.html");
 	assert_string_equal(got, "<h1>one</h1>\n");
@@ -900,6 +908,96 @@ static void test_verify_detects_changes(void **state)
 	assert_has(e.msg, "first: /var/app/.env: missing");
 }
 
+static void test_dir_disappeared_since_plan_is_recorded(void **state)
+{
+	struct fx *x = *state;
+	struct install_opts o;
+	struct install_plan *pl = NULL;
+	struct herr e = {0};
+	char p[PATH_MAX];
+	char *list;
+	make_rev1(x);
+	put_dir(x->root, "var", 0755); /* the host's, not ours: not in the list written ahead */
+	o = opts(x, NULL, x->list1);
+	assert_int_equal(install_plan(&o, &pl, &e), 0);
+	pathf(p, x->root, "var");
+	assert_int_equal(rmdir(p), 0);
+	assert_int_equal(install_apply(pl, &e), 0);
+	install_plan_free(pl);
+	list = slurp(x->list1, "");
+	/* recorded once, in plan order, as created by this revision */
+	assert_true(strncmp(list, "D - 0755 /var\nD - 0755 /var/app\n", 30) == 0);
+	assert_null(strstr(list + 1, "D - 0755 /var\n"));
+	assert_null(strstr(list, INSTLIST_SHA_PENDING));
+	free(list);
+	assert_int_equal(install_verify(x->list1, x->root, &e), 0);
+	assert_int_equal(install_undo(x->list1, x->root, &e), 0);
+	assert_false(exists(x->root, "var"));
+}
+
+static void test_installed_copy_independent_of_tree(void **state)
+{
+	struct fx *x = *state;
+	struct herr e = {0};
+	char p[PATH_MAX];
+	char h[65];
+	char *got;
+	FILE *f;
+	/* large enough to span several extents when cloned */
+	char *big = malloc(300001);
+	assert_non_null(big);
+	for (size_t i = 0; i < 300000; i++)
+		big[i] = (char)('a' + (i * 7) % 26);
+	big[300000] = '\0';
+	put(x->tree, "app/big.txt", big, 0644);
+	add_file(x, "app", "/srv/app", 3);
+	install_ok(x, NULL, x->list1);
+	sha_hex(big, h);
+	got = slurp(x->list1, "");
+	assert_has(got, h);
+	free(got);
+	/* a hook editing the installed file must not change the kept tree */
+	pathf(p, x->root, "srv/app/big.txt");
+	f = fopen(p, "r+");
+	assert_non_null(f);
+	assert_int_equal(fputs("EDITED", f) >= 0, 1);
+	fclose(f);
+	got = slurp(x->tree, "app/big.txt");
+	assert_string_equal(got, big);
+	free(got);
+	assert_true(lst(x->tree, "app/big.txt").st_ino != lst(x->root, "srv/app/big.txt").st_ino);
+	assert_int_equal(install_verify(x->list1, x->root, &e), -1);
+	assert_has(e.msg, "/srv/app/big.txt: sha256");
+	free(big);
+}
+
+static void test_many_files_synced_per_file_system(void **state)
+{
+	struct fx *x = *state;
+	struct herr e = {0};
+	char rel[64];
+	char *list;
+	size_t n_f = 0;
+	/* more fds than install keeps for fsync: the syncfs path */
+	for (int i = 0; i < 300; i++) {
+		snprintf(rel, sizeof(rel), "many/d%d/f%03d", i % 3, i);
+		put(x->tree, rel, rel, 0644);
+	}
+	add_file(x, "many", "/srv/many", 3);
+	install_ok(x, NULL, x->list1);
+	list = slurp(x->list1, "");
+	assert_null(strstr(list, INSTLIST_SHA_PENDING));
+	for (const char *p = list; (p = strstr(p, "\nF ")) != NULL; p++)
+		n_f++;
+	assert_int_equal(n_f, 300);
+	assert_has(list, "D - 0755 /srv/many/d2\n");
+	free(list);
+	assert_true(exists(x->root, "srv/many/d1/f298"));
+	assert_int_equal(install_verify(x->list1, x->root, &e), 0);
+	assert_int_equal(install_undo(x->list1, x->root, &e), 0);
+	assert_false(exists(x->root, "srv"));
+}
+
 static void test_crash_mid_apply_undo_restores(void **state)
 {
 	struct fx *x = *state;
@@ -920,14 +1018,23 @@ static void test_crash_mid_apply_undo_restores(void **state)
 	assert_int_equal(install_apply(pl, &e), -1);
 	install_plan_free(pl);
 	assert_has(e.msg, "index.html");
-	/* the list is a superset of what was written */
+	/* the list written ahead is a superset of what was written: every path of
+	 * the plan, shas pending (the list is finalised only after the bulk sync) */
 	list = slurp(x->list1, "");
 	assert_true(exists(x->root, "var/app/bin/run.sh"));
-	assert_has(list, "/var/app/bin/run.sh\n");
-	assert_has(list, "/var/app/index.html\n"); /* recorded though never written */
+	assert_has(list, "D - 0755 /var/app\n");
+	assert_has(list, "F " INSTLIST_SHA_PENDING " 0755 /var/app/bin/run.sh\n");
+	assert_has(list, "F " INSTLIST_SHA_PENDING " 0644 /var/app/index.html\n");
 	assert_false(exists(x->root, "var/app/index.html"));
-	assert_null(strstr(list, "/var/app/link"));
+	/* named ahead though never written */
+	assert_has(list, "L - - /var/app/link\n");
+	assert_has(list, "F " INSTLIST_SHA_PENDING " 0755 /etc/myapp/conf.ini\n");
+	assert_false(exists(x->root, "var/app/link"));
+	assert_false(exists(x->root, "etc/myapp"));
+	assert_false(exists(x->root, "var/app/sub"));
 	free(list);
+	assert_int_equal(install_verify(x->list1, x->root, &e), -1);
+	assert_has(e.msg, "never finished");
 	/* a crash during a copy: a pending line and its temporary file */
 	{
 		char tmp[NAME_MAX + 1];
@@ -975,6 +1082,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_undo_torn_last_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_undo_refuses_hostile_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_detects_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_disappeared_since_plan_is_recorded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_installed_copy_independent_of_tree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_files_synced_per_file_system, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_mid_apply_undo_restores, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
