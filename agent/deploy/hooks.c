@@ -392,15 +392,14 @@ static void set_setup_failed(struct hook_result *res, const struct herr *err)
 	(void)snprintf(res->setup_error, sizeof(res->setup_error), "%s", err->msg);
 }
 
-/* The process group of the hook running now, for the signal handler. */
-static volatile sig_atomic_t running_pgid;
-
 /* Async-signal-safe only: pass the signal on, then die of it. */
 static void forward_and_die(int sig)
 {
-	pid_t pgid = (pid_t)running_pgid;
-	if (pgid > 0)
+	pid_t pgid = (pid_t)hook_running_pgid;
+	if (pgid > 0) {
 		(void)kill(-pgid, sig);
+		(void)kill(pgid, sig); /* the child itself, should it not have called setsid() yet */
+	}
 	(void)signal(sig, SIG_DFL);
 	(void)raise(sig);
 }
@@ -457,7 +456,6 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 		goto out;
 	}
 	watch_attach(&w, l->child.pid);
-	running_pgid = l->child.pid; /* setsid() made the pid the group id */
 	l->deadline = now_ms() + (int64_t)run->timeout_s * 1000;
 	if (run_loop(l, &w, res, err) != 0) {
 		/* hoist's own failure: take the whole group down, then reap */
@@ -475,7 +473,7 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 		set_setup_failed(res, err);
 	rc = 0;
 out:
-	running_pgid = 0;
+	hook_running_pgid = 0;
 	if (l != NULL) {
 		if (l->child.pid > 0 && !l->reaped) {
 			(void)kill(-l->child.pid, SIGKILL);

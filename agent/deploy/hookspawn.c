@@ -271,6 +271,8 @@ static _Noreturn void child_run(const struct hook_run *run, const struct hook_id
 	child_fail(status_w, HOOK_STAGE_EXEC, errno);
 }
 
+volatile sig_atomic_t hook_running_pgid;
+
 int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct hook_child *child,
                struct herr *err)
 {
@@ -307,6 +309,10 @@ int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct ho
 	if (pid == 0)
 		child_run(run, ids, devnull, outp[1], statp[1]);
 	saved = errno;
+	/* Recorded while signals are still blocked: a SIGTERM that arrives
+	 * from now on reaches the new group (hook_signals_forward). */
+	if (pid > 0)
+		hook_running_pgid = pid; /* the child's setsid() makes its pid the group id */
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		herr_errno(err, HOIST_EXIT_INTERNAL, saved, "cannot fork for hook %s", run->script);

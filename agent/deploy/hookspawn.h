@@ -6,6 +6,7 @@
 #ifndef HOIST_HOOKSPAWN_H
 #define HOIST_HOOKSPAWN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -54,6 +55,11 @@ void hook_ids_free(struct hook_ids *ids);
 const char *hook_stage_name(int stage);
 /* Forks the child with all signals blocked around fork (restored in the
  * parent). On success the caller owns child->pid and both fds. */
+/* The process group of the hook running now (0: none); set by hook_spawn
+ * before signals are unblocked, cleared by hook_run when the hook is over,
+ * read by the signal handler of hook_signals_forward. */
+extern volatile sig_atomic_t hook_running_pgid;
+
 int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct hook_child *child,
                struct herr *err);
 

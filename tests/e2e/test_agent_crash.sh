@@ -98,14 +98,15 @@ bb=$(make_tgz big "$big")
 agent=$!
 PIDS+=("$agent")
 partial="$STATE/revisions/big/installed.partial"
+# The installed list is written whole before the first file: wait for the files.
 for _ in $(seq 1 3000); do
-	if [ -f "$partial" ] && [ "$(wc -l <"$partial")" -gt 100 ]; then break; fi
+	if [ "$(ls "$ROOT/opt/hoist-sample/many" 2>/dev/null | wc -l)" -gt 100 ]; then break; fi
 	sleep 0.01
 done
 kill -9 "$agent" 2>/dev/null || true
 wait "$agent" 2>/dev/null || true
 if grep -q "^begin Install" "$STATE/journal" 2>/dev/null && ! grep -q "^end Install" "$STATE/journal"; then
-	echo "killed with Install half done ($(wc -l <"$partial") entries recorded)"
+	echo "killed with Install half done ($(ls "$ROOT/opt/hoist-sample/many" | wc -l) of 2500 files written, $(wc -l <"$partial") entries recorded ahead)"
 	[ -n "$(find "$ROOT/opt/hoist-sample/many" -type f 2>/dev/null | head -1)" ] || fail "no partial files to recover"
 else
 	echo "note: Install was not caught half done (journal: $(tail -1 "$STATE/journal" 2>/dev/null))"
