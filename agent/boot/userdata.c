@@ -127,24 +127,6 @@ static int region_ok(const char *s)
 	return groups >= 2 && s[0] != '-';
 }
 
-/* 1 for "http://host..." or "https://host..." without spaces or control characters. */
-static int endpoint_ok(const char *s)
-{
-	const char *rest;
-	if (strncmp(s, "http://", 7) == 0)
-		rest = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		rest = s + 8;
-	else
-		return 0;
-	if (*rest == '\0' || *rest == '/' || strlen(s) > 1024)
-		return 0;
-	for (; *rest != '\0'; rest++)
-		if ((unsigned char)*rest <= 0x20 || *rest == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* Expands {version} in the bundle URL, splits it into bucket and (percent-decoded) key. */
 static int parse_bundle(struct directive *d, const char *url, unsigned line, struct herr *err)
 {
@@ -279,7 +261,7 @@ static int check_value(struct directive *d, enum dkey k, const char *v, unsigned
 		slot = &d->region;
 		break;
 	case D_ENDPOINT:
-		if (!endpoint_ok(v))
+		if (!str_http_url_ok(v, 1024))
 			return bad_value(err, line, "endpoint", v, "is not an http:// or https:// URL");
 		slot = &d->endpoint;
 		break;

@@ -222,24 +222,6 @@ static int parse_bool(const char *s, bool *b)
 	return 0;
 }
 
-/* 1 for "http://X" or "https://X" with a non-empty rest free of spaces and controls. */
-static int url_ok(const char *s)
-{
-	const char *rest;
-	if (strncmp(s, "http://", 7) == 0)
-		rest = s + 7;
-	else if (strncmp(s, "https://", 8) == 0)
-		rest = s + 8;
-	else
-		return 0;
-	if (*rest == '\0' || *rest == '/' || strlen(s) > CONFIG_MAX_VALUE)
-		return 0;
-	for (; *rest != '\0'; rest++)
-		if ((unsigned char)*rest <= 0x20 || *rest == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* 1 for an absolute path of bounded length without control characters. */
 static int path_ok(const char *s)
 {
@@ -284,7 +266,7 @@ static int set_value(struct hoist_config *c, const struct key *k, const char *v,
 		break;
 	case K_URL:
 	case K_URL_OR_EMPTY:
-		if (!(k->type == K_URL_OR_EMPTY && v[0] == '\0') && !url_ok(v))
+		if (!(k->type == K_URL_OR_EMPTY && v[0] == '\0') && !str_http_url_ok(v, CONFIG_MAX_VALUE))
 			return herr_set(err, HOIST_EXIT_CONFIG,
 			                "%s: expected an http:// or https:// URL, got '%.*s'", k->name, SHOW,
 			                v);

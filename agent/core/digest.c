@@ -62,22 +62,16 @@ int sha256_buf(const void *data, size_t n, uint8_t out[SHA256_LEN])
 	return 0;
 }
 
-int sha256_file(const char *path, uint8_t out[SHA256_LEN], struct herr *err)
+int sha256_fd(int fd, const char *what, uint8_t out[SHA256_LEN], struct herr *err)
 {
 	static char chunk[1 << 16];
 	struct sha256_ctx *c = NULL;
-	int fd = -1;
 	int rc = -1;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot open %s", path);
-		goto out;
-	}
 	c = sha256_new();
 	if (c == NULL) {
-		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory hashing %s", path);
+		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory hashing %s", what);
 		goto out;
 	}
 	for (;;) {
@@ -85,25 +79,34 @@ int sha256_file(const char *path, uint8_t out[SHA256_LEN], struct herr *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			herr_errno(err, HOIST_EXIT_IO, errno, "cannot read %s", path);
+			herr_errno(err, HOIST_EXIT_IO, errno, "cannot read %s", what);
 			goto out;
 		}
 		if (n == 0)
 			break;
 		if (sha256_update(c, chunk, (size_t)n) != 0) {
-			herr_set(err, HOIST_EXIT_INTERNAL, "hashing %s failed", path);
+			herr_set(err, HOIST_EXIT_INTERNAL, "hashing %s failed", what);
 			goto out;
 		}
 	}
 	if (sha256_final(c, out) != 0) {
-		herr_set(err, HOIST_EXIT_INTERNAL, "hashing %s failed", path);
+		herr_set(err, HOIST_EXIT_INTERNAL, "hashing %s failed", what);
 		goto out;
 	}
 	rc = 0;
 out:
 	sha256_free(c);
-	if (fd >= 0)
-		close(fd);
+	return rc;
+}
+
+int sha256_file(const char *path, uint8_t out[SHA256_LEN], struct herr *err)
+{
+	int rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot open %s", path);
+	rc = sha256_fd(fd, path, out, err);
+	close(fd);
 	return rc;
 }
 

@@ -21,6 +21,9 @@ void sha256_free(struct sha256_ctx *c);
 
 /* One-shot digest of a buffer. */
 int sha256_buf(const void *data, size_t n, uint8_t out[SHA256_LEN]);
+/* Digest of what is left to read from fd, in chunks (memory does not grow
+ * with size); what names the file in messages. */
+int sha256_fd(int fd, const char *what, uint8_t out[SHA256_LEN], struct herr *err);
 /* Digest of a whole file, read in chunks (memory does not grow with size). */
 int sha256_file(const char *path, uint8_t out[SHA256_LEN], struct herr *err);
 /* HMAC-SHA256 (SigV4 key derivation). */

@@ -69,7 +69,10 @@ int fs_fsync_parent(const char *path, struct herr *err)
 	return fs_fsync_dir(dir, err);
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct herr *err)
+/* Writes a temporary file beside path and renames it over path; with
+ * durable, the file and then its directory are fsync'd too. */
+static int write_replace(const char *path, const void *data, size_t n, mode_t mode, int durable,
+			 struct herr *err)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
@@ -94,7 +97,7 @@ int fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode, s
 		p += w;
 		n -= (size_t)w;
 	}
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || (durable && fsync(fd) != 0)) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", tmp);
 		goto out;
 	}
@@ -108,13 +111,23 @@ int fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode, s
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename %s to %s", tmp, path);
 		goto out;
 	}
-	rc = fs_fsync_parent(path, err);
+	rc = durable ? fs_fsync_parent(path, err) : 0;
 out:
 	if (fd >= 0)
 		close(fd);
 	if (rc != 0)
 		(void)unlink(tmp);
 	return rc;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct herr *err)
+{
+	return write_replace(path, data, n, mode, 1, err);
+}
+
+int fs_write_replace(const char *path, const void *data, size_t n, mode_t mode, struct herr *err)
+{
+	return write_replace(path, data, n, mode, 0, err);
 }
 
 int fs_read_file(const char *path, size_t max, int flags, struct buf *out, struct herr *err)

@@ -15,6 +15,11 @@ int fs_mkdir_p(const char *path, mode_t mode, struct herr *err);
 /* Writes data to a temporary file beside path, fsyncs it, renames it over
  * path and fsyncs the directory: readers see the old or the new content. */
 int fs_write_atomic(const char *path, const void *data, size_t n, mode_t mode, struct herr *err);
+/* The same, atomic but not durable (nothing fsync'd): for files that only
+ * describe state (status.json, a revision's meta). After a power loss the old
+ * content may come back; files that decide what recovery does (journal,
+ * current, last-good, installed) use fs_write_atomic. */
+int fs_write_replace(const char *path, const void *data, size_t n, mode_t mode, struct herr *err);
 int fs_fsync_dir(const char *dir, struct herr *err);
 /* fsyncs the directory that contains path. */
 int fs_fsync_parent(const char *path, struct herr *err);

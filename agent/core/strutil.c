@@ -21,3 +21,20 @@ int str_safe_token(const char *s, size_t maxlen)
 		return 0;
 	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") == n;
 }
+
+int str_http_url_ok(const char *s, size_t maxlen)
+{
+	const char *rest;
+	if (strncmp(s, "http://", 7) == 0)
+		rest = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		rest = s + 8;
+	else
+		return 0;
+	if (*rest == '\0' || *rest == '/' || strlen(s) > maxlen)
+		return 0;
+	for (; *rest != '\0'; rest++)
+		if ((unsigned char)*rest <= 0x20 || *rest == 0x7f)
+			return 0;
+	return 1;
+}

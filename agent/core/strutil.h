@@ -10,5 +10,8 @@ int str_printable(const char *s);
  * characters of [A-Za-z0-9._+-], not starting with '-' or '.', no "..".
  * Such a name can be a path component and a command-line argument as it is. */
 int str_safe_token(const char *s, size_t maxlen);
+/* 1 for "http://X" or "https://X" of at most maxlen bytes, where X is
+ * non-empty, does not start with '/' and has no spaces or control bytes. */
+int str_http_url_ok(const char *s, size_t maxlen);
 
 #endif

@@ -16,7 +16,6 @@
 #include "digest.h"
 #include "exitcodes.h"
 #include "buf.h"
-#include "fsquick.h"
 #include "fsutil.h"
 #include "hookenv.h"
 #include "hooks.h"

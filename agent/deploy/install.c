@@ -613,35 +613,11 @@ out:
 /* sha256 of an open file as lower-case hex. */
 static int hash_fd(int fd, const char *what, char hex[SHA256_HEX_LEN + 1], struct herr *err)
 {
-	char chunk[65536];
 	uint8_t sha[SHA256_LEN];
-	struct sha256_ctx *c = sha256_new();
-	int rc = -1;
-	if (c == NULL)
-		return herr_set(err, HOIST_EXIT_INTERNAL, "out of memory hashing %s", what);
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			herr_errno(err, HOIST_EXIT_IO, errno, "cannot read %s", what);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (sha256_update(c, chunk, (size_t)n) != 0)
-			goto fail;
-	}
-	if (sha256_final(c, sha) != 0)
-		goto fail;
+	if (sha256_fd(fd, what, sha, err) != 0)
+		return -1;
 	hex_encode(sha, SHA256_LEN, hex);
-	rc = 0;
-	goto out;
-fail:
-	herr_set(err, HOIST_EXIT_INTERNAL, "sha256 failed for %s", what);
-out:
-	sha256_free(c);
-	return rc;
+	return 0;
 }
 
 /* Formats a verify finding into why; a long path may be cut, which is fine

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "exitcodes.h"
-#include "fsquick.h"
 #include "fsutil.h"
 
 void status_copy(char *dst, size_t cap, const char *src)
