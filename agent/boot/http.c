@@ -154,7 +154,7 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK;
 		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)h->low_speed_time_s) != CURLE_OK;
 	}
-	bad |= curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, "hoist-boot/" HOIST_VERSION) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
