@@ -142,14 +142,8 @@ static int on_data(void *ud, const char *data, size_t n, struct herr *err)
 		                d->bucket, d->key, (unsigned long long)d->o->max_bytes);
 	if (sha256_update(d->sha, data, n) != 0)
 		return herr_set(err, HOIST_EXIT_INTERNAL, "sha256 update failed");
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(d->fd, data + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", d->tmp);
-		off += (size_t)w;
-	}
+	if (fs_write_all(d->fd, data, n) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", d->tmp);
 	d->bytes += n;
 	writeback(d);
 	progress_update(&d->prog, d->bytes);

@@ -14,6 +14,21 @@
 
 #include "exitcodes.h"
 
+int fs_write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int fs_mkdir_p(const char *path, mode_t mode, struct herr *err)
 {
 	char tmp[PATH_MAX];
@@ -75,7 +90,6 @@ static int write_replace(const char *path, const void *data, size_t n, mode_t mo
 			 struct herr *err)
 {
 	char tmp[PATH_MAX];
-	const char *p = data;
 	int fd = -1;
 	int rc = -1;
 	int r = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
@@ -86,16 +100,9 @@ static int write_replace(const char *path, const void *data, size_t n, mode_t mo
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot create %s", tmp);
 		goto out;
 	}
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", tmp);
-			goto out;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (fs_write_all(fd, data, n) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", tmp);
+		goto out;
 	}
 	if (fchmod(fd, mode) != 0 || (durable && fsync(fd) != 0)) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", tmp);

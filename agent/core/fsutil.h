@@ -10,6 +10,8 @@
 
 #define FS_NOFOLLOW 1 /* refuse when the final component is a symlink */
 
+/* Writes all n bytes, retrying short writes and EINTR; 0, or -1 with errno set. */
+int fs_write_all(int fd, const void *data, size_t n);
 /* mkdir -p; existing directories are fine, a non-directory in the way is an error. */
 int fs_mkdir_p(const char *path, mode_t mode, struct herr *err);
 /* Writes data to a temporary file beside path, fsyncs it, renames it over

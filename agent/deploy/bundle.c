@@ -401,7 +401,6 @@ static int copy_file(struct stage *s, int srcdir, int dstdir, const char *name, 
 	}
 	for (;;) {
 		ssize_t n = read(in, chunk, sizeof(chunk));
-		const char *p = chunk;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -412,16 +411,9 @@ static int copy_file(struct stage *s, int srcdir, int dstdir, const char *name, 
 			break;
 		if (count_bytes(s, rel, (int64_t)hwm, (size_t)n, &hwm) != 0)
 			goto out;
-		while (n > 0) {
-			ssize_t w = write(out, p, (size_t)n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				fail_entry(s->err, HOIST_EXIT_IO, rel, "cannot write: %s", strerror(errno));
-				goto out;
-			}
-			p += w;
-			n -= w;
+		if (fs_write_all(out, chunk, (size_t)n) != 0) {
+			fail_entry(s->err, HOIST_EXIT_IO, rel, "cannot write: %s", strerror(errno));
+			goto out;
 		}
 	}
 	ts[0] = st->st_atim;

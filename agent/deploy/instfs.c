@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "fsutil.h"
 
 int instfs_open_parent(int rootfd, const char *path, instfs_follow_fn follow, const void *ctx,
                        struct herr *err)
@@ -99,7 +100,6 @@ int instfs_copy(int src, int dst, const char *what, uint8_t sha[SHA256_LEN], str
 	}
 	for (;;) {
 		ssize_t n = read(src, chunk, sizeof(chunk));
-		const char *p = chunk;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -112,16 +112,9 @@ int instfs_copy(int src, int dst, const char *what, uint8_t sha[SHA256_LEN], str
 			herr_set(err, HOIST_EXIT_INTERNAL, "sha256 failed for %s", what);
 			goto out;
 		}
-		while (n > 0) {
-			ssize_t w = write(dst, p, (size_t)n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", what);
-				goto out;
-			}
-			p += w;
-			n -= w;
+		if (fs_write_all(dst, chunk, (size_t)n) != 0) {
+			herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", what);
+			goto out;
 		}
 	}
 	if (sha256_final(c, sha) != 0) {

@@ -22,16 +22,8 @@ struct journal {
  * before the step it announces starts. */
 static int append_line(struct journal *j, const char *line, bool sync, struct herr *err)
 {
-	size_t n = strlen(line);
-	while (n > 0) {
-		ssize_t w = write(j->fd, line, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write journal %s", j->path);
-		line += w;
-		n -= (size_t)w;
-	}
+	if (fs_write_all(j->fd, line, strlen(line)) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write journal %s", j->path);
 	if (sync && fdatasync(j->fd) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync journal %s", j->path);
 	return 0;

@@ -60,7 +60,6 @@ static int copy_file(const char *src, const char *dst, struct herr *err)
 	}
 	for (;;) {
 		ssize_t r = read(in, buf, sizeof(buf));
-		char *p = buf;
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -69,16 +68,9 @@ static int copy_file(const char *src, const char *dst, struct herr *err)
 		}
 		if (r == 0)
 			break;
-		while (r > 0) {
-			ssize_t w = write(out, p, (size_t)r);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", dst);
-				goto out;
-			}
-			p += w;
-			r -= w;
+		if (fs_write_all(out, buf, (size_t)r) != 0) {
+			herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", dst);
+			goto out;
 		}
 	}
 	if (fsync(out) != 0) {
