@@ -6,7 +6,7 @@
 #   3. peak RSS of hoist deploy for a 10 MiB and a 1 GiB bundle (target <= 8 MiB, flat).
 # Medians of RUNS (default 5) runs, interleaved so both sides see the same machine state.
 # Usage: bench/agent-deploy.sh [RUNS]   (BENCH_SKIP_GIB=1 skips the 1 GiB bundle;
-#        BENCH_C_FLAGS adds compiler flags; BENCH_NETTLE_DIGEST=1 see below)
+#        BENCH_C_FLAGS adds compiler flags)
 # Results go to stdout and bench/results/agent-deploy.txt. Not part of ctest.
 set -euo pipefail
 RUNS=${1:-5}
@@ -30,17 +30,6 @@ if [ "${BENCH_STATIC_ARCHIVE:-0}" = 1 ]; then
 		-lcrypto $L/libz.so.1 $L/libbz2.so.1.0 $L/liblzma.so.5 $L/libzstd.so.1 $L/liblz4.so.1 \
 		$L/libacl.so.1 $L/libnettle.so.8)
 	H="$BUILD/agent/hoist-static"
-fi
-
-# BENCH_NETTLE_DIGEST=1: relink with bench/digest-nettle.c (digest.h on nettle, which the
-# shared libarchive already loads) instead of digest.c on OpenSSL: no libcrypto in the agent
-# (a candidate build change; Debian's shared libarchive kept).
-if [ "${BENCH_NETTLE_DIGEST:-0}" = 1 ]; then
-	(cd "$BUILD/agent" && cp libhoist_core.a libhoist_core_nettle.a && ar d libhoist_core_nettle.a digest.c.o &&
-		cc -O2 -std=c11 -D_GNU_SOURCE -I"$SRC/agent/core" -c "$SRC/bench/digest-nettle.c" -o digest-nettle.o &&
-		cc -O2 CMakeFiles/hoist.dir/deploy/hoist_main.c.o -o hoist-nettle libhoist_deploy.a \
-			libhoist_core_nettle.a digest-nettle.o -lyaml -larchive -lnettle)
-	H="$BUILD/agent/hoist-nettle"
 fi
 
 now_ms() { date +%s%N | awk '{ printf "%.3f", $1 / 1e6 }'; }
