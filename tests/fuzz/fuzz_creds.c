@@ -1,8 +1,8 @@
 /* fuzz_creds.c - libFuzzer harness for creds_parse_json and creds_parse_time.
  *
  * Not built by default. Build and run from the repository root:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iagent/core -Iagent/boot \
- *     tests/fuzz/fuzz_creds.c agent/boot/creds.c agent/core/[a-z]*.c -lyaml -lcrypto -o build/fuzz_creds
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iagent/core -Iagent/net \
+ *     tests/fuzz/fuzz_creds.c agent/net/creds.c agent/core/[a-z]*.c -lyaml -lcrypto -o build/fuzz_creds
  *   mkdir -p build/corpus-creds && build/fuzz_creds -max_total_time=60 build/corpus-creds
  * tests/fuzz/seeds/creds
  */
