@@ -35,6 +35,10 @@ struct directive {
 	char *deployment_group; /* optional; default "<application>-<environment>" */
 	char *region;           /* optional */
 	char *endpoint;         /* optional S3 endpoint URL override (http/https) */
+	char *lifecycle_hook;   /* optional: the launch lifecycle hook to complete */
+	char *autoscaling_group;/* optional: its group (else hoist.conf, else the IMDS tag) */
+	char *report;           /* optional: s3://BUCKET/PREFIX/ for status reports */
+	char *notify;           /* optional: http(s) URL POSTed on failure */
 	unsigned line_of_version; /* line numbers for messages (0 if absent) */
 };
 

@@ -55,6 +55,14 @@ struct hoist_config {
 	/* boot behaviour */
 	enum same_version_policy same_version; /* same_version skip|redeploy */
 
+	/* after the deployment (hoist-boot; NULL = unset; the directive's keys win) */
+	char *lifecycle_hook;     /* lifecycle_hook      launch hook to complete  */
+	char *autoscaling_group;  /* autoscaling_group   else the IMDS tag        */
+	char *autoscaling_endpoint; /* autoscaling_endpoint (AWS_ENDPOINT_URL_AUTO_SCALING) */
+	unsigned lifecycle_heartbeat_s; /* lifecycle_heartbeat_s 300            */
+	char *report;             /* report   s3://BUCKET/PREFIX/              */
+	char *notify;             /* notify   http(s) URL, POST on failure      */
+
 	/* agent */
 	unsigned keep_revisions;  /* keep_revisions 5                        */
 	uint64_t keep_bytes;      /* keep_bytes 2147483648 (2 GiB)            */

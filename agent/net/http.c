@@ -161,9 +161,14 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 	bad |= curl_easy_setopt(c, CURLOPT_HEADERDATA, x) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, x) != CURLE_OK;
+	if (req->body != NULL) {
+		/* libcurl sends the buffer as it is (no copy), with this exact length */
+		bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body) != CURLE_OK;
+	}
 	if (strcmp(req->method, "HEAD") == 0)
 		bad |= curl_easy_setopt(c, CURLOPT_NOBODY, 1L) != CURLE_OK;
-	else if (strcmp(req->method, "GET") != 0)
+	else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
 		bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
 	return bad ? -1 : 0;
 }

@@ -29,7 +29,7 @@ struct http_opts {
 typedef int (*http_sink_fn)(void *ud, const char *data, size_t n, struct herr *err);
 
 struct http_request {
-	const char *method; /* "GET", "HEAD", "PUT" (empty body) */
+	const char *method; /* "GET", "HEAD", "PUT", "POST" */
 	const char *url;
 	const char *const *headers; /* "Name: value" strings */
 	size_t n_headers;
@@ -37,6 +37,8 @@ struct http_request {
 	http_sink_fn sink;   /* 2xx body; NULL: into resp->body (bounded by body_max) */
 	void *sink_ud;
 	size_t body_max; /* for sink == NULL */
+	const void *body; /* request body (POST, PUT); NULL = none */
+	size_t body_len;
 };
 
 struct http_response {

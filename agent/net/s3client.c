@@ -97,7 +97,7 @@ int s3_request(struct s3client *c, const char *method, const char *bucket, const
 		goto out;
 	}
 	wire[nw++] = auth_h.data;
-	hr = (struct http_request){method, t.url, wire, nw, timeout_ms, sink, sink_ud, 0};
+	hr = (struct http_request){method, t.url, wire, nw, timeout_ms, sink, sink_ud, 0, NULL, 0};
 	c->requests++;
 	if (http_do(c->http, &hr, resp, err) != 0) {
 		goto out;
