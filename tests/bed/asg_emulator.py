@@ -23,6 +23,7 @@ Control API (no signature), under /_asg/:
   GET  /_asg/health
   POST /_asg/credentials   {"AKID": {"secret": S, "token": T|null, "allow": [actions]}} (merged)
   POST /_asg/actions       {"group", "hook", "instance_id"[, "token"]}: a pending launch action
+                           (an older pending one of the instance becomes "superseded")
   GET  /_asg/actions       every action and its state (pending, CONTINUE, ABANDON) and heartbeats
   GET  /_asg/calls         the recorded calls (JSON list)
 Options: --port-file, --log (JSON lines of calls), --region (default us-east-1).
@@ -244,6 +245,10 @@ class Handler(BaseHTTPRequestHandler):
                     st.creds.update(doc)
             elif self.path == "/_asg/actions":
                 with st.lock:
+                    # one lifecycle action per instance at a time, as in Auto Scaling
+                    for a in st.actions:
+                        if a["instance_id"] == doc["instance_id"] and a["state"] == "pending":
+                            a["state"] = "superseded"
                     st.actions.append({"group": doc["group"], "hook": doc["hook"],
                                        "instance_id": doc["instance_id"],
                                        "token": doc.get("token") or str(uuid.uuid4()),
