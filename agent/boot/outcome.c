@@ -9,6 +9,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "notify.h"
+#include "s3put.h"
 
 #define MD "/latest/meta-data/"
 #define DOC_MAX (2u << 20)
@@ -167,14 +168,24 @@ static void complete(struct outcome *o, int exit_code, struct s3client *s3)
 /* PUTs the report document; logs one line either way. */
 static void put_report(struct outcome *o, const struct buf *doc, struct s3client *s3)
 {
+	static const struct s3_put_opts po = {"application/json", NULL, 0};
 	char key[REPORT_PREFIX_MAX + 256];
+	struct s3_put_result res;
+	struct herr err = {0, ""};
 	if (report_key(&o->rurl, o->environment, o->instance_id, key, sizeof(key)) != 0) {
 		log_warnx("report: key too long; no report written");
 		return;
 	}
-	(void)doc;
-	(void)s3;
-	log_warnx("report s3://%s/%s: not written (no S3 PUT in this build)", o->rurl.bucket, key);
+	if (s3_put_buffer(s3, o->rurl.bucket, key, doc->data, doc->len, &po, &res, &err) != 0) {
+		if (res.status == 403)
+			log_warnx("report not written: PUT s3://%s/%s: access denied (the instance role "
+			          "needs s3:PutObject on the report prefix)",
+			          o->rurl.bucket, key);
+		else
+			log_warnx("report not written: %s", err.msg);
+		return;
+	}
+	log_info("report written to s3://%s/%s", o->rurl.bucket, key);
 }
 
 void outcome_finish(struct outcome *o, int exit_code, const char *message, const char *status,

@@ -148,8 +148,8 @@ int awsq_call(struct http *h, const struct awsq_service *svc, const struct crede
 		goto out;
 	}
 	wire[nw++] = auth_h.data;
-	hr = (struct http_request){"POST", url, wire, nw, timeout_ms, NULL, NULL, 64 * 1024, form.data,
-	                           form.len};
+	hr = (struct http_request){"POST", url, wire, nw, timeout_ms, NULL, NULL, 64 * 1024, 1, form.data,
+	                           form.len, NULL, NULL};
 	if (http_do(h, &hr, resp, err) != 0)
 		goto out;
 	rc = 0;
