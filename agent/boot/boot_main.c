@@ -90,12 +90,15 @@ static void usage(FILE *f)
 	    "Config keys (hoist.conf, key = value): state_dir cache_dir agent_path imds_endpoint\n"
 	    "  imds_v1_disabled imds_timeout_ms imds_deadline_s imds_retries region s3_endpoint ca_bundle\n"
 	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s download_retries same_version\n"
+	    "  lifecycle_hook autoscaling_group autoscaling_endpoint lifecycle_heartbeat_s report notify\n"
 	    "\n"
 	    "Exit codes: 0 ok (or already deployed), 1 internal, 2 usage, 3 config, 4 bad directive,\n"
 	    "  5 no directive/user data, 6 no role/credentials, 7 S3 access denied, 8 S3 not found,\n"
 	    "  9 integrity (sha256 mismatch or no digest source), 10 too large, 11 local I/O,\n"
 	    "  75 temporary (network, S3 5xx/throttling, metadata service unavailable: retry later).\n"
-	    "  After the hand-over the agent's own codes apply (docs/exit-codes.md).\n");
+	    "  After the hand-over the agent's own codes apply (docs/exit-codes.md); with a\n"
+	    "  lifecycle hook, report or notify the agent runs as a child and its code is passed\n"
+	    "  through (128+N if signal N killed it).\n");
 }
 
 /* fds 0-2 must exist so no file we open later becomes stdout/stderr by accident. */
