@@ -584,9 +584,12 @@ int main(int argc, char **argv)
 		if (outcome_check(&oc, &err) != 0)
 			goto fail;
 		outcome_probe(&oc, imds);
-		if (pick_region(&d, &c, imds, &region, &err) != 0)
-			goto fail;
-		after.region = region.data;
+		/* the outcome's calls need the region; the download would fail without it anyway */
+		if (pick_region(&d, &c, imds, &region, &err) != 0) {
+			log_warnx("%s", err.msg);
+			err = (struct herr){0, ""};
+			buf_reset(&region);
+		}
 		post = 1;
 	}
 
@@ -663,6 +666,7 @@ int main(int argc, char **argv)
 	/* The agent gets neither our connections (libcurl's sockets are not
 	 * close-on-exec) nor the role's credentials in memory. */
 	net_close(&cs, &http, &imds);
+	after.region = region.data;
 	if (hand_over(&c, cfgpath, &d, &res, post ? &after : NULL, &rc, &err) == 0)
 		goto out; /* the agent ran as our child and logged its own result */
 fail:
@@ -672,6 +676,7 @@ fail:
 out:
 	if (post) {
 		net_close(&cs, &http, &imds);
+		after.region = region.data != NULL ? region.data : "";
 		after_boot(&after, cfgpath, rc, endmsg);
 	}
 	if (cs.have && !cs.from_env)

@@ -188,4 +188,13 @@ expect_rc 77 "SIGTERM reached the agent, its exit code came back"
 [ -e "$T/got-term" ] && ok "the agent got SIGTERM" || fail "the agent did not get SIGTERM"
 expect_out "passed on to the agent"
 [ "$(last_action state)" = ABANDON ] && ok "ABANDON after the stopped deployment" || fail "action state $(last_action state)"
+
+# 8. The stub itself fails (no such bundle: exit 8): ABANDON, the agent never runs.
+directive "version=gone" "bundle=s3://$BED_BUCKET/releases/gone.tgz" "lifecycle_hook=$HOOK"
+bed_set_user_data "$T/ud"
+pending
+run_boot
+expect_rc 8 "missing bundle"
+expect_no_agent
+[ "$(last_action state)" = ABANDON ] && ok "ABANDON when the download fails" || fail "action state $(last_action state)"
 finish
