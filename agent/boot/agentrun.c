@@ -76,8 +76,9 @@ int agentrun_wait(const char *const *argv, unsigned tick_s, agentrun_tick_fn tic
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(child_errno)) {
 		(void)waitpid(pid, NULL, 0);
-		herr_errno(err, child_errno == ENOENT || child_errno == EACCES ? HOIST_EXIT_CONFIG
-		                                                               : HOIST_EXIT_INTERNAL,
+		herr_errno(err,
+		           child_errno == ENOENT || child_errno == EACCES ? HOIST_EXIT_CONFIG
+		                                                          : HOIST_EXIT_INTERNAL,
 		           child_errno, "cannot exec the agent %s", argv[0]);
 		goto out;
 	}
@@ -169,7 +170,8 @@ int agentrun_capture(const char *const *argv, size_t max, unsigned timeout_s, st
 		if (n == 0)
 			break;
 		if ((size_t)n > max - out->len || buf_append(out, chunk, (size_t)n) != 0) {
-			herr_set(err, HOIST_EXIT_TOO_LARGE, "%s: more than %zu bytes of output", argv[0], max);
+			herr_set(err, HOIST_EXIT_TOO_LARGE, "%s: more than %zu bytes of output", argv[0],
+			         max);
 			goto out;
 		}
 	}

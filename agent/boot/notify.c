@@ -16,8 +16,8 @@ static int origin_len(const char *url)
 int notify_post(struct http *h, const char *url, const char *json, size_t len, struct herr *err)
 {
 	static const char *const hdrs[] = {"Content-Type: application/json", "Expect:"};
-	struct http_request req = {"POST", url, hdrs, 2, NOTIFY_TIMEOUT_MS, NULL, NULL, 4096, 1, json, len,
-	                           NULL, NULL};
+	struct http_request req = {"POST", url, hdrs, 2,   NOTIFY_TIMEOUT_MS, NULL, NULL, 4096, 1,
+	                           json,   len, NULL, NULL};
 	struct http_response resp;
 	struct herr e2 = {0, ""};
 	int rc = -1;
@@ -29,7 +29,8 @@ int notify_post(struct http *h, const char *url, const char *json, size_t len, s
 		goto out;
 	}
 	if (resp.status < 200 || resp.status > 299) {
-		herr_set(err, HOIST_EXIT_TEMPFAIL, "notify %.*s: HTTP %ld", origin_len(url), url, resp.status);
+		herr_set(err, HOIST_EXIT_TEMPFAIL, "notify %.*s: HTTP %ld", origin_len(url), url,
+		         resp.status);
 		goto out;
 	}
 	rc = 0;

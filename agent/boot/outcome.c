@@ -44,7 +44,8 @@ int outcome_wanted(const struct outcome *o)
 int outcome_check(const struct outcome *o, struct herr *err)
 {
 	if (o->hook != NULL && !lifecycle_name_ok(o->hook))
-		return herr_set(err, HOIST_EXIT_CONFIG, "lifecycle_hook: expected a name of 1-255 characters");
+		return herr_set(err, HOIST_EXIT_CONFIG,
+		                "lifecycle_hook: expected a name of 1-255 characters");
 	if (o->group != NULL && !lifecycle_name_ok(o->group))
 		return herr_set(err, HOIST_EXIT_CONFIG,
 		                "autoscaling_group: expected a name of 1-255 characters");
@@ -96,7 +97,8 @@ void outcome_probe(struct outcome *o, struct imds *m)
 	r = md_item(m, MD "autoscaling/target-lifecycle-state", o->target, sizeof(o->target));
 	if (r == 1) {
 		log_info("lifecycle hook %s: this instance is not in an Auto Scaling group "
-		         "(no autoscaling/target-lifecycle-state); nothing to complete", o->hook);
+		         "(no autoscaling/target-lifecycle-state); nothing to complete",
+		         o->hook);
 		return;
 	}
 	if (r != 0)
@@ -110,15 +112,17 @@ void outcome_probe(struct outcome *o, struct imds *m)
 		r = md_item(m, MD "tags/instance/aws:autoscaling:groupName", o->group_tag,
 		            sizeof(o->group_tag));
 		if (r != 0) {
-			log_warnx("lifecycle hook %s: no group name: set autoscaling_group, or allow instance "
-			          "tags in the instance metadata; the hook is not completed", o->hook);
+			log_warnx(
+			    "lifecycle hook %s: no group name: set autoscaling_group, or allow instance "
+			    "tags in the instance metadata; the hook is not completed",
+			    o->hook);
 			return;
 		}
 		o->group = o->group_tag;
 	}
 	o->lifecycle = true;
-	log_info("lifecycle hook %s of group %s (target state %s): completed after the deployment",
-	         o->hook, o->group, o->target);
+	log_info("lifecycle hook %s of group %s (target state %s): completed after the deployment", o->hook,
+	         o->group, o->target);
 }
 
 /* The lifecycle target of this instance. */

@@ -78,8 +78,7 @@ static int field(struct buf *out, const char *name, const char *value)
 	           : 0;
 }
 
-int report_document(const struct report_info *ri, const char *status, size_t status_len,
-                    struct buf *out)
+int report_document(const struct report_info *ri, const char *status, size_t status_len, struct buf *out)
 {
 	const char *p = status, *end = status != NULL ? status + status_len : NULL, *body = NULL;
 	char when[32] = "";
@@ -92,7 +91,8 @@ int report_document(const struct report_info *ri, const char *status, size_t sta
 	/* the object's members after its '{' (trailing blanks dropped) */
 	while (p != NULL && p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
-	while (end != NULL && end > p && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r' || end[-1] == '\t'))
+	while (end != NULL && end > p &&
+	       (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r' || end[-1] == '\t'))
 		end--;
 	if (p != NULL && end - p >= 2 && *p == '{' && end[-1] == '}')
 		body = p + 1;
@@ -108,7 +108,8 @@ int report_document(const struct report_info *ri, const char *status, size_t sta
 	    buf_append_str(out, "}") != 0)
 		return -1;
 	if (body == NULL)
-		return buf_append_str(out, ", \"status_error\": \"hoist status --json gave no JSON object\"}\n");
+		return buf_append_str(out,
+		                      ", \"status_error\": \"hoist status --json gave no JSON object\"}\n");
 	/* an empty object: nothing to append after our members */
 	{
 		const char *q = body;

@@ -41,7 +41,6 @@ int report_json_string(struct buf *out, const char *s);
 /* Pure: the report: status (a JSON object, e.g. from `hoist status --json`;
  * NULL or not an object -> "status_error") with "instance_id", "ami_id",
  * "availability_zone" and a "boot" object merged in at the top. 0 or -1. */
-int report_document(const struct report_info *ri, const char *status, size_t status_len,
-                    struct buf *out);
+int report_document(const struct report_info *ri, const char *status, size_t status_len, struct buf *out);
 
 #endif

@@ -25,8 +25,7 @@ static int form_pair(struct buf *out, const char *name, const char *value)
 	return 0;
 }
 
-int awsq_form(const char *action, const char *version, const struct awsq_param *p, size_t n,
-              struct buf *out)
+int awsq_form(const char *action, const char *version, const struct awsq_param *p, size_t n, struct buf *out)
 {
 	buf_reset(out);
 	if (form_pair(out, "Action", action) != 0 || form_pair(out, "Version", version) != 0)
@@ -148,8 +147,8 @@ int awsq_call(struct http *h, const struct awsq_service *svc, const struct crede
 		goto out;
 	}
 	wire[nw++] = auth_h.data;
-	hr = (struct http_request){"POST", url, wire, nw, timeout_ms, NULL, NULL, 64 * 1024, 1, form.data,
-	                           form.len, NULL, NULL};
+	hr = (struct http_request){"POST",    url, wire,      nw,       timeout_ms, NULL, NULL,
+	                           64 * 1024, 1,   form.data, form.len, NULL,       NULL};
 	if (http_do(h, &hr, resp, err) != 0)
 		goto out;
 	rc = 0;

@@ -24,13 +24,12 @@ struct awsq_param {
 struct awsq_service {
 	const char *endpoint; /* "https://autoscaling.us-east-1.amazonaws.com" (no path) */
 	const char *region;
-	const char *service;  /* the signing name, "autoscaling" */
+	const char *service; /* the signing name, "autoscaling" */
 };
 
 /* Pure: "Action=A&Version=V&N1=V1..." with every name and value encoded
  * by the SigV4 rules (unreserved kept, the rest %XX). 0 or -1. */
-int awsq_form(const char *action, const char *version, const struct awsq_param *p, size_t n,
-              struct buf *out);
+int awsq_form(const char *action, const char *version, const struct awsq_param *p, size_t n, struct buf *out);
 
 /* Pure: the <Code> and <Message> of an ErrorResponse document, copied
  * (truncated to fit, control bytes dropped). Returns 1 found, 0 not. */

@@ -56,7 +56,7 @@ boot_version() {
 	directive "version=$v" "bundle=s3://$BED_BUCKET/releases/$v.tgz" "lifecycle_hook=$HOOK" "$@"
 	bed_set_user_data "$T/ud"
 }
-run_real() { run_boot --agent "$HOIST" "$@"; }
+run_real() { run_boot --agent "$HOIST"; }
 
 # 0. The emulator checks signatures: botocore's client with the role's
 # credentials is accepted, the same call signed with a wrong secret is not.

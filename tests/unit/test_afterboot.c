@@ -140,17 +140,18 @@ static void test_report_url_and_key(void **state)
 static void test_report_document(void **state)
 {
 	struct buf b;
-	struct report_info ri = {"i-1", "ami-2", NULL, "web", "prod", "1.0", 13, "bad \"x\"\n\x01", "ABANDON", 0};
+	struct report_info ri = {"i-1", "ami-2",           NULL,      "web", "prod", "1.0",
+	                         13,    "bad \"x\"\n\x01", "ABANDON", 0};
 	static const char status[] = "  {\"result\": \"rolled-back\", \"current\": \"0.9\"}\n";
 	(void)state;
 	buf_init(&b, 1 << 16);
 	assert_int_equal(report_document(&ri, status, strlen(status), &b), 0);
-	assert_string_equal(b.data,
-	                    "{\"instance_id\": \"i-1\", \"ami_id\": \"ami-2\", \"availability_zone\": null, "
-	                    "\"boot\": {\"application\": \"web\", \"environment\": \"prod\", \"version\": "
-	                    "\"1.0\", \"exit_code\": 13, \"exit_name\": \"rolled-back\", \"message\": \"bad "
-	                    "\\\"x\\\"\\u000a\\u0001\", \"lifecycle\": \"ABANDON\", \"reported_at\": "
-	                    "\"1970-01-01T00:00:00Z\"}, \"result\": \"rolled-back\", \"current\": \"0.9\"}\n");
+	assert_string_equal(
+	    b.data, "{\"instance_id\": \"i-1\", \"ami_id\": \"ami-2\", \"availability_zone\": null, "
+	            "\"boot\": {\"application\": \"web\", \"environment\": \"prod\", \"version\": "
+	            "\"1.0\", \"exit_code\": 13, \"exit_name\": \"rolled-back\", \"message\": \"bad "
+	            "\\\"x\\\"\\u000a\\u0001\", \"lifecycle\": \"ABANDON\", \"reported_at\": "
+	            "\"1970-01-01T00:00:00Z\"}, \"result\": \"rolled-back\", \"current\": \"0.9\"}\n");
 	/* an empty status object: no dangling comma */
 	assert_int_equal(report_document(&ri, "{ }", 3, &b), 0);
 	assert_non_null(strstr(b.data, "\"1970-01-01T00:00:00Z\"}}\n"));
@@ -184,9 +185,9 @@ static void test_directive_keys(void **state)
 	directive_free(&d);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[512];
-		(void)snprintf(text, sizeof(text),
-		               "#hoist\nversion=1\nbundle=s3://b-1/k\napplication=web\nenvironment=prod\n%s\n",
-		               bad[i]);
+		(void)snprintf(
+		    text, sizeof(text),
+		    "#hoist\nversion=1\nbundle=s3://b-1/k\napplication=web\nenvironment=prod\n%s\n", bad[i]);
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(userdata_parse((const uint8_t *)text, strlen(text), &d, &err), -1);
 		assert_int_equal(err.code, HOIST_EXIT_DIRECTIVE);
@@ -198,8 +199,9 @@ static void test_config_keys(void **state)
 {
 	struct hoist_config c;
 	struct herr err = {0, ""};
-	static const char text[] = "lifecycle_hook = launch\nautoscaling_group = web\n"
-	                           "lifecycle_heartbeat_s = 60\nreport = s3://ops/r/\nnotify = https://x.example/h\n";
+	static const char text[] =
+	    "lifecycle_hook = launch\nautoscaling_group = web\n"
+	    "lifecycle_heartbeat_s = 60\nreport = s3://ops/r/\nnotify = https://x.example/h\n";
 	char *envp[] = {E("AWS_ENDPOINT_URL_AUTO_SCALING=http://127.0.0.1:1"), NULL};
 	(void)state;
 	config_init(&c);
