@@ -58,8 +58,9 @@ boot_version() {
 }
 run_real() { run_boot --agent "$HOIST"; }
 
-# 0. The emulator checks signatures: botocore's client with the role's
-# credentials is accepted, the same call signed with a wrong secret is not.
+# 0. The emulator checks signatures and parameters: botocore's client with the role's
+# credentials is accepted; the same call signed with a wrong secret, with a result
+# other than CONTINUE|ABANDON, or without an instance id or token is not.
 pending
 "$BED_PYTHON" - "$BED_ASG_ENDPOINT" "$GROUP" "$HOOK" "$BED_INSTANCE_ID" >"$T/sdk" 2>&1 <<'PY'
 import sys, boto3, botocore.exceptions, os
@@ -75,12 +76,19 @@ try:
     print("wrong secret accepted")
 except botocore.exceptions.ClientError as e:
     print("wrong secret:", e.response["Error"]["Code"])
-client(os.environ["BED_ROLE_SECRET_ACCESS_KEY"]).complete_lifecycle_action(
-    LifecycleHookName=hook, AutoScalingGroupName=group, InstanceId=inst,
-    LifecycleActionResult="CONTINUE")
+good = client(os.environ["BED_ROLE_SECRET_ACCESS_KEY"])
+for kw in ({"LifecycleActionResult": "MAYBE", "InstanceId": inst}, {"LifecycleActionResult": "CONTINUE"}):
+    try:
+        good.complete_lifecycle_action(LifecycleHookName=hook, AutoScalingGroupName=group, **kw)
+        print("bad parameters accepted:", kw)
+    except botocore.exceptions.ClientError as e:
+        print("bad parameters:", e.response["Error"]["Code"])
+good.complete_lifecycle_action(LifecycleHookName=hook, AutoScalingGroupName=group, InstanceId=inst,
+                               LifecycleActionResult="CONTINUE")
 print("sdk: CONTINUE accepted")
 PY
 grep -q "wrong secret: SignatureDoesNotMatch" "$T/sdk" && ok "emulator refuses a wrong signature" || fail "emulator signature check: $(cat "$T/sdk")"
+[ "$(grep -c "bad parameters: ValidationError" "$T/sdk")" -eq 2 ] && ok "emulator refuses a bad result and a missing instance" || fail "emulator parameter checks: $(cat "$T/sdk")"
 grep -q "sdk: CONTINUE accepted" "$T/sdk" && ok "emulator accepts botocore's own request" || fail "emulator vs botocore: $(cat "$T/sdk")"
 
 # 1. A validated deployment: CONTINUE (group from the instance tag in IMDS).
