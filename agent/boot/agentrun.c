@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,7 +39,7 @@ int agentrun_wait(const char *const *argv, unsigned tick_s, agentrun_tick_fn tic
 {
 	sigset_t set, old;
 	int pfd[2] = {-1, -1}, child_errno = 0, st = 0, rc = -1;
-	pid_t pid;
+	pid_t pid, parent;
 	ssize_t n;
 	double next;
 
@@ -55,6 +56,7 @@ int agentrun_wait(const char *const *argv, unsigned tick_s, agentrun_tick_fn tic
 		goto out;
 	}
 	(void)fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		herr_errno(err, HOIST_EXIT_INTERNAL, errno, "fork");
@@ -62,6 +64,11 @@ int agentrun_wait(const char *const *argv, unsigned tick_s, agentrun_tick_fn tic
 	}
 	if (pid == 0) {
 		int e;
+		/* The unit's final SIGKILL (KillMode=process) reaches the stub
+		 * alone: the agent must die with it, as it did when it was the
+		 * unit's main process. Kept across execve. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(127);
 		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 		close(pfd[0]);
 		execv(argv[0], (char *const *)(uintptr_t)argv);

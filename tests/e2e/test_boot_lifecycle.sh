@@ -197,6 +197,27 @@ expect_rc 77 "SIGTERM reached the agent, its exit code came back"
 expect_out "passed on to the agent"
 [ "$(last_action state)" = ABANDON ] && ok "ABANDON after the stopped deployment" || fail "action state $(last_action state)"
 
+# The unit's final SIGKILL reaches hoist-boot alone (KillMode=process): the agent dies with it.
+cat >"$T/agent-stuck" <<EOF
+#!/bin/sh
+echo \$\$ >"$T/agent-pid.tmp" && mv "$T/agent-pid.tmp" "$T/agent-pid"
+i=0
+while [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+EOF
+chmod 755 "$T/agent-stuck"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u HOIST_CONFIG -u HOIST_ROOT \
+	AWS_ENDPOINT_URL_S3="$HOIST_TEST_S3_ENDPOINT" "$BOOT" --root "$ROOT" --agent "$T/agent-stuck" >"$T/out" 2>&1 &
+bpid=$!
+for _ in $(seq 1 300); do [ -s "$T/agent-pid" ] && break; sleep 0.1; done
+apid=$(cat "$T/agent-pid" 2>/dev/null)
+kill -KILL "$bpid"
+wait "$bpid" 2>/dev/null
+for _ in $(seq 1 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.05; done
+if [ -n "$apid" ] && ! kill -0 "$apid" 2>/dev/null; then ok "the agent died with a SIGKILLed hoist-boot"; else
+	fail "the agent ($apid) outlived hoist-boot"
+	[ -n "$apid" ] && kill -KILL "$apid" 2>/dev/null
+fi
+
 # 8. The stub itself fails (no such bundle: exit 8): ABANDON, the agent never runs.
 directive "version=gone" "bundle=s3://$BED_BUCKET/releases/gone.tgz" "lifecycle_hook=$HOOK"
 bed_set_user_data "$T/ud"
