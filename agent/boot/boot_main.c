@@ -364,6 +364,7 @@ struct after {
 	struct outcome *oc;
 	const char *region;
 	const char *s3_endpoint;
+	time_t started;      /* when hoist-boot started */
 	int code;            /* the boot's exit code */
 	const char *message; /* the stub's own error, if it ended the boot */
 	struct buf status;   /* hoist status --json */
@@ -508,6 +509,9 @@ static int hand_over(const struct hoist_config *c, const char *cfgpath, const st
 	if (c->root != NULL && c->root[0] != '\0' && setenv("HOIST_ROOT", c->root, 1) != 0)
 		return herr_errno(err, HOIST_EXIT_INTERNAL, errno, "setenv");
 	log_info("handing over to %s deploy --version %s --bundle %s", c->agent_path, d->version, res->path);
+	/* a download longer than the heartbeat interval: one heartbeat before the agent starts */
+	if (a != NULL && a->oc->lifecycle && time(NULL) - a->started >= (time_t)a->oc->heartbeat_s)
+		heartbeat_tick(a);
 	if (a != NULL)
 		return agentrun_wait(argv, a->oc->lifecycle ? a->oc->heartbeat_s : 0, heartbeat_tick, a, code,
 		                     err);
@@ -531,11 +535,12 @@ int main(int argc, char **argv)
 	struct s3client s3;
 	struct outcome oc;
 	struct after after;
-	const char *endmsg = NULL;
+	const char *endmsg = NULL, *s3ep;
 	int post = 0;
 	char cfgpath[PATH_MAX], state[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX];
 	char sz[32], hex[SHA256_HEX_LEN + 1], want_hex[SHA256_HEX_LEN + 1];
 	int st, rc = HOIST_EXIT_INTERNAL;
+	time_t started = time(NULL);
 
 	ensure_std_fds();
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -576,10 +581,10 @@ int main(int argc, char **argv)
 	         d.version, d.bucket, d.key, d.has_sha256 ? " sha256=given" : "");
 	/* Something to do after the deployment: identity and region now, the agent as a child later. */
 	outcome_init(&oc, &c, &d);
-	after = (struct after){&c, &cs, &oc, "", d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
-	                                                   : c.s3_endpoint != NULL         ? c.s3_endpoint
-	                                                                                    : "",
-	                       0, NULL, {0}};
+	s3ep = d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
+	       : c.s3_endpoint != NULL                     ? c.s3_endpoint
+	                                                   : "";
+	after = (struct after){&c, &cs, &oc, "", s3ep, started, 0, NULL, {0}};
 	if (!o.download_only && outcome_wanted(&oc)) {
 		if (outcome_check(&oc, &err) != 0)
 			goto fail;

@@ -166,6 +166,15 @@ pending
 run_boot
 expect_rc 0 "fake agent as a child"
 expect_agent_no_fds
+# A boot slower than the heartbeat interval before the hand-over (a stalled metadata
+# answer here, a long download in life): one heartbeat before the agent starts.
+pending
+bed_fault '{"stall": {"seconds": 1.5, "path_prefix": "/latest/meta-data/iam/security-credentials/", "count": 1}}'
+run_boot
+bed_reset_faults
+expect_rc 0 "slow boot, quick agent"
+[ "$(last_action heartbeats)" -ge 1 ] && ok "heartbeat before the hand-over" || fail "no heartbeat before the hand-over"
+
 cat >"$T/agent14" <<'EOF'
 #!/bin/sh
 exit 14
