@@ -86,6 +86,13 @@ static int call(struct http *h, const struct lifecycle_target *t, const struct c
 			(void)snprintf(code, sizeof(code), "HTTP %ld", resp.status);
 			msg[0] = '\0';
 		}
+		/* every reboot of an InService instance asks again: nothing is waiting */
+		if (resp.status == 400 && strcmp(code, "ValidationError") == 0 &&
+		    strstr(msg, "No active Lifecycle Action") != NULL) {
+			herr_set(err, HOIST_EXIT_OK, "%s", msg);
+			rc = 1;
+			goto out;
+		}
 		herr_set(err, resp.status == 403 ? HOIST_EXIT_DENIED : HOIST_EXIT_TEMPFAIL,
 		         "%s (hook %s, group %s): %s%s%s%s%s%s", action, t->hook, t->group, code,
 		         msg[0] ? ": " : "", msg,

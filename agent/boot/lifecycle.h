@@ -47,12 +47,14 @@ const char *lifecycle_result_name(enum lifecycle_result r);
 /* Pure: the endpoint for a region (an override is used as it is). */
 int lifecycle_endpoint(const char *override, const char *region, char *out, size_t outsz);
 
-/* CompleteLifecycleAction. Returns 0 when Auto Scaling accepted it, -1 with
- * err naming the error code and message Auto Scaling gave (or the transport
- * failure): the caller logs it; it never changes the deployment's result. */
+/* CompleteLifecycleAction. Returns 0 when Auto Scaling accepted it, 1 when
+ * no lifecycle action is waiting for the instance (a reboot long after its
+ * launch), -1 with err naming the error code and message Auto Scaling gave
+ * (or the transport failure): the caller logs it; it never changes the
+ * deployment's result. */
 int lifecycle_complete(struct http *h, const struct lifecycle_target *t, const struct credentials *cr,
                        enum lifecycle_result r, struct herr *err);
-/* RecordLifecycleActionHeartbeat; same contract. */
+/* RecordLifecycleActionHeartbeat; same contract (1: nothing waiting). */
 int lifecycle_heartbeat(struct http *h, const struct lifecycle_target *t, const struct credentials *cr,
                         struct herr *err);
 

@@ -136,13 +136,18 @@ void outcome_heartbeat(struct outcome *o, struct s3client *s3)
 	const struct credentials *cr = NULL;
 	struct lifecycle_target t = target_of(o, s3);
 	struct herr err = {0, ""};
+	int rc;
 	if (!o->lifecycle)
 		return;
-	if (s3->creds(s3->creds_ud, &cr, &err) != 0 || lifecycle_heartbeat(s3->http, &t, cr, &err) != 0) {
+	rc = s3->creds(s3->creds_ud, &cr, &err);
+	if (rc == 0)
+		rc = lifecycle_heartbeat(s3->http, &t, cr, &err);
+	if (rc < 0)
 		log_warnx("lifecycle heartbeat not recorded: %s", err.msg);
-		return;
-	}
-	log_info("lifecycle heartbeat recorded (hook %s, every %u s)", o->hook, o->heartbeat_s);
+	else if (rc == 1)
+		log_info("lifecycle hook %s: no lifecycle action is waiting; no heartbeat", o->hook);
+	else
+		log_info("lifecycle heartbeat recorded (hook %s, every %u s)", o->hook, o->heartbeat_s);
 }
 
 /* Completes the lifecycle action for exit_code; logs the outcome. */
@@ -152,6 +157,7 @@ static void complete(struct outcome *o, int exit_code, struct s3client *s3)
 	struct lifecycle_target t = target_of(o, s3);
 	enum lifecycle_result r = lifecycle_result_for(exit_code);
 	struct herr err = {0, ""};
+	int rc;
 	if (r == LIFECYCLE_NONE) {
 		o->lifecycle_sent = "none";
 		log_info("lifecycle hook %s left pending: exit %d (%s) is retried; the hook's timeout "
@@ -159,7 +165,17 @@ static void complete(struct outcome *o, int exit_code, struct s3client *s3)
 		         o->hook, exit_code, hoist_exit_name(exit_code));
 		return;
 	}
-	if (s3->creds(s3->creds_ud, &cr, &err) != 0 || lifecycle_complete(s3->http, &t, cr, r, &err) != 0) {
+	rc = s3->creds(s3->creds_ud, &cr, &err);
+	if (rc == 0)
+		rc = lifecycle_complete(s3->http, &t, cr, r, &err);
+	if (rc == 1) {
+		o->lifecycle_sent = "none";
+		log_info("lifecycle hook %s: no lifecycle action is waiting for this instance (completed "
+		         "earlier, or timed out)",
+		         o->hook);
+		return;
+	}
+	if (rc != 0) {
 		o->lifecycle_sent = "refused";
 		log_warnx("lifecycle action not completed: %s; the deployment's result (exit %d) stands",
 		          err.msg, exit_code);

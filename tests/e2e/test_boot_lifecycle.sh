@@ -110,6 +110,13 @@ expect_rc 0 "v1 already current"
 expect_out "already deployed; nothing to do"
 [ "$(last_action state)" = CONTINUE ] && ok "CONTINUE when already in place" || fail "action state $(last_action state)"
 
+# 2b. A reboot long after the launch (the target state stays InService, no action waits):
+# an info line, no warning.
+run_real
+expect_rc 0 "reboot, v1 current"
+expect_out "no lifecycle action is waiting for this instance"
+expect_no_out "lifecycle action not completed"
+
 # 3. A failed validation, rolled back to v1: ABANDON, exit 13 kept.
 bundle v2 'echo "not healthy" >&2; exit 1'
 pending
