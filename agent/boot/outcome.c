@@ -171,7 +171,7 @@ static void complete(struct outcome *o, int exit_code, struct s3client *s3)
 	if (rc == 1) {
 		o->lifecycle_sent = "none";
 		log_info("lifecycle hook %s: no lifecycle action is waiting for this instance (completed "
-		         "earlier, or timed out)",
+		         "earlier, timed out, or another hook or group name)",
 		         o->hook);
 		return;
 	}
