@@ -9,17 +9,6 @@
 
 #define CALL_TIMEOUT_MS 15000
 
-int lifecycle_name_ok(const char *s)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-	if (n == 0 || n > LIFECYCLE_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
 enum lifecycle_result lifecycle_result_for(int exit_code)
 {
 	if (exit_code == HOIST_EXIT_OK)

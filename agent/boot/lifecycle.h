@@ -16,8 +16,9 @@
 #include "creds.h"
 #include "herr.h"
 #include "http.h"
+#include "strutil.h"
 
-#define LIFECYCLE_NAME_MAX 255
+#define LIFECYCLE_NAME_MAX STR_AWS_NAME_MAX
 #define LIFECYCLE_API_VERSION "2011-01-01"
 
 enum lifecycle_result {
@@ -34,8 +35,7 @@ struct lifecycle_target {
 	const char *region;
 };
 
-/* Pure: 1 for a hook or group name: 1-255 printable ASCII bytes, no spaces. */
-int lifecycle_name_ok(const char *s);
+/* A hook or group name: str_word_ok(name, LIFECYCLE_NAME_MAX) (strutil.h). */
 /* Pure: the result for the boot's exit code: 0 CONTINUE; 75 (temporary, the
  * unit retries) and 15 (another deployment runs) NONE; any other ABANDON. */
 enum lifecycle_result lifecycle_result_for(int exit_code);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "notify.h"
 #include "s3put.h"
+#include "strutil.h"
 
 #define MD "/latest/meta-data/"
 #define DOC_MAX (2u << 20)
@@ -43,10 +44,10 @@ int outcome_wanted(const struct outcome *o)
 
 int outcome_check(const struct outcome *o, struct herr *err)
 {
-	if (o->hook != NULL && !lifecycle_name_ok(o->hook))
+	if (o->hook != NULL && !str_word_ok(o->hook, LIFECYCLE_NAME_MAX))
 		return herr_set(err, HOIST_EXIT_CONFIG,
 		                "lifecycle_hook: expected a name of 1-255 characters");
-	if (o->group != NULL && !lifecycle_name_ok(o->group))
+	if (o->group != NULL && !str_word_ok(o->group, LIFECYCLE_NAME_MAX))
 		return herr_set(err, HOIST_EXIT_CONFIG,
 		                "autoscaling_group: expected a name of 1-255 characters");
 	if (o->report != NULL && report_parse_url(o->report, NULL) != 0)
@@ -68,7 +69,7 @@ static int md_item(struct imds *m, const char *path, char *out, size_t outsz)
 			b.len--;
 		memcpy(out, b.data, b.len);
 		out[b.len] = '\0';
-		if (!lifecycle_name_ok(out))
+		if (!str_word_ok(out, LIFECYCLE_NAME_MAX))
 			r = -1;
 	} else if (r < 0) {
 		log_warnx("imds %s: %s", path, e.msg);

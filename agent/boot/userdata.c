@@ -13,7 +13,6 @@
 #include "buf.h"
 #include "digest.h"
 #include "exitcodes.h"
-#include "lifecycle.h"
 #include "report.h"
 #include "strutil.h"
 #include "udmime.h"
@@ -279,7 +278,7 @@ static int check_value(struct directive *d, enum dkey k, const char *v, unsigned
 		break;
 	case D_HOOK:
 	case D_ASG:
-		if (!lifecycle_name_ok(v))
+		if (!str_word_ok(v, STR_AWS_NAME_MAX))
 			return bad_value(err, line, DKEYS[k], v,
 			                 "is not a name of 1-255 printable characters without spaces");
 		slot = k == D_HOOK ? &d->lifecycle_hook : &d->autoscaling_group;

@@ -19,6 +19,7 @@
 #include "exitcodes.h"
 #include "lifecycle.h"
 #include "report.h"
+#include "strutil.h"
 #include "userdata.h"
 
 #define E(s) ((char *)(uintptr_t)(s))
@@ -43,20 +44,20 @@ static void test_lifecycle_decisions(void **state)
 	assert_false(lifecycle_state_is_launch("Standby"));
 	assert_false(lifecycle_state_is_launch("inservice"));
 
-	assert_true(lifecycle_name_ok("launch-hook"));
-	assert_true(lifecycle_name_ok("my/hook_1"));
-	assert_false(lifecycle_name_ok(""));
-	assert_false(lifecycle_name_ok("two words"));
-	assert_false(lifecycle_name_ok("tab\there"));
-	assert_false(lifecycle_name_ok("caf\xc3\xa9"));
+	assert_true(str_word_ok("launch-hook", LIFECYCLE_NAME_MAX));
+	assert_true(str_word_ok("my/hook_1", LIFECYCLE_NAME_MAX));
+	assert_false(str_word_ok("", LIFECYCLE_NAME_MAX));
+	assert_false(str_word_ok("two words", LIFECYCLE_NAME_MAX));
+	assert_false(str_word_ok("tab\there", LIFECYCLE_NAME_MAX));
+	assert_false(str_word_ok("caf\xc3\xa9", LIFECYCLE_NAME_MAX));
 	{
 		char big[300];
 		memset(big, 'a', sizeof(big));
 		big[255] = '\0';
-		assert_true(lifecycle_name_ok(big));
+		assert_true(str_word_ok(big, LIFECYCLE_NAME_MAX));
 		big[255] = 'a';
 		big[256] = '\0';
-		assert_false(lifecycle_name_ok(big));
+		assert_false(str_word_ok(big, LIFECYCLE_NAME_MAX));
 	}
 }
 
