@@ -405,6 +405,14 @@ static void with_net(struct after *a, void (*fn)(struct after *a, struct s3clien
 	struct imds *imds = NULL;
 	struct herr err = {0, ""};
 	struct s3client s3;
+	if (!a->cs->have && a->c->access_key_id != NULL && a->c->access_key_id[0] != '\0' &&
+	    a->c->secret_access_key != NULL) {
+		/* static keys from the environment, as for the download (the boot may end before it) */
+		a->cs->cur.access_key_id = a->c->access_key_id;
+		a->cs->cur.secret_access_key = a->c->secret_access_key;
+		a->cs->cur.session_token = a->c->session_token;
+		a->cs->have = a->cs->from_env = 1;
+	}
 	if (net_open(a->c, &http, &imds, &err) != 0) {
 		log_warnx("%s", err.msg);
 	} else {

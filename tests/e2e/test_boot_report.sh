@@ -142,6 +142,15 @@ expect_out "access denied"
 expect_out "the instance role needs s3:PutObject on the report prefix"
 fetch "elsewhere/prod/$BED_INSTANCE_ID.json" && fail "a report was written outside the allowed prefix" || ok "nothing written outside the prefix"
 
+# 4b. Static keys from the environment sign the report too, also when the boot ends
+# early ("already deployed"): the admin key may write where the role may not.
+env -u AWS_SESSION_TOKEN -u HOIST_CONFIG -u HOIST_ROOT AWS_ACCESS_KEY_ID="$BED_ADMIN_ACCESS_KEY_ID" \
+	AWS_SECRET_ACCESS_KEY="$BED_ADMIN_SECRET_ACCESS_KEY" AWS_ENDPOINT_URL_S3="$HOIST_TEST_S3_ENDPOINT" \
+	timeout 60 "$BOOT" --root "$ROOT" --agent "$HOIST" >"$T/out" 2>&1
+RC=$?
+expect_rc 0 "v1 current, static keys"
+fetch "elsewhere/prod/$BED_INSTANCE_ID.json" && ok "report signed with the environment's keys" || fail "no report with the environment's keys"
+
 # 5. A receiver that is down: one warning, the result unchanged.
 kill "$RECV_PID" && wait "$RECV_PID" 2>/dev/null
 RECV_PID=""
