@@ -109,6 +109,8 @@ int agentrun_wait(const char *const *argv, unsigned tick_s, agentrun_tick_fn tic
 		}
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		if (ts.tv_nsec > 999999999L)
+			ts.tv_nsec = 999999999L; /* rounding must not make it invalid (EINVAL) */
 		sig = sigtimedwait(&set, &si, &ts);
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
 			log_info("signal %d: passed on to the agent (pid %ld)", sig, (long)pid);
