@@ -2,8 +2,8 @@
 """IMDSv2 emulator for hoist's tests (stdlib only).
 
 Serves one scenario (user data, instance identity, an IAM role and its
-credentials) the way the EC2 instance metadata service does, as described in
-/work/shared/testbed.md, and injects faults on request. Binds 127.0.0.1 only.
+credentials) the way the EC2 instance metadata service does (tests/bed/README.md
+lists the behaviour it follows), and injects faults on request. Binds 127.0.0.1 only.
 
 Control API (never subject to tokens or faults), under /_emulator/:
   GET  /_emulator/health           200 "ok"
