@@ -139,6 +139,10 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 		*hdrs = n;
 	}
 	bad |= curl_easy_setopt(c, CURLOPT_URL, req->url) != CURLE_OK;
+	/* the path goes on the wire exactly as given: an S3 key may hold "." and
+	 * ".." segments, and RFC 3986 squashing would name another object (in
+	 * path style another bucket) than the one signed */
+	bad |= curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	/* only http/https, no redirects at all: a 3xx is reported, not followed */
 	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;

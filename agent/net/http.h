@@ -1,6 +1,7 @@
 /* http.h - a thin libcurl easy wrapper: one handle reused for the whole run
  * (connections kept alive), verified TLS only, http/https only, no
- * redirects, bounded response headers and error bodies.
+ * redirects, bounded response headers and error bodies. The URL's path is
+ * sent as given ("." and ".." segments are not squashed).
  *
  * Transport failures (connect, timeout, reset) are HOIST_EXIT_TEMPFAIL;
  * the caller interprets HTTP status codes. Request headers are never
