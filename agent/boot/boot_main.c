@@ -252,7 +252,11 @@ static int get_creds(void *ud, const struct credentials **out, struct herr *err)
 		return 0;
 	}
 	buf_init(&b, CREDS_DOC_MAX);
-	imds_rearm(s->imds);
+	/* The first credentials are metadata work of this boot and share the
+	 * deadline of the user data and region; a refresh late in a long
+	 * download gets one deadline of its own. */
+	if (s->have)
+		imds_rearm(s->imds);
 	if (s->role[0] == '\0') {
 		size_t n;
 		r = imds_get(s->imds, "/latest/meta-data/iam/security-credentials/", ROLE_MAX - 1, &b, err);
@@ -495,14 +499,14 @@ int main(int argc, char **argv)
 		goto fail;
 
 	log_set_phase("download");
-	s3 = (struct s3client){http,
-	                       d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
-	                       : c.s3_endpoint != NULL                     ? c.s3_endpoint
-	                                                                   : "",
-	                       region.data,
-	                       get_creds,
-	                       &cs,
-	                       0};
+	memset(&s3, 0, sizeof(s3));
+	s3.http = http;
+	s3.endpoint = d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
+	              : c.s3_endpoint != NULL                     ? c.s3_endpoint
+	                                                          : "";
+	s3.region = region.data;
+	s3.creds = get_creds;
+	s3.creds_ud = &cs;
 	memset(&dopt, 0, sizeof(dopt));
 	dopt.cache_dir = cache;
 	dopt.tmp_dir = tmp;

@@ -177,7 +177,8 @@ static int small_request(struct s3client *c, const char *method, const char *buc
 				return 1;
 			s3_status_error(resp, method, bucket, key, err);
 		}
-		if (err->code != HOIST_EXIT_TEMPFAIL || backoff(&attempt, retries, err) != 0)
+		/* credentials were already retried within the metadata deadline */
+		if (c->creds_failed || err->code != HOIST_EXIT_TEMPFAIL || backoff(&attempt, retries, err) != 0)
 			return -1;
 	}
 }
@@ -418,6 +419,8 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 			} else {
 				s3_status_error(&resp, "GET", bucket, key, err);
 			}
+		} else if (c->creds_failed) {
+			goto out; /* already retried within the metadata deadline */
 		} else if (resp.sink_failed && err->code != HOIST_EXIT_TEMPFAIL) {
 			goto out; /* too large, disk error: permanent */
 		}

@@ -22,6 +22,9 @@ struct s3client {
 	s3_creds_fn creds;
 	void *creds_ud;
 	unsigned requests; /* sent so far */
+	int creds_failed;  /* the last s3_request failed in the provider: it
+	                    * retried within its own deadline, so callers do
+	                    * not retry the request again */
 };
 
 /* One signed request (GET or HEAD) for bucket/key. extra: more "Name: value"

@@ -126,7 +126,8 @@ static void test_path_style_keeps_dot_segments(void **state)
 		(void)snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", s.port);
 		h = http_new(&ho, &err);
 		assert_non_null(h);
-		c = (struct s3client){h, ep, "us-east-1", static_creds, &cr, 0};
+		c = (struct s3client){.http = h, .endpoint = ep, .region = "us-east-1", .creds = static_creds,
+		                      .creds_ud = &cr};
 		http_response_init(&resp);
 		assert_int_equal(s3_request(&c, "GET", "hoist-releases", DOT_KEYS[i], NULL, 0, 5000, NULL,
 		                            NULL, &resp, &err),
