@@ -85,7 +85,8 @@ static void usage(FILE *f)
 	    "\n"
 	    "Config keys (hoist.conf, key = value): state_dir cache_dir agent_path imds_endpoint\n"
 	    "  imds_v1_disabled imds_timeout_ms imds_deadline_s imds_retries region s3_endpoint ca_bundle\n"
-	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s download_retries same_version\n"
+	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s low_speed_bytes_s\n"
+	    "  download_deadline_s download_retries same_version\n"
 	    "\n"
 	    "Exit codes: 0 ok (or already deployed), 1 internal, 2 usage, 3 config, 4 bad directive,\n"
 	    "  5 no directive/user data, 6 no role/credentials, 7 S3 access denied, 8 S3 not found,\n"
@@ -449,7 +450,10 @@ int main(int argc, char **argv)
 	}
 
 	{
-		struct http_opts ho = {c.ca_bundle, c.connect_timeout_s * 1000u, c.low_speed_timeout_s};
+		struct http_opts ho = {.ca_bundle = c.ca_bundle,
+		                       .connect_timeout_ms = c.connect_timeout_s * 1000u,
+		                       .low_speed_time_s = c.low_speed_timeout_s,
+		                       .low_speed_bytes_s = c.low_speed_bytes_s};
 		struct imds_opts io = {c.imds_endpoint, c.imds_v1_disabled, c.imds_timeout_ms,
 		                       c.imds_deadline_s, c.imds_retries};
 		if ((http = http_new(&ho, &err)) == NULL || (imds = imds_new(http, &io, &err)) == NULL)
@@ -512,6 +516,7 @@ int main(int argc, char **argv)
 	dopt.tmp_dir = tmp;
 	dopt.max_bytes = c.max_bundle_bytes;
 	dopt.retries = c.download_retries;
+	dopt.deadline_s = c.download_deadline_s;
 	dopt.has_expected = d.has_sha256;
 	memcpy(dopt.expected, d.sha256, 32);
 	dopt.progress_tty = isatty(STDERR_FILENO);

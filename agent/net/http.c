@@ -15,6 +15,7 @@ struct http {
 	char *ca_bundle;
 	unsigned connect_timeout_ms;
 	unsigned low_speed_time_s;
+	unsigned low_speed_bytes_s;
 };
 
 /* Per-request state seen by the callbacks. */
@@ -24,6 +25,7 @@ struct xfer {
 	CURL *curl;
 	struct herr *err;
 	int overflow;
+	char why[CURL_ERROR_SIZE]; /* libcurl's detail, e.g. "Operation too slow. ..." */
 };
 
 static int global_done;
@@ -51,6 +53,7 @@ struct http *http_new(const struct http_opts *o, struct herr *err)
 	}
 	h->connect_timeout_ms = o->connect_timeout_ms;
 	h->low_speed_time_s = o->low_speed_time_s;
+	h->low_speed_bytes_s = o->low_speed_bytes_s > 0 ? o->low_speed_bytes_s : 1;
 	return h;
 oom:
 	http_free(h);
@@ -155,7 +158,9 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)h->connect_timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms) != CURLE_OK;
 	if (h->low_speed_time_s > 0) {
-		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK;
+		/* a trickle counts as a stall: below the floor on average over the
+		 * window, the transfer is aborted (and resumed by the caller) */
+		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)h->low_speed_bytes_s) != CURLE_OK;
 		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)h->low_speed_time_s) != CURLE_OK;
 	}
 	bad |= curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024) != CURLE_OK;
@@ -165,11 +170,22 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 	bad |= curl_easy_setopt(c, CURLOPT_HEADERDATA, x) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, x) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->why) != CURLE_OK;
 	if (strcmp(req->method, "HEAD") == 0)
 		bad |= curl_easy_setopt(c, CURLOPT_NOBODY, 1L) != CURLE_OK;
 	else if (strcmp(req->method, "GET") != 0)
 		bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
 	return bad ? -1 : 0;
+}
+
+/* libcurl's own detail when it gave one ("Operation too slow. Less than
+ * 1024 bytes/sec transferred the last 30 seconds"), else the code's text. */
+static const char *why(struct xfer *x, CURLcode cc)
+{
+	size_t n = strlen(x->why);
+	while (n > 0 && (x->why[n - 1] == '\n' || x->why[n - 1] == '.'))
+		x->why[--n] = '\0';
+	return n > 0 ? x->why : curl_easy_strerror(cc);
 }
 
 /* Drops the query string from a URL for messages (it may carry tokens). */
@@ -182,7 +198,7 @@ static int url_len_for_msg(const char *url)
 int http_do(struct http *h, const struct http_request *req, struct http_response *resp, struct herr *err)
 {
 	struct curl_slist *hdrs = NULL;
-	struct xfer x = {req, resp, h->curl, err, 0};
+	struct xfer x = {req, resp, h->curl, err, 0, ""};
 	CURLcode cc;
 	int rc = -1;
 
@@ -218,7 +234,7 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 			         req->method, url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
 		else
 			herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %.*s: %s", req->method,
-			         url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
+			         url_len_for_msg(req->url), req->url, why(&x, cc));
 		goto out;
 	}
 	rc = 0;

@@ -23,7 +23,9 @@ struct http; /* opaque: a CURL easy handle and its settings */
 struct http_opts {
 	const char *ca_bundle; /* CURLOPT_CAINFO when non-empty */
 	unsigned connect_timeout_ms;
-	unsigned low_speed_time_s; /* abort a transfer slower than 1 B/s this long; 0 = off */
+	unsigned low_speed_time_s;  /* abort a transfer slower than low_speed_bytes_s
+	                             * on average over this many seconds; 0 = off */
+	unsigned low_speed_bytes_s; /* the stall floor in bytes/s (0 means 1) */
 };
 
 /* Receives 2xx body bytes; returns 0 to continue, -1 to abort (err set). */
