@@ -75,8 +75,7 @@ static void take_checksum(struct dl *d, const struct buf *hdrs)
 	if (r == 1) {
 		d->has_s3sum = true;
 		(void)snprintf(d->s3sum_hdr, sizeof(d->s3sum_hdr), "%s", v);
-	}
-	else if (r == 0)
+	} else if (r == 0)
 		log_info("s3 checksum of s3://%s/%s is a multipart composite (%s), not used", d->bucket,
 		         d->key, v);
 	else
@@ -205,7 +204,8 @@ static unsigned request_timeout(unsigned cap_ms, uint64_t deadline_ms)
 
 /* Sleeps before another attempt; 0 = go on, -1 = attempts exhausted or
  * no time left before the deadline (*late set). */
-static int backoff(unsigned *attempt, unsigned retries, uint64_t deadline_ms, bool *late, const struct herr *err)
+static int backoff(unsigned *attempt, unsigned retries, uint64_t deadline_ms, bool *late,
+                   const struct herr *err)
 {
 	unsigned delay = retry_backoff_ms(*attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS, retry_random());
 	uint64_t left = time_left(deadline_ms);
@@ -232,8 +232,8 @@ static int small_request(struct s3client *c, const char *method, const char *buc
 	for (;;) {
 		if (time_left(deadline_ms) == 0)
 			return herr_set(err, HOIST_EXIT_TEMPFAIL,
-			                "%s s3://%s/%s: not done within download_deadline_s=%u", method, bucket,
-			                key, o->deadline_s);
+			                "%s s3://%s/%s: not done within download_deadline_s=%u", method,
+			                bucket, key, o->deadline_s);
 		if (s3_request(c, method, bucket, key, NULL, 0, request_timeout(META_TIMEOUT_MS, deadline_ms),
 		               NULL, NULL, resp, err) == 0) {
 			if (resp->status >= 200 && resp->status < 300)
@@ -246,8 +246,8 @@ static int small_request(struct s3client *c, const char *method, const char *buc
 		if (c->creds_failed || err->code != HOIST_EXIT_TEMPFAIL ||
 		    backoff(&attempt, o->retries, deadline_ms, &late, err) != 0) {
 			if (late)
-				herr_prefix(err, "%s s3://%s/%s: not done within download_deadline_s=%u", method,
-				            bucket, key, o->deadline_s);
+				herr_prefix(err, "%s s3://%s/%s: not done within download_deadline_s=%u",
+				            method, bucket, key, o->deadline_s);
 			return -1;
 		}
 	}
@@ -417,7 +417,8 @@ static int open_target(struct dl *d, struct partial *part, struct herr *err)
 		d->fd = mkostemp(d->tmp, O_CLOEXEC);
 		if (d->fd < 0) {
 			d->tmp[0] = '\0';
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temp file in %s", o->tmp_dir);
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temp file in %s",
+			                  o->tmp_dir);
 		}
 		return 0;
 	}
@@ -432,7 +433,8 @@ static int open_target(struct dl *d, struct partial *part, struct herr *err)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
-				return herr_errno(err, HOIST_EXIT_IO, n < 0 ? errno : EIO, "cannot read %s", d->tmp);
+				return herr_errno(err, HOIST_EXIT_IO, n < 0 ? errno : EIO, "cannot read %s",
+				                  d->tmp);
 			if (sha256_update(d->sha, buf, (size_t)n) != 0)
 				return herr_set(err, HOIST_EXIT_INTERNAL, "sha256 update failed");
 			done += (uint64_t)n;
@@ -463,7 +465,8 @@ static int open_target(struct dl *d, struct partial *part, struct herr *err)
 
 /* The GET with its retries: resumes after a broken connection (Range +
  * If-Match), all within the download's deadline. */
-static int fetch(struct dl *d, struct s3client *c, unsigned *attempt, struct download_result *r, struct herr *err)
+static int fetch(struct dl *d, struct s3client *c, unsigned *attempt, struct download_result *r,
+                 struct herr *err)
 {
 	const struct download_opts *o = d->o;
 	bool late = false;
@@ -479,7 +482,8 @@ static int fetch(struct dl *d, struct s3client *c, unsigned *attempt, struct dow
 			break;
 		}
 		if (d->resuming) {
-			(void)snprintf(range, sizeof(range), "Range: bytes=%llu-", (unsigned long long)d->bytes);
+			(void)snprintf(range, sizeof(range), "Range: bytes=%llu-",
+			               (unsigned long long)d->bytes);
 			(void)snprintf(ifm, sizeof(ifm), "If-Match: %s", d->etag);
 			extra[ne++] = range;
 			extra[ne++] = ifm;
@@ -487,8 +491,8 @@ static int fetch(struct dl *d, struct s3client *c, unsigned *attempt, struct dow
 		} else if (d->bytes > 0 && restart(d, err) != 0) {
 			return -1;
 		}
-		if (s3_request(c, "GET", d->bucket, d->key, extra, ne, request_timeout(0, d->deadline_ms), on_data,
-		               d, d->resp, err) == 0) {
+		if (s3_request(c, "GET", d->bucket, d->key, extra, ne, request_timeout(0, d->deadline_ms),
+		               on_data, d, d->resp, err) == 0) {
 			if (d->resp->status == 200 || d->resp->status == 206) {
 				if (!d->started && on_start(d, err) != 0) /* empty body */
 					return -1;
@@ -511,7 +515,8 @@ static int fetch(struct dl *d, struct s3client *c, unsigned *attempt, struct dow
 			return -1; /* too large, disk error: permanent */
 		}
 		progress_end(&d->prog);
-		if (err->code != HOIST_EXIT_TEMPFAIL || backoff(attempt, o->retries, d->deadline_ms, &late, err) != 0)
+		if (err->code != HOIST_EXIT_TEMPFAIL ||
+		    backoff(attempt, o->retries, d->deadline_ms, &late, err) != 0)
 			break;
 	}
 	progress_end(&d->prog);
@@ -548,10 +553,11 @@ static int verify(struct dl *d, struct s3client *c, const uint8_t got[32], bool 
 	if (*has_side && check_source(d, got, side, "sidecar", r, err) != 0)
 		return -1;
 	if (r->sources[0] == '\0')
-		return herr_set(err, HOIST_EXIT_INTEGRITY,
-		                "no sha256 known for s3://%s/%s: none in the directive, no x-amz-checksum-sha256, "
-		                "no %s.sha256 sidecar; refusing an unverifiable bundle",
-		                d->bucket, d->key, d->key);
+		return herr_set(
+		    err, HOIST_EXIT_INTEGRITY,
+		    "no sha256 known for s3://%s/%s: none in the directive, no x-amz-checksum-sha256, "
+		    "no %s.sha256 sidecar; refusing an unverifiable bundle",
+		    d->bucket, d->key, d->key);
 	return 0;
 }
 
@@ -626,8 +632,8 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 		if (fetch(&d, c, &attempt, r, err) != 0)
 			goto out;
 		if (d.total > 0 && d.bytes != d.total) {
-			herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: got %llu of %llu bytes", bucket, key,
-			         (unsigned long long)d.bytes, (unsigned long long)d.total);
+			herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: got %llu of %llu bytes", bucket,
+			         key, (unsigned long long)d.bytes, (unsigned long long)d.total);
 			goto out;
 		}
 		if (sha256_final(d.sha, got) != 0) {
@@ -701,7 +707,8 @@ out:
 		    ftruncate(d.fd, (off_t)d.bytes) == 0 && fs_exists(d.part->meta) == 1) {
 			char sz[32];
 			progress_bytes(d.bytes, sz, sizeof(sz));
-			log_info("keeping the %s received so far in %s; the next run resumes there", sz, d.tmp);
+			log_info("keeping the %s received so far in %s; the next run resumes there", sz,
+			         d.tmp);
 		} else if (d.part != NULL) {
 			partial_remove(d.part);
 		} else {

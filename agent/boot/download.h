@@ -24,9 +24,9 @@ struct download_opts {
 	const char *cache_dir;
 	const char *tmp_dir; /* same file system as cache_dir */
 	uint64_t max_bytes;
-	unsigned retries;  /* extra attempts after the first */
+	unsigned retries;    /* extra attempts after the first */
 	unsigned deadline_s; /* the whole download, every attempt; 0 = none */
-	bool has_expected; /* the directive gave sha256 */
+	bool has_expected;   /* the directive gave sha256 */
 	uint8_t expected[32];
 	int progress_tty; /* stderr is a terminal */
 	int progress;     /* report progress at all */

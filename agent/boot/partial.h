@@ -27,8 +27,8 @@ struct partial {
 /* What the first response said about the object. */
 struct partial_meta {
 	char etag[256];
-	uint64_t total;      /* 0 when unknown */
-	char checksum[128];  /* x-amz-checksum-sha256 as sent, "" when none */
+	uint64_t total;     /* 0 when unknown */
+	char checksum[128]; /* x-amz-checksum-sha256 as sent, "" when none */
 };
 
 /* Fills the names for bucket/key under tmp_dir; -1 when too long. */

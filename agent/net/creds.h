@@ -13,8 +13,8 @@
 struct credentials {
 	char *access_key_id;
 	char *secret_access_key;
-	char *session_token;   /* NULL for long-lived keys from the environment */
-	time_t expiration;     /* 0 = does not expire */
+	char *session_token; /* NULL for long-lived keys from the environment */
+	time_t expiration;   /* 0 = does not expire */
 };
 
 /* Parses {"Code":"Success","AccessKeyId":...,"SecretAccessKey":...,"Token":...,

@@ -140,11 +140,12 @@ int s3_status_error(const struct http_response *resp, const char *method, const 
 	if (!s3_error_code(resp->body.data, resp->body.len, code, sizeof(code)))
 		(void)snprintf(code, sizeof(code), "HTTP %ld", st);
 	if (wrong_region(resp, code, region, sizeof(region)))
-		return herr_set(err, HOIST_EXIT_DENIED,
-		                "%s s3://%s/%s: the bucket is in region %s (S3's x-amz-bucket-region), not the "
-		                "region the request was signed for: set region=%s in the directive or "
-		                "hoist.conf (%s)",
-		                method, bucket, key, region, region, code);
+		return herr_set(
+		    err, HOIST_EXIT_DENIED,
+		    "%s s3://%s/%s: the bucket is in region %s (S3's x-amz-bucket-region), not the "
+		    "region the request was signed for: set region=%s in the directive or "
+		    "hoist.conf (%s)",
+		    method, bucket, key, region, region, code);
 	if (st == 403) {
 		ec = HOIST_EXIT_DENIED;
 		why = strcmp(code, "SignatureDoesNotMatch") == 0

@@ -98,7 +98,36 @@ expect_out "may be damaged"
 expect_cache "$SHA"
 cmp -s "$T/b1" "$CACHE/$SHA.bundle" && ok "bundle identical" || fail "bundle differs"
 
-# 5. a kept download of another object is not resumed for this one, and is removed (one at a time)
+# 5. a run killed (SIGKILL) mid-download leaves a download the next run resumes: its facts were
+# recorded when the first response arrived
+rm -rf "$STATE/tmp" "$CACHE"
+proxy trickle 2000 100000 100
+printf 'download_deadline_s = 0\n' >"$ROOT/etc/hoist/hoist.conf"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_REGION -u AWS_DEFAULT_REGION \
+	-u AWS_ENDPOINT_URL -u HOIST_CONFIG -u HOIST_ROOT AWS_ENDPOINT_URL_S3="$S3_ENDPOINT" \
+	"$BOOT" --root "$ROOT" --agent "$AGENT" >"$T/out.bg" 2>&1 &
+bg=$!
+for _ in $(seq 300); do
+	k=$(kept)
+	[ -n "$k" ] && [ "$k" -ge 100000 ] && [ -n "$(find "$STATE/tmp" -name 'partial-*.meta')" ] && break
+	sleep 0.1
+done
+kill -KILL "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+k=$(kept)
+[ -n "$k" ] && [ "$k" -ge 100000 ] && ok "killed with $k bytes on disk" || fail "killed run left [$k] bytes"
+proxy trickle 2000 0 0
+: >"$ROOT/etc/hoist/hoist.conf"
+bed_clear_requests
+run_boot
+expect_rc 0 "the run after a SIGKILL completes"
+expect_out "an earlier run kept"
+ranges=$(bed_requests --s3 --method GET --list | "$BED_PYTHON" -c 'import json,sys; print(" ".join(str(json.loads(l).get("range")) for l in sys.stdin if l.strip()))')
+case $ranges in "bytes="[1-9]*-) ok "one GET, with $ranges" ;; *) fail "GETs with ranges [$ranges]" ;; esac
+expect_cache "$SHA"
+cmp -s "$T/b1" "$CACHE/$SHA.bundle" && ok "bundle identical" || fail "bundle differs"
+
+# 6. a kept download of another object is not resumed for this one, and is removed (one at a time)
 rm -rf "$STATE/tmp" "$CACHE"
 proxy trickle 2000 100000 100
 printf 'download_retries = 0\ndownload_deadline_s = 2\n' >"$ROOT/etc/hoist/hoist.conf"

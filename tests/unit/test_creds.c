@@ -138,9 +138,10 @@ static void test_failure_document(void **state)
 	    "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html.\",\n"
 	    "  \"LastUpdated\" : \"2026-11-22T17:30:45Z\"\n}";
 	(void)state;
-	expect_fail(imds_failure,
-	            "instance role credentials: Code AssumeRoleUnauthorizedAccess: EC2 cannot assume the role "
-	            "hoist-instance.");
+	expect_fail(
+	    imds_failure,
+	    "instance role credentials: Code AssumeRoleUnauthorizedAccess: EC2 cannot assume the role "
+	    "hoist-instance.");
 	/* a Code without a Message, and bytes a terminal would act on, escaped */
 	expect_fail("{\"Code\": \"InternalError\"}", "Code InternalError: (no Message)");
 	expect_fail("{\"Code\": \"Bad\\u001b[2J\", \"Message\": \"line\\nbreak\"}",
@@ -284,11 +285,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid_document),     cmocka_unit_test(test_unknown_fields_tolerated),
 	    cmocka_unit_test(test_missing_each_field), cmocka_unit_test(test_code_not_success),
-	    cmocka_unit_test(test_failure_document),
-	    cmocka_unit_test(test_bad_expiration),     cmocka_unit_test(test_parse_time_table),
-	    cmocka_unit_test(test_malformed_json),     cmocka_unit_test(test_non_string_values),
-	    cmocka_unit_test(test_duplicate_key),      cmocka_unit_test(test_huge_input),
-	    cmocka_unit_test(test_expiring),
+	    cmocka_unit_test(test_failure_document),   cmocka_unit_test(test_bad_expiration),
+	    cmocka_unit_test(test_parse_time_table),   cmocka_unit_test(test_malformed_json),
+	    cmocka_unit_test(test_non_string_values),  cmocka_unit_test(test_duplicate_key),
+	    cmocka_unit_test(test_huge_input),         cmocka_unit_test(test_expiring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,7 +106,7 @@ static int static_creds(void *ud, const struct credentials **out, struct herr *e
 /* Keys whose dot segments RFC 3986 would squash; each must arrive unchanged. */
 static const char *const DOT_KEYS[] = {
     "bundles/../../other/x.tgz", "a/./b.tgz", "../up.tgz", "./here.tgz", "dir/..", "dir/.",
-    "a/b/../../../../x", "..", "a//../b",
+    "a/b/../../../../x",         "..",        "a//../b",
 };
 
 static void test_path_style_keeps_dot_segments(void **state)
@@ -126,8 +126,8 @@ static void test_path_style_keeps_dot_segments(void **state)
 		(void)snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", s.port);
 		h = http_new(&ho, &err);
 		assert_non_null(h);
-		c = (struct s3client){.http = h, .endpoint = ep, .region = "us-east-1", .creds = static_creds,
-		                      .creds_ud = &cr};
+		c = (struct s3client){
+		    .http = h, .endpoint = ep, .region = "us-east-1", .creds = static_creds, .creds_ud = &cr};
 		http_response_init(&resp);
 		assert_int_equal(s3_request(&c, "GET", "hoist-releases", DOT_KEYS[i], NULL, 0, 5000, NULL,
 		                            NULL, &resp, &err),
@@ -154,7 +154,8 @@ static void test_virtual_host_keeps_dot_segments(void **state)
 		struct http_response resp;
 		struct http_request req = {0};
 		/* the AWS target: virtual-host style, the key alone in the path */
-		assert_int_equal(s3_build_target("", "us-east-1", "hoist-releases", DOT_KEYS[i], &t, &err), 0);
+		assert_int_equal(s3_build_target("", "us-east-1", "hoist-releases", DOT_KEYS[i], &t, &err),
+		                 0);
 		assert_string_equal(t.host, "hoist-releases.s3.us-east-1.amazonaws.com");
 		oneshot_start(&s);
 		(void)snprintf(url, sizeof(url), "http://hoist-releases.localhost:%d%s", s.port, t.path);
