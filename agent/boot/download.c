@@ -125,9 +125,14 @@ static int on_start(struct dl *d, struct herr *err)
 			return herr_set(err, HOIST_EXIT_TEMPFAIL,
 			                "resumed GET s3://%s/%s: Content-Range does not start at byte %llu",
 			                d->bucket, d->key, (unsigned long long)d->bytes);
-		if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1 && strcmp(v, d->etag) != 0)
+		if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1 && strcmp(v, d->etag) != 0) {
+			/* another object now: the next attempt starts from byte 0 */
+			d->etag[0] = '\0';
+			if (d->part != NULL)
+				(void)unlink(d->part->meta);
 			return herr_set(err, HOIST_EXIT_TEMPFAIL,
 			                "s3://%s/%s changed during the download (ETag)", d->bucket, d->key);
+		}
 		log_info("resuming at byte %llu", (unsigned long long)d->bytes);
 		return 0;
 	}

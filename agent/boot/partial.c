@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,23 @@ out:
 	return rc;
 }
 
+/* 1 when another run is downloading into the partial that name belongs to
+ * (it holds an flock on its .data file for as long as it writes). */
+static int in_use(int dirfd, const char *name)
+{
+	char data[64];
+	int fd, busy;
+	if (strlen(name) < strlen(PREFIX) + 32)
+		return 0;
+	(void)snprintf(data, sizeof(data), "%.*s.data", (int)(strlen(PREFIX) + 32), name);
+	fd = openat(dirfd, data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+	close(fd); /* drops the lock if we took it */
+	return busy;
+}
+
 void partial_prune(const char *tmp_dir, const struct partial *keep, unsigned max_age_s)
 {
 	DIR *d = opendir(tmp_dir);
@@ -61,6 +79,8 @@ void partial_prune(const char *tmp_dir, const struct partial *keep, unsigned max
 		if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) != 0)
 			continue;
 		if (keep != NULL && !stale && strncmp(e->d_name + strlen(PREFIX), keep->id, 32) == 0)
+			continue;
+		if (in_use(dirfd(d), e->d_name))
 			continue;
 		(void)unlinkat(dirfd(d), e->d_name, 0);
 	}
