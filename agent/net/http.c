@@ -213,6 +213,8 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 		goto out;
 	}
 	cc = curl_easy_perform(h->curl);
+	/* x.why dies with this call; the handle lives on */
+	(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (resp->sink_failed) {
 		resp->transport_error = (int)cc;
