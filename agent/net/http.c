@@ -213,8 +213,6 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 		goto out;
 	}
 	cc = curl_easy_perform(h->curl);
-	/* x.why dies with this call; the handle lives on */
-	(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (resp->sink_failed) {
 		resp->transport_error = (int)cc;
@@ -241,6 +239,8 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 	}
 	rc = 0;
 out:
+	/* x.why dies with this call; the handle lives on */
+	(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);
 	return rc;
 }
