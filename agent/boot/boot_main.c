@@ -503,14 +503,14 @@ int main(int argc, char **argv)
 		goto fail;
 
 	log_set_phase("download");
-	memset(&s3, 0, sizeof(s3));
-	s3.http = http;
-	s3.endpoint = d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
-	              : c.s3_endpoint != NULL                     ? c.s3_endpoint
-	                                                          : "";
-	s3.region = region.data;
-	s3.creds = get_creds;
-	s3.creds_ud = &cs;
+	s3 = (struct s3client){http,
+	                       d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
+	                       : c.s3_endpoint != NULL                     ? c.s3_endpoint
+	                                                                   : "",
+	                       region.data,
+	                       get_creds,
+	                       &cs,
+	                       0};
 	memset(&dopt, 0, sizeof(dopt));
 	dopt.cache_dir = cache;
 	dopt.tmp_dir = tmp;

@@ -239,6 +239,7 @@ static int small_request(struct s3client *c, const char *method, const char *buc
 			return herr_set(err, HOIST_EXIT_TEMPFAIL,
 			                "%s s3://%s/%s: not done within download_deadline_s=%u", method,
 			                bucket, key, o->deadline_s);
+		unsigned sent = c->requests;
 		if (s3_request(c, method, bucket, key, NULL, 0, request_timeout(META_TIMEOUT_MS, deadline_ms),
 		               NULL, NULL, resp, err) == 0) {
 			if (resp->status >= 200 && resp->status < 300)
@@ -247,8 +248,8 @@ static int small_request(struct s3client *c, const char *method, const char *buc
 				return 1;
 			s3_status_error(resp, method, bucket, key, err);
 		}
-		/* credentials were already retried within the metadata deadline */
-		if (c->creds_failed || err->code != HOIST_EXIT_TEMPFAIL ||
+		/* never sent: the credentials were already retried within the metadata deadline */
+		if (c->requests == sent || err->code != HOIST_EXIT_TEMPFAIL ||
 		    backoff(&attempt, o->retries, deadline_ms, &late, err) != 0) {
 			if (late)
 				herr_prefix(err, "%s s3://%s/%s: not done within download_deadline_s=%u",
@@ -496,6 +497,7 @@ static int fetch(struct dl *d, struct s3client *c, unsigned *attempt, struct dow
 		} else if (d->bytes > 0 && restart(d, err) != 0) {
 			return -1;
 		}
+		unsigned sent = c->requests;
 		if (s3_request(c, "GET", d->bucket, d->key, extra, ne, request_timeout(0, d->deadline_ms),
 		               on_data, d, d->resp, err) == 0) {
 			if (d->resp->status == 200 || d->resp->status == 206) {
@@ -514,8 +516,9 @@ static int fetch(struct dl *d, struct s3client *c, unsigned *attempt, struct dow
 			} else {
 				s3_status_error(d->resp, "GET", d->bucket, d->key, err);
 			}
-		} else if (c->creds_failed) {
-			return -1; /* already retried within the metadata deadline */
+		} else if (c->requests == sent) {
+			/* never sent: the credentials were already retried within the metadata deadline */
+			return -1;
 		} else if (d->resp->sink_failed && err->code != HOIST_EXIT_TEMPFAIL) {
 			return -1; /* too large, disk error: permanent */
 		}

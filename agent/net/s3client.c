@@ -56,11 +56,8 @@ int s3_request(struct s3client *c, const char *method, const char *bucket, const
 	}
 	if (s3_build_target(c->endpoint, c->region, bucket, key, &t, err) != 0)
 		goto out;
-	c->creds_failed = 0;
-	if (c->creds(c->creds_ud, &cr, err) != 0) {
-		c->creds_failed = 1;
+	if (c->creds(c->creds_ud, &cr, err) != 0)
 		goto out;
-	}
 	gmtime_r(&now, &tm);
 	if (strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm) == 0)
 		goto out;
