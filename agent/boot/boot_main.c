@@ -450,14 +450,12 @@ int main(int argc, char **argv)
 	}
 
 	{
-		struct http_opts ho = {.ca_bundle = c.ca_bundle,
-		                       .connect_timeout_ms = c.connect_timeout_s * 1000u,
-		                       .low_speed_time_s = c.low_speed_timeout_s,
-		                       .low_speed_bytes_s = c.low_speed_bytes_s};
+		struct http_opts ho = {c.ca_bundle, c.connect_timeout_s * 1000u, c.low_speed_timeout_s};
 		struct imds_opts io = {c.imds_endpoint, c.imds_v1_disabled, c.imds_timeout_ms,
 		                       c.imds_deadline_s, c.imds_retries};
 		if ((http = http_new(&ho, &err)) == NULL || (imds = imds_new(http, &io, &err)) == NULL)
 			goto fail;
+		http_set_stall_floor(http, c.low_speed_bytes_s);
 	}
 
 	log_set_phase("imds");

@@ -53,12 +53,17 @@ struct http *http_new(const struct http_opts *o, struct herr *err)
 	}
 	h->connect_timeout_ms = o->connect_timeout_ms;
 	h->low_speed_time_s = o->low_speed_time_s;
-	h->low_speed_bytes_s = o->low_speed_bytes_s > 0 ? o->low_speed_bytes_s : 1;
+	h->low_speed_bytes_s = 1;
 	return h;
 oom:
 	http_free(h);
 	herr_set(err, HOIST_EXIT_INTERNAL, "out of memory creating the HTTP client");
 	return NULL;
+}
+
+void http_set_stall_floor(struct http *h, unsigned bytes_per_s)
+{
+	h->low_speed_bytes_s = bytes_per_s > 0 ? bytes_per_s : 1;
 }
 
 void http_free(struct http *h)

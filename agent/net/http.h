@@ -23,9 +23,8 @@ struct http; /* opaque: a CURL easy handle and its settings */
 struct http_opts {
 	const char *ca_bundle; /* CURLOPT_CAINFO when non-empty */
 	unsigned connect_timeout_ms;
-	unsigned low_speed_time_s;  /* abort a transfer slower than low_speed_bytes_s
-	                             * on average over this many seconds; 0 = off */
-	unsigned low_speed_bytes_s; /* the stall floor in bytes/s (0 means 1) */
+	unsigned low_speed_time_s; /* abort a transfer slower than the stall floor
+	                            * (1 B/s, http_set_stall_floor) for this long; 0 = off */
 };
 
 /* Receives 2xx body bytes; returns 0 to continue, -1 to abort (err set). */
@@ -53,6 +52,9 @@ struct http_response {
 
 struct http *http_new(const struct http_opts *o, struct herr *err);
 void http_free(struct http *h);
+/* Sets the stall floor: a transfer slower than bytes_per_s on average over
+ * low_speed_time_s is aborted (a trickle counts as a stall). Default 1. */
+void http_set_stall_floor(struct http *h, unsigned bytes_per_s);
 
 void http_response_init(struct http_response *r);
 void http_response_free(struct http_response *r);

@@ -111,7 +111,7 @@ static const char *const DOT_KEYS[] = {
 
 static void test_path_style_keeps_dot_segments(void **state)
 {
-	struct http_opts ho = {.connect_timeout_ms = 5000};
+	struct http_opts ho = {NULL, 5000, 0};
 	struct herr err = {0, ""};
 	char akid[] = "AKIDEXAMPLE", secret[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 	struct credentials cr = {akid, secret, NULL, 0};
@@ -143,7 +143,7 @@ static void test_path_style_keeps_dot_segments(void **state)
 
 static void test_virtual_host_keeps_dot_segments(void **state)
 {
-	struct http_opts ho = {.connect_timeout_ms = 5000};
+	struct http_opts ho = {NULL, 5000, 0};
 	struct herr err = {0, ""};
 	struct s3_target t;
 	char url[S3_URL_MAX + 64], line[8192], want[8192];
