@@ -160,7 +160,11 @@ static int apply(struct policy *p, const char *key, const char *value, unsigned 
 			                "%s:%u: %s: '%s' is not an absolute path pattern (only '*' is a "
 			                "wildcard; no '.' or '..' components)",
 			                p->file, line, key, value);
-		return add_rule(p, path_keys[i].kind, value, strlen(value), line, err);
+		/* "/srv/" is "/srv": a trailing slash would otherwise never match */
+		size_t n = strlen(value);
+		while (n > 1 && value[n - 1] == '/')
+			n--;
+		return add_rule(p, path_keys[i].kind, value, n, line, err);
 	}
 	if (strcmp(key, "default_deny") == 0) {
 		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
