@@ -206,6 +206,20 @@ static void test_hookenv_local_bundle(void **state)
 	assert_string_equal(env_get(env, "DEPLOYMENT_ID"), "");
 	assert_string_equal(env_get(env, "HOME"), "/");
 	assert_string_equal(env_get(env, "USER"), "root");
+	/* a manual deploy without the flags: the documented defaults (issue 9 item 24) */
+	assert_string_equal(env_get(env, "APPLICATION_NAME"), "hoist-local");
+	assert_string_equal(env_get(env, "DEPLOYMENT_GROUP_NAME"), "LocalFleet");
+	assert_string_equal(env_get(env, "DEPLOYMENT_GROUP_ID"), "default-local-deployment-group");
+	hookenv_free(env);
+	/* --application and --environment: the group hoist-boot would pass */
+	h.application = "shop";
+	h.environment = "prod";
+	h.group = "";
+	env = hookenv_build(&h, "ApplicationStop", NULL, NULL);
+	assert_non_null(env);
+	assert_string_equal(env_get(env, "APPLICATION_NAME"), "shop");
+	assert_string_equal(env_get(env, "DEPLOYMENT_GROUP_NAME"), "shop-prod");
+	assert_string_equal(env_get(env, "DEPLOYMENT_GROUP_ID"), "shop-prod");
 	hookenv_free(env);
 }
 
