@@ -187,7 +187,7 @@ static int path_rule(const struct policy *p, const struct install_plan *pl, cons
 		                policy_where(p, r->line, where, sizeof(where)), esc(x->path, e1),
 		                via ? ", which resolves to " : "", via ? esc(path, e2) : "", pl->specname, x->line);
 	return herr_set(err, HOIST_EXIT_POLICY, "policy: rule deny_path %s (%s) refuses %s%s%s (%s line %u)",
-	                r->value, policy_where(p, r->line, where, sizeof(where)), esc(x->path, e1),
+	                relpath_show(r->value), policy_where(p, r->line, where, sizeof(where)), esc(x->path, e1),
 	                via ? ", which resolves to " : "", via ? esc(path, e2) : "", pl->specname, x->line);
 }
 
@@ -306,13 +306,13 @@ static int check_space(const struct policy *p, const struct install_plan *pl, st
 			/* Install creates, renames or removes in this directory: it (or the
 			 * ancestor it will be created in) must be writable. */
 			if (existing_ancestor(parent, anc, sizeof(anc), &ast) != 0) {
-				herr_errno(err, HOIST_EXIT_IO, errno, "cannot look up %s", esc(parent, e1));
+				herr_errno(err, HOIST_EXIT_IO, errno, "cannot look up %s", relpath_show(parent));
 				goto out;
 			}
 			if (access(anc, W_OK | X_OK) != 0) {
 				herr_errno(err, HOIST_EXIT_IO, errno,
 				           "destination %s (%s line %u) is not writable: %s cannot be written",
-				           esc(x->path, e1), pl->specname, x->line, anc);
+				           esc(x->path, e1), pl->specname, x->line, relpath_show(anc));
 				goto out;
 			}
 			snprintf(last_parent, sizeof(last_parent), "%s", parent);
@@ -333,12 +333,13 @@ static int check_space(const struct policy *p, const struct install_plan *pl, st
 		struct statvfs vfs;
 		uint64_t avail, need;
 		if (statvfs(devs[i].path, &vfs) != 0) {
-			herr_errno(err, HOIST_EXIT_IO, errno, "cannot read the free space of %s", devs[i].path);
+			herr_errno(err, HOIST_EXIT_IO, errno, "cannot read the free space of %s",
+			           relpath_show(devs[i].path));
 			goto out;
 		}
 		if (vfs.f_flag & ST_RDONLY) {
 			herr_set(err, HOIST_EXIT_IO, "destination file system of %s is mounted read-only",
-			         devs[i].path);
+			         relpath_show(devs[i].path));
 			goto out;
 		}
 		avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
@@ -348,7 +349,7 @@ static int check_space(const struct policy *p, const struct install_plan *pl, st
 			herr_set(err, HOIST_EXIT_IO,
 			         "not enough free space on the file system of %s: Install writes %llu bytes, "
 			         "%llu are available, and min_free_bytes (%llu, %s) must stay free",
-			         devs[i].path, (unsigned long long)need, (unsigned long long)avail,
+			         relpath_show(devs[i].path), (unsigned long long)need, (unsigned long long)avail,
 			         (unsigned long long)p->min_free_bytes,
 			         p->limits_line[3] ? policy_where(p, p->limits_line[3], where, sizeof(where))
 			                           : "the default");
@@ -359,7 +360,7 @@ static int check_space(const struct policy *p, const struct install_plan *pl, st
 			herr_set(err, HOIST_EXIT_IO,
 			         "not enough free inodes on the file system of %s: Install creates %llu paths, "
 			         "%llu inodes are free",
-			         devs[i].path, (unsigned long long)devs[i].inodes, (unsigned long long)vfs.f_favail);
+			         relpath_show(devs[i].path), (unsigned long long)devs[i].inodes, (unsigned long long)vfs.f_favail);
 			goto out;
 		}
 	}
