@@ -148,17 +148,22 @@ int main(int argc, char **argv)
 	}
 	/* The image's deploy policy binds every command that checks or deploys a bundle. */
 	policy_loaded = true;
-	if (preflight_load_policy(&cfg, &policy, &err) != 0) {
+	if (preflight_load_policy(&cfg, &policy, &err) != 0 && c.cmd != CMD_VALIDATE && c.cmd != CMD_PREFLIGHT) {
 		code = err.code;
 		goto out;
 	}
 	if (c.cmd == CMD_VALIDATE || c.cmd == CMD_PREFLIGHT) {
+		/* a bad policy is the first check's refusal, reported like the others */
+		struct herr perr = err;
 		struct preflight_req q = {.path = c.path,
 		                          .cfg = &cfg,
 		                          .policy = &policy,
+		                          .policy_file = policy.file,
+		                          .policy_error = perr.code != 0 ? &perr : NULL,
 		                          .state = state,
 		                          .json = c.json,
 		                          .verbose_checks = c.cmd == CMD_PREFLIGHT};
+		herr_clear(&err);
 		code = query_preflight(&q, stdout, &err);
 		goto out;
 	}

@@ -100,13 +100,21 @@ static void summary(const struct appspec *a, FILE *out)
 	fputc('\n', out);
 }
 
-/* The checks in the order they run (preflight.h); the plan's own come last. */
-enum { CK_BUNDLE, CK_APPSPEC, CK_PLAN, CK_FIRST_PLAN_CHECK };
-static const char *const check_names[CK_FIRST_PLAN_CHECK] = {"bundle", "appspec", "install_plan"};
+/* The checks in the order they run (preflight.h); the plan's own come last.
+ * A lone appspec.yml has the first three only, its size in place of the bundle. */
+enum { CK_POLICY, CK_BUNDLE, CK_APPSPEC, CK_PLAN, CK_FIRST_PLAN_CHECK };
+static const char *const check_names[CK_FIRST_PLAN_CHECK] = {"policy", "bundle", "appspec", "install_plan"};
 
-static const char *check_name(unsigned i)
+static const char *check_name(unsigned i, bool lone)
 {
+	if (lone && i == CK_BUNDLE)
+		return "appspec_size";
 	return i < CK_FIRST_PLAN_CHECK ? check_names[i] : preflight_plan_checks[i - CK_FIRST_PLAN_CHECK];
+}
+
+static unsigned n_checks(bool lone)
+{
+	return lone ? CK_PLAN : CK_FIRST_PLAN_CHECK + PREFLIGHT_N_PLAN_CHECKS;
 }
 
 /* The installed revision's list (what Install replaces), or "" when none. */
@@ -137,6 +145,11 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 
 	*passed = 0;
 	*lone = false;
+	if (q->policy_error != NULL) {
+		*err = *q->policy_error;
+		goto out;
+	}
+	*passed = CK_BUNDLE;
 	if (stat(q->path, &st) != 0) {
 		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s", q->path);
 		goto out;
@@ -146,20 +159,19 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 		/* A lone appspec: only the document can be checked (no bundle to look into). */
 		struct buf b;
 		*lone = true;
-		*passed = 1;
 		if (st.st_size > APPSPEC_MAX_BYTES) {
 			/* the code and words deploy uses for the same file inside a bundle */
 			herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s is larger than %d bytes", q->path, APPSPEC_MAX_BYTES);
 			goto out;
 		}
+		*passed = CK_APPSPEC;
 		buf_init(&b, APPSPEC_MAX_BYTES + 1);
 		rc = fs_read_file(q->path, APPSPEC_MAX_BYTES + 1, 0, &b, err) != 0 ||
 		             appspec_parse(b.data ? b.data : "", b.len, q->path, a, err) != 0
 		         ? -1
 		         : 0;
 		buf_free(&b);
-		if (rc == 0)
-			*passed = 2;
+		*passed = rc == 0 ? CK_PLAN : CK_APPSPEC;
 		goto out;
 	}
 	if (snprintf(tmpl, sizeof(tmpl), "%s/hoist-preflight-XXXXXX",
@@ -177,10 +189,10 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 		    bundle_stage(q->path, staging, &lim, err) != 0)
 			goto out;
 	}
-	*passed = 1;
+	*passed = CK_APPSPEC;
 	if (appspec_load_bundle(staging, a, err) != 0)
 		goto out;
-	*passed = 2;
+	*passed = CK_PLAN;
 	installed_list(q->state, prev, sizeof(prev));
 	{
 		struct install_opts io = {.root = q->cfg->root,
@@ -191,7 +203,7 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 		if (install_plan(&io, &plan, err) != 0)
 			goto out;
 	}
-	*passed = 3;
+	*passed = CK_FIRST_PLAN_CHECK;
 	rc = preflight_plan(q->policy, *a, plan, &sub, err);
 	*passed += sub;
 out:
@@ -208,28 +220,28 @@ static void report_json(const struct preflight_req *q, int code, unsigned passed
                         const struct herr *err, FILE *out)
 {
 	struct buf b;
-	unsigned total = lone ? 2 : CK_FIRST_PLAN_CHECK + PREFLIGHT_N_PLAN_CHECKS;
 	buf_init(&b, 1u << 20);
 	(void)buf_printf(&b, "{\"path\": ");
 	(void)json_string(&b, q->path);
 	(void)buf_printf(&b, ", \"result\": \"%s\", \"exit_code\": %d, \"exit_name\": \"%s\", \"policy\": ",
 	                 code == 0 ? "ok" : "refused", code, hoist_exit_name(code));
-	(void)json_string(&b, q->policy != NULL ? q->policy->file : "");
+	(void)json_string(&b, q->policy_file != NULL ? q->policy_file : "");
 	(void)buf_printf(&b, ", \"checks\": [");
-	for (unsigned i = 0; i < total; i++) {
-		const char *name = lone && i == 1 ? "appspec" : check_name(i);
-		const char *res = i < passed ? "ok" : i == passed && code != 0 ? "refused" : "not-run";
+	for (unsigned i = 0; i < n_checks(lone); i++) {
+		bool refused = i == passed && code != 0;
 		(void)buf_printf(&b, "%s{\"check\": \"%s\", \"result\": \"%s\"", i ? ", " : "",
-		                 lone && i == 0 ? "appspec_size" : name, res);
-		if (i == passed && code != 0) {
+		                 check_name(i, lone), i < passed ? "ok" : refused ? "refused" : "not-run");
+		if (refused) {
 			(void)buf_printf(&b, ", \"error\": ");
 			(void)json_string(&b, err->msg);
 		}
 		(void)buf_printf(&b, "}");
 	}
-	(void)buf_printf(&b, "]%s", code != 0 ? ", \"error\": " : "");
-	if (code != 0)
+	(void)buf_printf(&b, "]");
+	if (code != 0) {
+		(void)buf_printf(&b, ", \"error\": ");
 		(void)json_string(&b, err->msg);
+	}
 	(void)buf_printf(&b, "}\n");
 	if (b.data != NULL)
 		fwrite(b.data, 1, b.len, out);
@@ -249,15 +261,16 @@ int query_preflight(const struct preflight_req *q, FILE *out, struct herr *err)
 	}
 	if (q->json) {
 		report_json(q, code, passed, lone, err, out);
-	} else if (code == 0 && q->verbose_checks) {
-		for (unsigned i = 0; i < (lone ? 2u : CK_FIRST_PLAN_CHECK + PREFLIGHT_N_PLAN_CHECKS); i++)
-			fprintf(out, "ok: %s\n", lone && i == 0 ? "appspec_size" : check_name(i));
-		summary(a, out);
+	} else if (q->verbose_checks) {
+		for (unsigned i = 0; i < passed && i < n_checks(lone); i++)
+			fprintf(out, "ok: %s\n", check_name(i, lone));
+		if (code != 0)
+			fprintf(out, "refused: %s (exit %d, %s)\n", check_name(passed, lone), code,
+			        hoist_exit_name(code));
+		else
+			summary(a, out);
 	} else if (code == 0) {
 		summary(a, out);
-	} else if (q->verbose_checks) {
-		fprintf(out, "refused: %s (exit %d, %s)\n", lone && passed == 0 ? "appspec_size" : check_name(passed),
-		        code, hoist_exit_name(code));
 	}
 	appspec_free(a);
 	return code;

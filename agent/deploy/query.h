@@ -19,6 +19,8 @@ struct preflight_req {
 	const char *path;                /* appspec.yml, archive or directory */
 	const struct hoist_config *cfg;
 	const struct policy *policy;     /* NULL: the built-in defaults */
+	const char *policy_file;         /* for the report */
+	const struct herr *policy_error; /* non-NULL: the policy could not be read (the first check fails) */
 	const char *state;               /* the state directory (the installed revision's list), or NULL */
 	bool json;                       /* preflight --json: the report as one JSON object */
 	bool verbose_checks;             /* preflight: one line per check */

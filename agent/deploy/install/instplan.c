@@ -26,6 +26,16 @@
 #define MAX_DEPTH 64u       /* directory nesting inside a source */
 #define MAX_CONFLICTS 20u   /* DISALLOW conflicts listed in the error */
 
+/* Control characters in a name are refused: a name with a newline would
+ * split the installed list, and escape sequences reach terminals and logs. */
+static bool has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 /* Adds one action; takes ownership of path and src. */
 static int add_action(struct install_plan *pl, enum act_kind kind, char *path, char *src, int mode,
                       unsigned line, size_t follow_depth, struct herr *err)
@@ -36,10 +46,11 @@ static int add_action(struct install_plan *pl, enum act_kind kind, char *path, c
 		free(src);
 		return herr_set(err, HOIST_EXIT_INTERNAL, "out of memory planning the install");
 	}
-	if (pl->n == MAX_ACTIONS || strchr(path, '\n') != NULL || !instlist_path_ok(path)) {
+	if (pl->n == MAX_ACTIONS || has_control(path) || !instlist_path_ok(path)) {
 		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: %s %s", pl->specname, line,
 		         pl->n == MAX_ACTIONS ? "more than 500000 paths to install at"
-		                              : "cannot install a path with a newline or an unusable name:",
+		                              : "cannot install a path with a control character (newline, "
+		                                "escape...) or an unusable name:",
 		         relpath_show(path));
 		free(path);
 		free(src);
@@ -111,7 +122,8 @@ static int plan_dir(struct install_plan *pl, const char *src, const char *dst, u
 	}
 	fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot read bundle directory %s", relpath_show(src));
+		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot read bundle directory %s",
+		           relpath_show(src));
 		goto out;
 	}
 	fd = -1;
@@ -131,10 +143,12 @@ static int plan_dir(struct install_plan *pl, const char *src, const char *dst, u
 		n++;
 	}
 	if (errno != 0) {
-		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot read bundle directory %s", relpath_show(src));
+		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot read bundle directory %s",
+		           relpath_show(src));
 		goto out;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1) /* names is NULL for an empty directory: qsort must not see it */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		char s[PATH_MAX];
 		char t[PATH_MAX];
