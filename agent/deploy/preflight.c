@@ -191,35 +191,40 @@ static int path_rule(const struct policy *p, const struct install_plan *pl, cons
 	                via ? ", which resolves to " : "", via ? esc(path, e2) : "", pl->specname, x->line);
 }
 
-/* 6: path rules on every written path, lexically and resolved. */
+/* 6: path rules on every written path, lexically and where it lands. Install
+ * follows host symlinks in a path's parents but never the last component (an
+ * existing file or link there is replaced, not written through), so the
+ * parent is resolved and the name appended. Consecutive actions mostly share
+ * a parent: its resolution is reused. */
 static int check_paths(const struct policy *p, const struct install_plan *pl, struct herr *err)
 {
+	char last[PATH_MAX] = "", last_real[PATH_MAX] = "";
+	bool last_ok = false;
 	for (size_t k = 0; k < pl->n; k++) {
 		const struct action *x = &pl->a[k];
 		char host[PATH_MAX], real[PATH_MAX];
+		const char *slash;
+		size_t n;
 		if (!writes(x))
 			continue;
 		if (path_rule(p, pl, x, x->path, NULL, err) != 0)
 			return -1;
 		if (fs_rooted(host, sizeof(host), pl->root, x->path) != 0)
 			return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "path too long under the root");
-		/* a link is never followed by Install: only its parent resolves */
-		if (x->kind == ACT_LINK) {
-			char *slash = strrchr(host, '/');
-			char parent[PATH_MAX];
-			size_t n = slash != NULL ? (size_t)(slash - host) : 0;
-			if (n == 0 || n >= sizeof(parent))
-				continue;
-			memcpy(parent, host, n);
-			parent[n] = '\0';
-			if (resolved_path(pl->root, parent, real, sizeof(real)) != 0)
-				continue;
-			if (strlen(real) + strlen(slash) >= sizeof(real))
-				continue;
-			memcpy(real + strlen(real), slash, strlen(slash) + 1);
-		} else if (resolved_path(pl->root, host, real, sizeof(real)) != 0) {
-			continue; /* nothing resolvable exists: the lexical check was the whole answer */
+		slash = strrchr(host, '/');
+		n = slash != NULL ? (size_t)(slash - host) : 0;
+		if (n == 0 || n >= sizeof(last))
+			continue;
+		if (strncmp(host, last, n) != 0 || last[n] != '\0') {
+			memcpy(last, host, n);
+			last[n] = '\0';
+			last_ok = resolved_path(pl->root, last, last_real, sizeof(last_real)) == 0;
 		}
+		if (!last_ok)
+			continue; /* nothing resolvable exists: the lexical check was the whole answer */
+		if ((size_t)snprintf(real, sizeof(real), "%s%s", strcmp(last_real, "/") == 0 ? "" : last_real,
+		                     slash) >= sizeof(real))
+			continue;
 		if (strcmp(real, x->path) != 0 && path_rule(p, pl, x, real, real, err) != 0)
 			return -1;
 	}

@@ -187,7 +187,7 @@ static void test_policy_deny_and_allow(void **state)
 static void test_deny_through_host_symlink(void **state)
 {
 	struct fx *x = *state;
-	char p[PATH_MAX + 16], t[PATH_MAX + 16];
+	char p[PATH_MAX + 32], t[PATH_MAX + 32];
 	put(x->tree, "cfg/sudoers", "ALL ALL=(ALL) NOPASSWD: ALL\n", 0440);
 	snprintf(p, sizeof(p), "%s/etc", x->root);
 	assert_int_equal(mkdir(p, 0755), 0);
@@ -199,6 +199,14 @@ static void test_deny_through_host_symlink(void **state)
 	add_file(x, "cfg", "/opt/conf", 6);
 	expect(x, HOIST_EXIT_POLICY, "refuses /opt/conf/sudoers, which resolves to /etc/sudoers",
 	       "built-in default deny list");
+	/* the last component is replaced, never written through: a link there is no refusal */
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/opt/conf/sudoers", x->root);
+	snprintf(t, sizeof(t), "%s/etc/sudoers", x->root);
+	assert_int_equal(symlink(t, p), 0);
+	x->a.file_exists_behavior = FEB_OVERWRITE;
+	expect(x, 0, "", NULL);
 }
 
 /* issue 9: a bundle's 0666 file was installed 0666; setuid by permissions too */
