@@ -947,7 +947,7 @@ static int prescan(struct ctx *c, const char *t, size_t len)
 			break;
 		case YAML_ALIAS_EVENT:
 			fail_mark(c, ev.start_mark, NULL, "YAML aliases (*%s) are not supported",
-				  (const char *)ev.data.alias.anchor);
+				  relpath_show((const char *)ev.data.alias.anchor));
 			goto fail_ev;
 		case YAML_SCALAR_EVENT:
 			tag = (const char *)ev.data.scalar.tag;

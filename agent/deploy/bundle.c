@@ -633,7 +633,7 @@ static int lift_wrapper(const char *staging, char *tmp, size_t tmpsz, struct her
 	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return 0;
 	if ((d = opendir(path)) == NULL)
-		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot read %s", path);
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot read %s", relpath_show(path));
 	while ((de = readdir(d)) != NULL)
 		if (strcasestr(de->d_name, "appspec") != NULL)
 			found = 1;
@@ -645,16 +645,16 @@ static int lift_wrapper(const char *staging, char *tmp, size_t tmpsz, struct her
 		return herr_set(err, HOIST_EXIT_IO, "staging path too long: %s", staging);
 	/* move the wrapper beside staging, then put it in staging's place */
 	if (rename(path, tmp) != 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot lift wrapper directory %s", path);
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot lift wrapper directory %s", relpath_show(path));
 		tmp[0] = '\0';
 		goto out;
 	}
 	if (rmdir(staging) != 0 || rename(tmp, staging) != 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot lift wrapper directory %s", path);
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot lift wrapper directory %s", relpath_show(path));
 		goto out;
 	}
 	tmp[0] = '\0';
-	log_info("bundle: lifted wrapper directory '%s' to the bundle root", only);
+	log_info("bundle: lifted wrapper directory '%s' to the bundle root", relpath_show(only));
 	rc = 0;
 out:
 	return rc;
