@@ -76,6 +76,13 @@ static void test_cli_other_commands(void **state)
 	assert_true(c.json);
 	assert_int_equal(PARSE(&c, &e, "validate", "x.tgz"), 0);
 	assert_string_equal(c.path, "x.tgz");
+	assert_int_equal(PARSE(&c, &e, "preflight", "b.tgz", "--json"), 0);
+	assert_int_equal(c.cmd, CMD_PREFLIGHT);
+	assert_string_equal(c.path, "b.tgz");
+	assert_true(c.json);
+	assert_int_equal(PARSE(&c, &e, "preflight", "--json", "b.tgz"), 0);
+	assert_string_equal(c.path, "b.tgz");
+	assert_non_null(strstr(cli_usage(CMD_PREFLIGHT), "hoist preflight BUNDLE [--json]"));
 	assert_int_equal(PARSE(&c, &e, "list"), 0);
 	assert_int_equal(c.cmd, CMD_LIST);
 	assert_int_equal(PARSE(&c, &e, "recover"), 0);
@@ -104,6 +111,8 @@ static void test_cli_errors(void **state)
 	    {ARGS("--bogus", "list"), "unknown option --bogus"},
 	    {ARGS("validate"), "validate needs a PATH"},
 	    {ARGS("validate", "a", "b"), "unexpected argument 'b'"},
+	    {ARGS("preflight"), "preflight needs a PATH"},
+	    {ARGS("validate", "--json", "a"), "unknown option --json for validate"},
 	    {ARGS("deploy", "--bundle", "b", "--version", "../x"), "--version '../x'"},
 	    {ARGS("rollback", "--to", "a/b"), "not a valid version"},
 	    {(const char *const[]){"hoist", NULL}, "no command given"},
