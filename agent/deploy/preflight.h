@@ -5,7 +5,8 @@
  * Order (the first refusal stops; docs/policy.md):
  *   1. the policy file (ROOT/etc/hoist/policy.conf) is read: a bad one is 3;
  *   2. bundle: extraction limits, the bomb rule (policy's ratio and caps) -> 12;
- *   3. appspec -> 12;
+ *   3. appspec -> 12; the installed revision's appspec (its ApplicationStop
+ *      scripts run first) -> 12;
  *   4. plan: conflicts, duplicate targets, permissions overlaps, unusable
  *      names, owners and groups (install_plan) -> 12 or 14;
  *   5. runas users exist on this host -> 14; allowed by the policy -> 17;

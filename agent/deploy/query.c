@@ -102,8 +102,9 @@ static void summary(const struct appspec *a, FILE *out)
 
 /* The checks in the order they run (preflight.h); the plan's own come last.
  * A lone appspec.yml has the first three only, its size in place of the bundle. */
-enum { CK_POLICY, CK_BUNDLE, CK_APPSPEC, CK_PLAN, CK_FIRST_PLAN_CHECK };
-static const char *const check_names[CK_FIRST_PLAN_CHECK] = {"policy", "bundle", "appspec", "install_plan"};
+enum { CK_POLICY, CK_BUNDLE, CK_APPSPEC, CK_INSTALLED, CK_PLAN, CK_FIRST_PLAN_CHECK };
+static const char *const check_names[CK_FIRST_PLAN_CHECK] = {"policy", "bundle", "appspec", "installed_revision",
+                                                             "install_plan"};
 
 static const char *check_name(unsigned i, bool lone)
 {
@@ -114,20 +115,36 @@ static const char *check_name(unsigned i, bool lone)
 
 static unsigned n_checks(bool lone)
 {
-	return lone ? CK_PLAN : CK_FIRST_PLAN_CHECK + PREFLIGHT_N_PLAN_CHECKS;
+	return lone ? CK_INSTALLED : CK_FIRST_PLAN_CHECK + PREFLIGHT_N_PLAN_CHECKS;
 }
 
-/* The installed revision's list (what Install replaces), or "" when none. */
-static void installed_list(const char *state, char *out, size_t cap)
+/* What deploy reads of the installed revision before it touches the host:
+ * its appspec (its ApplicationStop scripts run first; deploy refuses an
+ * unreadable one unless --ignore-stop-failures) and its installed list
+ * (what Install replaces; "" when none). */
+static int installed_revision(const char *state, char *list, size_t cap, struct herr *err)
 {
 	char inst[REV_NAME_MAX];
 	struct rev_paths rp;
-	struct herr e;
-	out[0] = '\0';
-	if (state == NULL || rev_record_version(state, "installed", inst, sizeof(inst), &e) != 0 || !inst[0] ||
-	    rev_paths(state, inst, &rp, &e) != 0 || fs_exists(rp.list) != 1)
-		return;
-	snprintf(out, cap, "%s", rp.list);
+	struct appspec *pspec = NULL;
+	list[0] = '\0';
+	if (state == NULL || fs_exists(state) != 1)
+		return 0;
+	if (rev_record_version(state, "installed", inst, sizeof(inst), err) != 0)
+		return -1;
+	if (!inst[0])
+		return 0;
+	if (rev_paths(state, inst, &rp, err) != 0)
+		return -1;
+	if (appspec_load_bundle(rp.tree, &pspec, err) != 0)
+		return herr_prefix(err,
+		                   "installed revision %s (its ApplicationStop scripts; "
+		                   "--ignore-stop-failures skips them)",
+		                   inst);
+	appspec_free(pspec);
+	if (fs_exists(rp.list) == 1)
+		snprintf(list, cap, "%s", rp.list);
+	return 0;
 }
 
 /* Runs the checks of a deployment on path; *passed counts the checks that passed. */
@@ -171,7 +188,7 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 		         ? -1
 		         : 0;
 		buf_free(&b);
-		*passed = rc == 0 ? CK_PLAN : CK_APPSPEC;
+		*passed = rc == 0 ? CK_INSTALLED : CK_APPSPEC;
 		goto out;
 	}
 	if (snprintf(tmpl, sizeof(tmpl), "%s/hoist-preflight-XXXXXX",
@@ -192,8 +209,10 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 	*passed = CK_APPSPEC;
 	if (appspec_load_bundle(staging, a, err) != 0)
 		goto out;
+	*passed = CK_INSTALLED;
+	if (installed_revision(q->state, prev, sizeof(prev), err) != 0)
+		goto out;
 	*passed = CK_PLAN;
-	installed_list(q->state, prev, sizeof(prev));
 	{
 		struct install_opts io = {.root = q->cfg->root,
 		                          .tree = staging,
