@@ -401,7 +401,8 @@ static int lifecycle(struct run *r, struct herr *err)
 		                          .spec = spec,
 		                          .prev_list = prev_list,
 		                          .new_list = r->np.partial};
-		/* Every conflict is found here, before any hook or file changes the host. */
+		/* Every conflict and every host and policy check (preflight.h) is made here,
+		 * before any hook or file changes the host. */
 		if (install_plan(&io, &plan, err) != 0 ||
 		    preflight_plan(r->ctx->policy, spec, plan, NULL, err) != 0)
 			goto out;
