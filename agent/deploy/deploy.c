@@ -404,7 +404,7 @@ static int lifecycle(struct run *r, struct herr *err)
 		/* Every conflict and every host and policy check (preflight.h) is made here,
 		 * before any hook or file changes the host. */
 		if (install_plan(&io, &plan, err) != 0 ||
-		    preflight_plan(r->ctx->policy, spec, plan, NULL, err) != 0)
+		    preflight_plan(r->ctx->policy, spec, r->ignore_stop ? NULL : pspec, plan, NULL, err) != 0)
 			goto out;
 	}
 	memset(&ji, 0, sizeof(ji));

@@ -122,12 +122,13 @@ static unsigned n_checks(bool lone)
  * its appspec (its ApplicationStop scripts run first; deploy refuses an
  * unreadable one unless --ignore-stop-failures) and its installed list
  * (what Install replaces; "" when none). */
-static int installed_revision(const char *state, char *list, size_t cap, struct herr *err)
+static int installed_revision(const char *state, char *list, size_t cap, struct appspec **pspec,
+                              struct herr *err)
 {
 	char inst[REV_NAME_MAX];
 	struct rev_paths rp;
-	struct appspec *pspec = NULL;
 	list[0] = '\0';
+	*pspec = NULL;
 	if (state == NULL || fs_exists(state) != 1)
 		return 0;
 	if (rev_record_version(state, "installed", inst, sizeof(inst), err) != 0)
@@ -136,12 +137,11 @@ static int installed_revision(const char *state, char *list, size_t cap, struct 
 		return 0;
 	if (rev_paths(state, inst, &rp, err) != 0)
 		return -1;
-	if (appspec_load_bundle(rp.tree, &pspec, err) != 0)
+	if (appspec_load_bundle(rp.tree, pspec, err) != 0)
 		return herr_prefix(err,
 		                   "installed revision %s (its ApplicationStop scripts; "
 		                   "--ignore-stop-failures skips them)",
 		                   inst);
-	appspec_free(pspec);
 	if (fs_exists(rp.list) == 1)
 		snprintf(list, cap, "%s", rp.list);
 	return 0;
@@ -152,6 +152,7 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
                       struct herr *err)
 {
 	struct install_plan *plan = NULL;
+	struct appspec *pspec = NULL;
 	struct stat st;
 	char tmpl[PATH_MAX], staging[PATH_MAX], partial[PATH_MAX], prev[PATH_MAX];
 	const char *tmpdir = getenv("TMPDIR");
@@ -210,7 +211,7 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 	if (appspec_load_bundle(staging, a, err) != 0)
 		goto out;
 	*passed = CK_INSTALLED;
-	if (installed_revision(q->state, prev, sizeof(prev), err) != 0)
+	if (installed_revision(q->state, prev, sizeof(prev), &pspec, err) != 0)
 		goto out;
 	*passed = CK_PLAN;
 	{
@@ -223,10 +224,11 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 			goto out;
 	}
 	*passed = CK_FIRST_PLAN_CHECK;
-	rc = preflight_plan(q->policy, *a, plan, &sub, err);
+	rc = preflight_plan(q->policy, *a, pspec, plan, &sub, err);
 	*passed += sub;
 out:
 	install_plan_free(plan);
+	appspec_free(pspec);
 	if (made) {
 		struct herr e;
 		(void)fs_rm_rf(tmpl, &e);
