@@ -211,6 +211,17 @@ grep -qx "version=g1" "$STATE/current" || fail "a refused deploy changed current
 cp "$WORK/g1-appspec" "$STATE/revisions/g1/tree/appspec.yml"
 run_expect 0 hoist preflight "$g2"
 
+# docs/appspec.md: a script without execute bits that runs before Install is made executable
+# in the revision's tree, while its installed copy keeps the bundle's mode (planned first).
+m=$(mk modes)
+chmod 644 "$m/scripts/hook.sh"
+sed -i 's|^files:|files:\n  - source: scripts\n    destination: /srv/demo-scripts|' "$m/appspec.yml"
+rm -f "$ROOT/hook-ran"
+run_expect 0 hoist deploy --bundle "$m" --version m1
+grep -q "^BeforeInstall " "$ROOT/hook-ran" || fail "the non-executable BeforeInstall script did not run"
+[ "$(stat -c %a "$ROOT/srv/demo-scripts/hook.sh")" = 644 ] ||
+	fail "installed mode of the script: $(stat -c %a "$ROOT/srv/demo-scripts/hook.sh")"
+
 # Read-only and full destinations are found before anything changes (needs mount namespaces).
 if unshare -m true 2>/dev/null; then
 	mkdir -p "$ROOT/srv/ro" "$ROOT/srv/tiny"
