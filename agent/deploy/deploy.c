@@ -520,6 +520,61 @@ static int meta_read(const struct rev_paths *p, struct record *m, struct herr *e
 	return record_read(p->meta, m, err) < 0 ? -1 : 0;
 }
 
+/* A journal that cannot be read leaves hoist unable to tell what the interrupted
+ * deployment changed, so nothing is changed; the message says what to do. */
+static void journal_unusable_hint(const char *jpath, struct herr *err)
+{
+	char msg[HERR_MSG_MAX];
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	herr_set(err, HOIST_EXIT_IO,
+	         "%s; hoist cannot tell what the interrupted deployment changed and changes nothing: "
+	         "look at the file, move it aside (mv %s %s.bad), then run 'hoist rollback' to put the "
+	         "last good revision back whole (docs/operations.md, 'A journal that cannot be read')",
+	         msg, jpath, jpath);
+}
+
+/* The meta of an interrupted deployment's revision says so (result=interrupted)
+ * when the deployment had written it: still "in-progress", or already
+ * "succeeded" under this deployment's id (killed before last-good and current
+ * were written). So list, the default rollback target and the stub's "failed
+ * here" rule never take it for a success. Informational: a failure only warns. */
+static void mark_interrupted(const struct rev_paths *np, const char *id)
+{
+	struct record m;
+	struct herr e;
+	const char *res, *mid;
+	herr_clear(&e);
+	record_init(&m);
+	if (record_read(np->meta, &m, &e) == 0) {
+		res = record_get(&m, "result");
+		mid = record_get(&m, "deployment_id");
+		if ((res != NULL && strcmp(res, "in-progress") == 0) || (mid != NULL && strcmp(mid, id) == 0)) {
+			if (record_set(&m, "result", "interrupted") != 0 || record_write(np->meta, &m, &e) != 0)
+				log_warnx("cannot mark %s interrupted: %s", np->meta, e.msg);
+		}
+	} else if (e.code != 0) {
+		log_warnx("%s", e.msg);
+	}
+	record_free(&m);
+}
+
+/* A deployment refused before it touched the host keeps only its record
+ * (meta, status, deploy.log): the unpacked tree and the kept bundle go. A
+ * kept revision redeployed (reuse) keeps everything. */
+static void drop_refused(const struct rev_paths *np, const struct record *meta, bool reuse)
+{
+	struct herr e;
+	const char *b = meta_get(meta, "bundle");
+	char bp[PATH_MAX];
+	herr_clear(&e);
+	if (reuse)
+		return;
+	if (fs_rm_rf(np->tree, &e) != 0)
+		log_warnx("cannot remove the tree of the refused deployment: %s", e.msg);
+	if (b != NULL && fs_path_join(bp, sizeof(bp), np->dir, b) == 0 && unlink(bp) != 0 && errno != ENOENT)
+		log_warnx("cannot remove %s: %s", bp, strerror(errno));
+}
+
 /* After a failed deployment that touched the host: redeploy last-good, or not.
  * Returns the exit code and fills st->rollback. */
 static int after_failure(const struct deploy_ctx *ctx, const char *failed_version, bool no_rollback,
@@ -586,11 +641,14 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	if (state_path(ctx, "journal", jpath, err) != 0 || state_path(ctx, "tmp", tmp, err) != 0)
 		return HOIST_EXIT_IO;
 	stage_clean_tmp(tmp);
+	stage_clean_state_tmp(ctx->state);
 	r = journal_read(jpath, &j, err);
 	if (r == 1)
 		return 0;
-	if (r < 0)
+	if (r < 0) {
+		journal_unusable_hint(jpath, err);
 		return err->code ? err->code : HOIST_EXIT_IO;
+	}
 	*did = true;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || rev_paths(ctx->state, j.version, &np, err) != 0 ||
@@ -606,6 +664,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		         "%s %s of %s was interrupted before it changed the host; discarded", j.kind, j.id,
 		         j.version);
 		status_copy(st->result, sizeof(st->result), "recovered");
+		mark_interrupted(&np, j.id);
 		journal_discard(ctx);
 		code = 0;
 		goto out;
@@ -622,6 +681,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		code = 0;
 		goto out;
 	}
+	mark_interrupted(&np, j.id);
 	if (j.install_begun && !j.install_ended)
 		undo_partial_install(ctx, &np, j.installed);
 	if (good[0] && rev_paths(ctx->state, good, &gp, err) == 0 && fs_exists(gp.tree) == 1 &&
@@ -869,6 +929,8 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 		code = touched ? after_failure(ctx, version, req->no_rollback, st, rb, err) : err->code;
 		if (code == 0)
 			code = HOIST_EXIT_FAILED;
+		if (!touched)
+			drop_refused(&np, &meta, reuse);
 	}
 	goto done;
 early:
@@ -879,6 +941,7 @@ early:
 		st->exit_code = code;
 		st->duration_s = (double)((long long)time(NULL) - st->started);
 		(void)meta_save(&meta, np.meta, id, "failed", &(struct herr){0});
+		drop_refused(&np, &meta, reuse);
 	}
 done:
 	retain(ctx);

@@ -12,6 +12,8 @@
 #include "buf.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "revisions.h"
+#include "strutil.h"
 
 struct journal {
 	int fd;
@@ -188,10 +190,23 @@ int journal_parse(const char *text, size_t len, struct journal_info *out, struct
 		}
 		p = nl + 1;
 	}
+	if (len == 0)
+		return herr_set(err, HOIST_EXIT_IO, "journal is empty (0 bytes)");
 	if (lineno == 0)
-		return herr_set(err, HOIST_EXIT_IO, "journal is empty");
-	if (out->version[0] == '\0')
-		return herr_set(err, HOIST_EXIT_IO, "journal has no version line");
+		return herr_set(err, HOIST_EXIT_IO, "journal line 1: not a hoist journal (version 1)");
+	if (out->id[0] == '\0' || out->kind[0] == '\0' || out->version[0] == '\0')
+		return herr_set(err, HOIST_EXIT_IO, "journal has no %s line",
+		                out->version[0] == '\0' ? "version" : out->id[0] == '\0' ? "id" : "kind");
+	if (!str_safe_token(out->id, sizeof(out->id) - 1))
+		return herr_set(err, HOIST_EXIT_IO, "journal: the id is not a deployment id");
+	if (strcmp(out->kind, "deploy") != 0 && strcmp(out->kind, "rollback") != 0 &&
+	    strcmp(out->kind, "recover") != 0)
+		return herr_set(err, HOIST_EXIT_IO, "journal: kind is not deploy, rollback or recover");
+	/* version names become paths under revisions/: checked here, where the line is known */
+	if (rev_name_check(out->version, "journal line 'version'", err) != 0 ||
+	    (out->installed[0] && rev_name_check(out->installed, "journal line 'installed'", err) != 0) ||
+	    (out->last_good[0] && rev_name_check(out->last_good, "journal line 'last_good'", err) != 0))
+		return -1;
 	return 0;
 toolong:
 	return herr_set(err, HOIST_EXIT_IO, "journal line %u: value too long", lineno);
