@@ -22,6 +22,7 @@
 #include "install.h"
 #include "journal.h"
 #include "log.h"
+#include "orphans.h"
 #include "record.h"
 #include "revisions.h"
 #include "stage.h"
@@ -187,6 +188,21 @@ static void make_executable(const char *path, const char *display)
 	close(fd);
 }
 
+/* hook_run's on_spawn: the journal records the hook's group before it can do
+ * much, so recovery can end what a killed hoist leaves of it. A failure only
+ * warns (the hook runs anyway; recovery then cannot end its leftovers). */
+static void journal_hook_spawned(void *ctx, pid_t pid)
+{
+	struct run *r = ctx;
+	struct hook_ident id;
+	struct herr e;
+	herr_clear(&e);
+	if (orphans_ident(pid, &id) != 0)
+		log_warnx("cannot read the identity of hook process %ld from /proc", (long)pid);
+	else if (journal_hook(r->j, &id, &e) != 0)
+		log_warnx("%s", e.msg);
+}
+
 /* Runs the scripts of one event, in order; stops at the first failure. */
 static int run_event(struct run *r, const char *event, const struct appspec_hook *hook, const char *tree,
                      const char *rev_version, bool ignorable, struct herr *err)
@@ -242,7 +258,9 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 			                         .envp = envp,
 			                         .runas = sc->runas,
 			                         .timeout_s = sc->timeout_s ? sc->timeout_s : 3600,
-			                         .grace_s = r->ctx->cfg->hook_grace_s};
+			                         .grace_s = r->ctx->cfg->hook_grace_s,
+			                         .on_spawn = journal_hook_spawned,
+			                         .spawn_ctx = r};
 			log_info("running %s (revision %s)%s%s", sc->location, rev_version,
 			         sc->runas ? " as " : "", sc->runas ? sc->runas : "");
 			hr = hook_run(&hr_in, &res, err);
@@ -706,6 +724,9 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		return err->code ? err->code : HOIST_EXIT_IO;
 	}
 	*did = true;
+	/* A hook the killed hoist left running would race recovery's own hooks. */
+	if (j.hook.pgid > 0 && orphans_end(&j.hook, ctx->cfg->hook_grace_s) > 0)
+		log_info("the interrupted hook's processes were ended");
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || rev_paths(ctx->state, j.version, &np, err) != 0 ||
 	    rev_record_version(ctx->state, "current", cur, sizeof(cur), err) != 0 ||
