@@ -669,6 +669,22 @@ static void mark_stale_in_progress(const struct deploy_ctx *ctx)
 			          e[i].version, kept ? "succeeded (it is current or last good)" : "interrupted");
 		if (!kept && !is_protected(ctx, e[i].version))
 			drop_refused(&p, &m, false);
+		/* the status it published still says in-progress */
+		{
+			struct deploy_status *st = calloc(1, sizeof(*st));
+			const char *mid = meta_get(&m, "deployment_id");
+			if (st != NULL) {
+				status_start(st, mid ? mid : "-", "deploy", e[i].version, &m);
+				status_copy(st->result, sizeof(st->result), "interrupted");
+				snprintf(st->error, sizeof(st->error),
+				         "the deployment of %s was interrupted while its bundle was unpacked, before it "
+				         "changed the host",
+				         e[i].version);
+				st->exit_code = HOIST_EXIT_FAILED;
+				status_publish(ctx, st, p.dir);
+				free(st);
+			}
+		}
 		record_free(&m);
 	}
 	free(e);
