@@ -12,9 +12,9 @@ set(HOIST_PKG_DIR ${PROJECT_SOURCE_DIR}/packaging)
 set(HOIST_PKG_OUT ${PROJECT_BINARY_DIR}/packaging)
 file(MAKE_DIRECTORY ${HOIST_PKG_OUT}/dirs/hoist)
 
-# Both programs run as root: full RELRO (bind now) as well as the default
+# The programs run as root (hoist-release on build machines): full RELRO (bind now) as well as the default
 # partial one, as Debian's hardening flags do.
-foreach(prog hoist hoist-boot)
+foreach(prog hoist hoist-boot hoist-release)
   if(TARGET ${prog})
     target_link_options(${prog} PRIVATE -Wl,-z,relro -Wl,-z,now)
   endif()

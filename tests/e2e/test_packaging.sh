@@ -281,6 +281,7 @@ expect=$work/expect
 {
 	echo "-rwxr-xr-x root/root usr/sbin/hoist"
 	echo "-rwxr-xr-x root/root usr/sbin/hoist-boot"
+	echo "-rwxr-xr-x root/root usr/bin/hoist-release"
 	echo "-rw-r--r-- root/root etc/hoist/hoist.conf"
 	echo "-rwxr-xr-x root/root etc/init.d/hoist-boot"
 	echo "-rw-r--r-- root/root lib/systemd/system/hoist-boot.service"
