@@ -525,8 +525,10 @@ int main(int argc, char **argv)
 		log_set_phase("manifest");
 		if (fs_path_join(rolefile, sizeof(rolefile), state, "imds-role") == 0)
 			cs.role_cache = rolefile; /* a boot with nothing new: 4 requests */
-		if (s3_setup(&c, &d, imds, &cs, &region, http, &s3, &err) != 0 ||
-		    channel_resolve(&s3, &chopt, &d, &chres, &err) != 0)
+		if (s3_setup(&c, &d, imds, &cs, &region, http, &s3, &err) != 0)
+			goto fail;
+		log_set_phase("manifest");
+		if (channel_resolve(&s3, &chopt, &d, &chres, &err) != 0)
 			goto fail;
 		s3_ready = 1;
 		log_set_phase("directive");

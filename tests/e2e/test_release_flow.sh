@@ -105,6 +105,27 @@ assert j["size"] > 0 and len(j["sha256"]) == 64 and j["bundle"].endswith("/web/1
 assert j["created"].endswith("Z") and j["signed_by"], j
 ' "$json" && ok "channel show --json" || fail "channel show: $json"
 
+# --- concurrent promotions: each either wins a seq of its own or fails with 15, never silently ---
+seq0=$(build channel show "$U/web/channels/prod" --json | "$BED_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
+pids=()
+for i in 1 2 3 4; do
+	build promote --channel "$U/web/channels/prod" --version 2.0 --sign-key "$W/rel.sec" >"$W/race$i.out" 2>&1 &
+	pids+=($!)
+done
+won=0 lost=0
+for i in 1 2 3 4; do
+	wait "${pids[$((i - 1))]}"
+	case $? in
+	0) won=$((won + 1)) ;;
+	15) grep -q "another promotion won" "$W/race$i.out" && lost=$((lost + 1)) ;;
+	esac
+done
+seq1=$(build channel show "$U/web/channels/prod" --json | "$BED_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
+seqs=$(sed -n 's/.*: seq \([0-9]*\).*/\1/p' "$W"/race*.out | sort -n | uniq -d)
+[ $((won + lost)) -eq 4 ] && [ "$won" -ge 1 ] && [ "$seq1" -eq $((seq0 + won)) ] && [ -z "$seqs" ] &&
+	ok "4 concurrent promotions: $won won (seq $seq0 -> $seq1, no seq twice), $lost refused with 15" ||
+	fail "race: won $won lost $lost seq $seq0 -> $seq1 dup [$seqs]: $(cat "$W"/race*.out)"
+
 # --- hoist-boot --channel overrides the directive ---
 build promote --channel "$U/web/channels/canary" --version 2.0 --sign-key "$W/rel.sec" >/dev/null
 boot --channel "$U/web/channels/canary"
