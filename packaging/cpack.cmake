@@ -39,7 +39,7 @@ install(DIRECTORY ${HOIST_PKG_OUT}/dirs/hoist DESTINATION ${CMAKE_INSTALL_FULL_L
 
 # Man pages (mdoc), compressed as Debian policy wants them.
 find_program(GZIP_EXECUTABLE gzip REQUIRED)
-set(HOIST_MAN_PAGES hoist.8 hoist-boot.8 hoist.conf.5 hoist-user-data.7)
+set(HOIST_MAN_PAGES hoist.8 hoist-boot.8 hoist.conf.5 hoist-user-data.7 hoist-release.1)
 set(HOIST_MAN_GZ)
 foreach(page IN LISTS HOIST_MAN_PAGES)
   string(REGEX MATCH "[0-9]$" section ${page})
