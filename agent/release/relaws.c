@@ -102,8 +102,13 @@ static int from_profile(struct relaws *a, const char *profile, int explicit_prof
 		}
 		a->have_fixed = 1;
 		(void)snprintf(a->source, sizeof(a->source), "profile %s", profile);
-	} else if (explicit_profile && cr.len == 0 && cf.len == 0) {
-		herr_set(err, HOIST_EXIT_CONFIG, "AWS_PROFILE=%s: no ~/.aws/credentials or ~/.aws/config", profile);
+	} else if (explicit_profile) {
+		/* as the AWS CLI: a named profile that gives nothing is an error, not a
+		 * silent fall-back to the instance role */
+		herr_set(err, HOIST_EXIT_CONFIG,
+		         "AWS_PROFILE=%s: no aws_access_key_id/aws_secret_access_key for it in ~/.aws/credentials or "
+		         "~/.aws/config (role_arn, SSO and credential_process profiles are not supported)",
+		         profile);
 		goto out;
 	}
 	rc = 0;
