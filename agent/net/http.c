@@ -188,7 +188,7 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 		bad |= curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_bundle) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)h->connect_timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms) != CURLE_OK;
-	if (h->low_speed_time_s > 0) {
+	if (h->low_speed_time_s > 0 && !req->no_stall_limit) {
 		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK;
 		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)h->low_speed_time_s) != CURLE_OK;
 	}

@@ -116,7 +116,7 @@ int s3_call(struct s3client *c, const struct s3_call *call, struct http_response
 	wire[nw++] = auth_h.data;
 	hr = (struct http_request){call->method, url, wire, nw, call->timeout_ms, call->sink, call->sink_ud,
 	                           call->body_max, call->has_body, call->body, call->body_len, call->source,
-	                           call->source_ud};
+	                           call->source_ud, call->no_stall_limit};
 	c->requests++;
 	if (http_do(c->http, &hr, resp, err) != 0) {
 		goto out;

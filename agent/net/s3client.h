@@ -47,6 +47,7 @@ struct s3_call {
 	void *sink_ud;
 	size_t body_max; /* for sink == NULL: largest 2xx answer kept */
 	int checksum_mode; /* send x-amz-checksum-mode: ENABLED (reads) */
+	int no_stall_limit; /* the answer may take minutes to start (CompleteMultipartUpload) */
 };
 
 /* Sends one signed call. Returns 0 when a response arrived (any status). */

@@ -17,6 +17,9 @@
 
 #define PUT_TIMEOUT_MS 0 /* bodies may be large: the stall limit applies instead */
 #define SMALL_TIMEOUT_MS 60000
+/* S3 may take minutes to assemble a large object; it keeps the connection
+ * alive with whitespace meanwhile, an emulator may send nothing at all */
+#define COMPLETE_TIMEOUT_MS (30u * 60 * 1000)
 #define UPLOAD_ID_MAX 1024
 #define HDR 256
 
@@ -297,7 +300,7 @@ out:
 
 /* A small signed POST/DELETE with an optional XML body; answer in resp. */
 static int small_call(struct s3client *c, const char *method, const char *bucket, const char *key,
-                      const char *query, const char *const *extra, size_t ne, const char *body,
+                      const char *query, const char *const *extra, size_t ne, const char *body, int slow,
                       struct http_response *resp, struct herr *err)
 {
 	uint8_t d[32];
@@ -317,7 +320,8 @@ static int small_call(struct s3client *c, const char *method, const char *bucket
 	call.has_body = body != NULL;
 	call.body = body;
 	call.body_len = len;
-	call.timeout_ms = SMALL_TIMEOUT_MS;
+	call.timeout_ms = slow ? COMPLETE_TIMEOUT_MS : SMALL_TIMEOUT_MS;
+	call.no_stall_limit = slow;
 	call.body_max = 64 * 1024;
 	if (s3_call(c, &call, resp, err) != 0)
 		return -1;
@@ -365,7 +369,7 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 	(void)snprintf(ct_h, sizeof(ct_h), "Content-Type: %s", ct);
 	extra[0] = ct_h;
 	extra[1] = "x-amz-checksum-algorithm: SHA256";
-	if (small_call(c, "POST", bucket, key, "uploads", extra, 2, NULL, &resp, err) != 0)
+	if (small_call(c, "POST", bucket, key, "uploads", extra, 2, NULL, 0, &resp, err) != 0)
 		goto out;
 	if (s3_parse_upload_id(resp.body.data, resp.body.len, upload_id, sizeof(upload_id)) != 0) {
 		herr_set(err, HOIST_EXIT_DENIED, "POST s3://%s/%s?uploads: no UploadId in the answer", bucket, key);
@@ -408,7 +412,7 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 	if (buf_append_str(&complete, "</CompleteMultipartUpload>") != 0)
 		goto oom;
 	(void)snprintf(query, sizeof(query), "uploadId=%s", enc_id);
-	if (small_call(c, "POST", bucket, key, query, NULL, 0, complete.data, &resp, err) != 0)
+	if (small_call(c, "POST", bucket, key, query, NULL, 0, complete.data, 1, &resp, err) != 0)
 		goto out;
 	/* CompleteMultipartUpload may answer 200 with an <Error> body */
 	if (s3_error_code(resp.body.data, resp.body.len, etag, sizeof(etag)) == 1) {
@@ -433,7 +437,7 @@ out:
 		/* leave no billed parts behind; the first error is the one reported */
 		struct herr ignored = {0};
 		(void)snprintf(query, sizeof(query), "uploadId=%s", enc_id);
-		if (small_call(c, "DELETE", bucket, key, query, NULL, 0, NULL, &resp, &ignored) != 0)
+		if (small_call(c, "DELETE", bucket, key, query, NULL, 0, NULL, 0, &resp, &ignored) != 0)
 			log_warnx("could not abort the multipart upload of s3://%s/%s: %s", bucket, key, ignored.msg);
 	}
 	sha256_free(whole);
