@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -26,6 +27,10 @@ static int relaws_creds(void *ud, const struct credentials **out, struct herr *e
 		*out = &a->fixed;
 		return 0;
 	}
+	if (a->imds_disabled)
+		return herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
+		                "no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE "
+		                "(AWS_EC2_METADATA_DISABLED is set, so no instance role)");
 	if (rolecreds_get(&a->role, out, err) != 0)
 		return herr_prefix(err, "no credentials: not in the environment (AWS_ACCESS_KEY_ID), not in "
 		                        "the profile, and from the instance role");
@@ -158,6 +163,12 @@ int relaws_open(struct relaws *a, const struct relaws_opts *o, struct herr *err)
 		return -1;
 	if (!a->have_fixed)
 		(void)snprintf(a->source, sizeof(a->source), "the instance role");
+	{
+		const char *d = getenv("AWS_EC2_METADATA_DISABLED");
+		a->imds_disabled = d != NULL && strcasecmp(d, "true") == 0;
+	}
+	if (a->region[0] == '\0' && a->imds_disabled)
+		return herr_set(err, HOIST_EXIT_CONFIG, "no region: give --region, or set AWS_REGION or the profile's region");
 	if (a->region[0] == '\0') {
 		struct buf r;
 		int got;

@@ -515,7 +515,9 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 		    manifest_parse(cmsg, clen, &cur, err) != 0 || cur.kind != MANIFEST_CHANNEL) {
 			if (err->code == 0)
 				herr_set(err, HOIST_EXIT_INTEGRITY, "not a channel manifest");
-			herr_prefix(err, "the channel %s as it is now", o->channel);
+			herr_prefix(err, "the channel %s as it is now (remove the object to start the channel again at seq "
+			                 "1; hosts that followed it then need their STATE/channels record removed)",
+			            o->channel);
 			goto out_aws;
 		}
 		if (etag[0] == '\0') {
