@@ -16,9 +16,7 @@
 #include "log.h"
 #include "relcmd.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
+static const char SYNOPSIS[] =
 	        "usage: hoist-release bundle DIR -o FILE.tgz\n"
 	        "       hoist-release key generate NAME\n"
 	        "       hoist-release publish FILE --to s3://BUCKET/PREFIX --app A --version V [--sign-key K.sec]\n"
@@ -26,7 +24,12 @@ static void usage(FILE *f)
 	        "                             (--version V | --from-channel URL) [--sign-key K.sec]\n"
 	        "                             [--expires DURATION] [--trusted-keys DIR]\n"
 	        "       hoist-release channel show URL [--json]\n"
-	        "       hoist-release version\n"
+	        "       hoist-release version\n";
+
+static void usage(FILE *f)
+{
+	fputs(SYNOPSIS, f);
+	fprintf(f,
 	        "\n"
 	        "  bundle         run every check of 'hoist validate' on DIR, then pack it reproducibly\n"
 	        "                 (sorted, owner 0:0, mtime SOURCE_DATE_EPOCH or 0, gzip without timestamp);\n"
@@ -118,8 +121,8 @@ int main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case O_HELP: usage(stdout); return 0;
 		default:
-			fprintf(stderr, "hoist-release: unknown option or missing value: %s\n", argv[optind - 1]);
-			usage(stderr);
+			fprintf(stderr, "hoist-release: unknown option or missing value: %s\n%s", argv[optind - 1],
+			        SYNOPSIS);
 			return HOIST_EXIT_USAGE;
 		}
 	}
@@ -127,7 +130,7 @@ int main(int argc, char **argv)
 	args = argv + optind;
 	nargs = argc - optind;
 	if (nargs == 0) {
-		usage(stderr);
+		fputs(SYNOPSIS, stderr);
 		return HOIST_EXIT_USAGE;
 	}
 	if (strcmp(args[0], "version") == 0 && nargs == 1) {
@@ -145,8 +148,7 @@ int main(int argc, char **argv)
 	else if (strcmp(args[0], "channel") == 0 && nargs == 3 && strcmp(args[1], "show") == 0)
 		rc = relcmd_channel_show(args[2], &o, &err);
 	else {
-		fprintf(stderr, "hoist-release: unknown command or wrong arguments\n");
-		usage(stderr);
+		fprintf(stderr, "hoist-release: unknown command or wrong arguments (--help explains)\n%s", SYNOPSIS);
 		return HOIST_EXIT_USAGE;
 	}
 	if (rc != 0) {
