@@ -478,7 +478,17 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 		         o->version != NULL ? " (publish that version first)" : " (nothing promoted to that channel)");
 	if (r != 0)
 		goto out_aws;
-	tr = trust_check(&trust, sbuf.data, sbuf.len, &msg, &mlen, &ki, err);
+	if (!have_sk && o->trusted_keys_dir == NULL) {
+		/* an unsigned promotion vouches for nothing: the source is read, not verified
+		 * (hosts that require signatures refuse the result anyway) */
+		struct signify_sig ignored;
+		tr = signify_split_embedded(sbuf.data, sbuf.len, &ignored, &msg, &mlen, err);
+		if (tr > 0)
+			log_warnx("%s is signed; this promotion is not (no --sign-key)", srcurl);
+		tr = tr < 0 ? tr : TRUST_UNSIGNED;
+	} else {
+		tr = trust_check(&trust, sbuf.data, sbuf.len, &msg, &mlen, &ki, err);
+	}
 	if (tr < 0) {
 		char why[HERR_MSG_MAX];
 		(void)snprintf(why, sizeof(why), "%s", err->msg);
