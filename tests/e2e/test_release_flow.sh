@@ -86,6 +86,12 @@ n=$(requests); [ "$n" -le 4 ] && ok "re-run with nothing new: $n requests (<= 4)
 [ "$(requests --s3 /hoist-releases/releases/web/1.0/web-1.0.tgz)" = 0 ] && ok "no bundle download" ||
 	fail "bundle fetched again"
 
+# a role name kept from an earlier instance profile: forgotten, the role listed again
+echo "hoist-old-role" >"$STATE/imds-role"
+boot
+[ $RC -eq 0 ] && [ "$(cat "$STATE/imds-role")" = "$BED_ROLE_NAME" ] && ok "a stale cached role name is replaced" ||
+	fail "stale role: rc $RC, cached $(cat "$STATE/imds-role")"
+
 # --- a new version, then a rollback by promotion ---
 build promote --channel "$U/web/channels/prod" --version 2.0 --sign-key "$W/rel.sec" >/dev/null || fail "promote 2.0"
 boot
