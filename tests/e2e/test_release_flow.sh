@@ -133,7 +133,12 @@ seqs=$(sed -n 's/.*: seq \([0-9]*\).*/\1/p' "$W"/race*.out | sort -n | uniq -d)
 	fail "race: won $won lost $lost seq $seq0 -> $seq1 dup [$seqs]: $(cat "$W"/race*.out)"
 
 # --- hoist-boot --channel overrides the directive ---
-build promote --channel "$U/web/channels/canary" --version 2.0 --sign-key "$W/rel.sec" >/dev/null
+build promote --channel "$U/web/channels/canary" --version 2.0 --sign-key "$W/rel.sec" --expires 2h >/dev/null
+build channel show "$U/web/channels/canary" --json | "$BED_PYTHON" -c '
+import datetime, json, sys
+e = datetime.datetime.strptime(json.load(sys.stdin)["expires"], "%Y-%m-%dT%H:%M:%SZ")
+left = (e - datetime.datetime.utcnow()).total_seconds()
+assert 7000 < left <= 7200, left' && ok "--expires 2h: expires two hours from now" || fail "expires"
 boot --channel "$U/web/channels/canary"
 [ $RC -eq 0 ] && [ "$(served)" = 2.0 ] && ok "--channel overrides the directive" || fail "--channel: rc $RC"
 
