@@ -59,8 +59,8 @@ static int out_outside(const char *dir, const char *out, struct herr *err)
 		return herr_errno(err, HOIST_EXIT_USAGE, errno, "%s", parent);
 	n = strlen(rd);
 	if (strncmp(ro, rd, n) == 0 && (ro[n] == '\0' || ro[n] == '/'))
-		return herr_set(err, HOIST_EXIT_USAGE, "%s is inside the bundle directory %s: write it elsewhere", out,
-		                dir);
+		return herr_set(err, HOIST_EXIT_USAGE,
+		                "%s is inside the bundle directory %s: write it elsewhere", out, dir);
 	return 0;
 }
 
@@ -79,8 +79,8 @@ int relcmd_bundle(const char *dir, const char *out, struct herr *err)
 		errno = 0;
 		long long v = strtoll(sde, &end, 10);
 		if (errno != 0 || *end != '\0' || v < 0)
-			return herr_set(err, HOIST_EXIT_USAGE, "SOURCE_DATE_EPOCH '%.40s' is not a number of seconds",
-			                sde);
+			return herr_set(err, HOIST_EXIT_USAGE,
+			                "SOURCE_DATE_EPOCH '%.40s' is not a number of seconds", sde);
 		mtime = (time_t)v;
 	}
 	if (out_outside(dir, out, err) != 0)
@@ -104,7 +104,8 @@ static int write_new(const char *path, const char *data, size_t n, mode_t mode, 
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return herr_errno(err, errno == EEXIST ? HOIST_EXIT_USAGE : HOIST_EXIT_IO, errno,
-		                  "cannot create %s%s", path, errno == EEXIST ? " (refusing to overwrite a key)" : "");
+		                  "cannot create %s%s", path,
+		                  errno == EEXIST ? " (refusing to overwrite a key)" : "");
 	if (fchmod(fd, mode) != 0 || fs_write_all(fd, data, n) != 0 || fsync(fd) != 0) {
 		int e = errno;
 		close(fd);
@@ -173,7 +174,8 @@ out:
 
 /* Reads a secret key file (refusing one that others may read) and names
  * its public half for the signature comment. */
-static int load_seckey(const char *path, struct signify_seckey *sk, char *pubname, size_t pnsz, struct herr *err)
+static int load_seckey(const char *path, struct signify_seckey *sk, char *pubname, size_t pnsz,
+                       struct herr *err)
 {
 	struct buf b;
 	struct stat st;
@@ -234,9 +236,8 @@ static int get_small(struct relaws *a, const char *bucket, const char *key, stru
 		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (etag != NULL &&
-	    http_header_get(resp.headers.data != NULL ? resp.headers.data : "", resp.headers.len, "ETag", etag,
-	                    etagsz) != 1)
+	if (etag != NULL && http_header_get(resp.headers.data != NULL ? resp.headers.data : "",
+	                                    resp.headers.len, "ETag", etag, etagsz) != 1)
 		etag[0] = '\0';
 	rc = 0;
 out:
@@ -245,8 +246,8 @@ out:
 }
 
 /* Signs (when a key is given) and formats a manifest. */
-static int render(const struct manifest *m, const struct signify_seckey *sk, const char *pubname, struct buf *out,
-                  struct herr *err)
+static int render(const struct manifest *m, const struct signify_seckey *sk, const char *pubname,
+                  struct buf *out, struct herr *err)
 {
 	struct buf text;
 	int rc = -1;
@@ -258,7 +259,8 @@ static int render(const struct manifest *m, const struct signify_seckey *sk, con
 	if (sk != NULL)
 		rc = signify_sign_embedded(sk, pubname, text.data, text.len, out, err);
 	else
-		rc = buf_append(out, text.data, text.len) == 0 ? 0 : herr_set(err, HOIST_EXIT_INTERNAL, "oom");
+		rc =
+		    buf_append(out, text.data, text.len) == 0 ? 0 : herr_set(err, HOIST_EXIT_INTERNAL, "oom");
 out:
 	buf_free(&text);
 	return rc;
@@ -294,17 +296,20 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 	buf_init(&existing, SIGNED_MAX);
 	buf_init(&mtext, SIGNED_MAX);
 	if (o->app == NULL || o->version == NULL || o->to == NULL) {
-		herr_set(err, HOIST_EXIT_USAGE, "publish needs --to s3://BUCKET/PREFIX, --app A and --version V");
+		herr_set(err, HOIST_EXIT_USAGE,
+		         "publish needs --to s3://BUCKET/PREFIX, --app A and --version V");
 		goto out;
 	}
 	if (!str_safe_token(o->app, MANIFEST_NAME_MAX) || !str_safe_token(o->version, MANIFEST_NAME_MAX)) {
-		herr_set(err, HOIST_EXIT_USAGE,
-		         "--app and --version must be safe names (1-128 of A-Z a-z 0-9 . _ + -, not starting with "
-		         "'-' or '.')");
+		herr_set(
+		    err, HOIST_EXIT_USAGE,
+		    "--app and --version must be safe names (1-128 of A-Z a-z 0-9 . _ + -, not starting with "
+		    "'-' or '.')");
 		goto out;
 	}
 	if (!str_safe_token(base, MANIFEST_NAME_MAX) || strcmp(base, "release") == 0) {
-		herr_set(err, HOIST_EXIT_USAGE, "%s: the file name must be a safe name other than 'release'", file);
+		herr_set(err, HOIST_EXIT_USAGE, "%s: the file name must be a safe name other than 'release'",
+		         file);
 		goto out;
 	}
 	if (relurl_prefix(o->to, bucket, sizeof(bucket), prefix, sizeof(prefix), err) != 0 ||
@@ -360,13 +365,15 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 		goto out_aws;
 	if (s3_put_buffer(&a.s3, bucket, mkey, mtext.data, mtext.len, &po, &pr, err) != 0) {
 		if (pr.status == 412)
-			herr_set(err, HOIST_EXIT_BUSY,
-			         "s3://%s/%s: another publish of version %s won the race (versions are immutable)",
-			         bucket, mkey, o->version);
+			herr_set(
+			    err, HOIST_EXIT_BUSY,
+			    "s3://%s/%s: another publish of version %s won the race (versions are immutable)",
+			    bucket, mkey, o->version);
 		goto out_aws;
 	}
 	hex_encode(m.sha256, 32, hex);
-	if ((size_t)snprintf(chan, sizeof(chan), "%s%s%s", prefix, prefix[0] ? "/" : "", o->app) >= sizeof(chan)) {
+	if ((size_t)snprintf(chan, sizeof(chan), "%s%s%s", prefix, prefix[0] ? "/" : "", o->app) >=
+	    sizeof(chan)) {
 		herr_set(err, HOIST_EXIT_USAGE, "prefix too long");
 		goto out_aws;
 	}
@@ -377,8 +384,8 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 	       "  #hoist\n  application=%s\n  environment=ENV\n  release=s3://%s/%s\n"
 	       "user data that follows a channel (promote to it with hoist-release promote):\n"
 	       "  #hoist\n  application=%s\n  environment=ENV\n  channel=s3://%s/%s/channels/ENV\n",
-	       o->app, o->version, bucket, bkey, hex, m.size, fr.parts, bucket, mkey, have_sk ? "signed" : "unsigned", o->app,
-	       bucket, mkey, o->app, bucket, chan);
+	       o->app, o->version, bucket, bkey, hex, m.size, fr.parts, bucket, mkey,
+	       have_sk ? "signed" : "unsigned", o->app, bucket, mkey, o->app, bucket, chan);
 	herr_clear(err);
 out_aws:
 	if (opened)
@@ -423,7 +430,8 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 	struct buf sbuf, cbuf, out;
 	struct s3_put_opts po = {"text/plain; charset=utf-8", NULL, 0};
 	struct s3_put_result pr;
-	char pubname[PATH_MAX], skey[RELURL_KEY_MAX], sbucket[RELURL_BUCKET_MAX], etag[128], srcurl[RELURL_KEY_MAX + 80];
+	char pubname[PATH_MAX], skey[RELURL_KEY_MAX], sbucket[RELURL_BUCKET_MAX], etag[128],
+	    srcurl[RELURL_KEY_MAX + 80];
 	const char *msg;
 	size_t mlen, ki = 0;
 	uint64_t expires_s = 0;
@@ -434,13 +442,15 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 	buf_init(&cbuf, SIGNED_MAX);
 	buf_init(&out, SIGNED_MAX);
 	if (o->channel == NULL || (o->version == NULL) == (o->from_channel == NULL)) {
-		herr_set(err, HOIST_EXIT_USAGE, "promote needs --channel URL and one of --version V or --from-channel URL");
+		herr_set(err, HOIST_EXIT_USAGE,
+		         "promote needs --channel URL and one of --version V or --from-channel URL");
 		goto out;
 	}
 	if (relurl_channel(o->channel, &cu, err) != 0)
 		goto out;
 	if (o->expires != NULL && relurl_duration(o->expires, &expires_s) != 0) {
-		herr_set(err, HOIST_EXIT_USAGE, "--expires '%.40s': expected a duration like 90m, 12h or 7d", o->expires);
+		herr_set(err, HOIST_EXIT_USAGE, "--expires '%.40s': expected a duration like 90m, 12h or 7d",
+		         o->expires);
 		goto out;
 	}
 	if (o->version != NULL) {
@@ -449,7 +459,8 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 			goto out;
 		}
 		memcpy(sbucket, cu.bucket, sizeof(sbucket));
-		if ((size_t)snprintf(skey, sizeof(skey), "%s/%s/release", cu.base, o->version) >= sizeof(skey)) {
+		if ((size_t)snprintf(skey, sizeof(skey), "%s/%s/release", cu.base, o->version) >=
+		    sizeof(skey)) {
 			herr_set(err, HOIST_EXIT_USAGE, "key too long");
 			goto out;
 		}
@@ -475,7 +486,8 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 	r = get_small(&a, sbucket, skey, &sbuf, NULL, 0, err);
 	if (r == 1)
 		herr_set(err, HOIST_EXIT_NOT_FOUND, "%s does not exist%s", srcurl,
-		         o->version != NULL ? " (publish that version first)" : " (nothing promoted to that channel)");
+		         o->version != NULL ? " (publish that version first)"
+		                            : " (nothing promoted to that channel)");
 	if (r != 0)
 		goto out_aws;
 	if (!have_sk && o->trusted_keys_dir == NULL) {
@@ -493,7 +505,9 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 		char why[HERR_MSG_MAX];
 		(void)snprintf(why, sizeof(why), "%s", err->msg);
 		herr_set(err, HOIST_EXIT_UNTRUSTED, "%s: %s%s", srcurl, why,
-		         o->trusted_keys_dir == NULL ? "; give --trusted-keys DIR holding the key that signed it" : "");
+		         o->trusted_keys_dir == NULL
+		             ? "; give --trusted-keys DIR holding the key that signed it"
+		             : "");
 		goto out_aws;
 	}
 	if (manifest_parse(msg, mlen, &src, err) != 0) {
@@ -503,8 +517,9 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 	if (tr == TRUST_UNSIGNED && have_sk)
 		log_warnx("%s is not signed: the channel will carry your signature over it", srcurl);
 	if (strcmp(src.app, cu.app) != 0) {
-		herr_set(err, HOIST_EXIT_USAGE, "%s is a release of %s, not of %s (the channel's application)", srcurl,
-		         src.app, cu.app);
+		herr_set(err, HOIST_EXIT_USAGE,
+		         "%s is a release of %s, not of %s (the channel's application)", srcurl, src.app,
+		         cu.app);
 		goto out_aws;
 	}
 	if (o->version != NULL && (src.kind != MANIFEST_RELEASE || strcmp(src.version, o->version) != 0)) {
@@ -525,18 +540,22 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 		    manifest_parse(cmsg, clen, &cur, err) != 0 || cur.kind != MANIFEST_CHANNEL) {
 			if (err->code == 0)
 				herr_set(err, HOIST_EXIT_INTEGRITY, "not a channel manifest");
-			herr_prefix(err, "the channel %s as it is now (remove the object to start the channel again at seq "
-			                 "1; hosts that followed it then need their STATE/channels record removed)",
-			            o->channel);
+			herr_prefix(
+			    err,
+			    "the channel %s as it is now (remove the object to start the channel again at "
+			    "seq "
+			    "1; hosts that followed it then need their STATE/channels record removed)",
+			    o->channel);
 			goto out_aws;
 		}
 		if (etag[0] == '\0') {
-			herr_set(err, HOIST_EXIT_DENIED, "%s: S3 sent no ETag, so the write cannot be conditional",
-			         o->channel);
+			herr_set(err, HOIST_EXIT_DENIED,
+			         "%s: S3 sent no ETag, so the write cannot be conditional", o->channel);
 			goto out_aws;
 		}
 		if (cur.seq == UINT64_MAX) {
-			herr_set(err, HOIST_EXIT_INTEGRITY, "%s: seq cannot grow past %" PRIu64, o->channel, cur.seq);
+			herr_set(err, HOIST_EXIT_INTEGRITY, "%s: seq cannot grow past %" PRIu64, o->channel,
+			         cur.seq);
 			goto out_aws;
 		}
 		m.seq = cur.seq + 1;
@@ -648,7 +667,8 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 			printf(",\"seq\":null");
 		printf(",\"bundle\":");
 		json_str(m.bundle);
-		printf(",\"sha256\":\"%s\",\"size\":%" PRIu64 ",\"created\":\"%s\",\"expires\":", hex, m.size, created);
+		printf(",\"sha256\":\"%s\",\"size\":%" PRIu64 ",\"created\":\"%s\",\"expires\":", hex, m.size,
+		       created);
 		if (m.has_expires)
 			printf("\"%s\"", expires);
 		else
@@ -662,10 +682,11 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 		json_str(etag);
 		printf("}\n");
 	} else {
-		printf("channel  %s\napp      %s\nversion  %s\nseq      %" PRIu64 "\nbundle   %s\nsha256   %s\n"
+		printf("channel  %s\napp      %s\nversion  %s\nseq      %" PRIu64
+		       "\nbundle   %s\nsha256   %s\n"
 		       "size     %" PRIu64 "\ncreated  %s\nexpires  %s\nsigned   %s%s\n",
-		       url, m.app, m.version, m.seq, m.bundle, hex, m.size, created, m.has_expires ? expires : "never",
-		       signed_ ? "by key " : "no", keyhex);
+		       url, m.app, m.version, m.seq, m.bundle, hex, m.size, created,
+		       m.has_expires ? expires : "never", signed_ ? "by key " : "no", keyhex);
 	}
 	herr_clear(err);
 out_aws:
