@@ -111,6 +111,15 @@ assert j["size"] > 0 and len(j["sha256"]) == 64 and j["bundle"].endswith("/web/1
 assert j["created"].endswith("Z") and j["signed_by"], j
 ' "$json" && ok "channel show --json" || fail "channel show: $json"
 
+# --- release=: one published release through its signed manifest ---
+directive "release=$U/web/2.0/release"
+boot
+[ $RC -eq 0 ] && [ "$(served)" = 2.0 ] && grep -q "release manifest $U/web/2.0/release: web 2.0, signed by trusted key rel.pub" "$W/out" &&
+	ok "release= deploys the release it names" || fail "release=: rc $RC"
+directive "channel=$U/web/channels/prod"
+boot
+[ $RC -eq 0 ] && [ "$(served)" = 1.0 ] && ok "back on the channel: 1.0" || fail "back to prod: rc $RC"
+
 # --- concurrent promotions: each either wins a seq of its own or fails with 15, never silently ---
 seq0=$(build channel show "$U/web/channels/prod" --json | "$BED_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
 pids=()
