@@ -319,6 +319,11 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 			herr_set(err, HOIST_EXIT_USAGE, "object key too long");
 		goto out;
 	}
+	if ((size_t)snprintf(chan, sizeof(chan), "%s%s%s", prefix, prefix[0] ? "/" : "", o->app) >=
+	    sizeof(chan)) {
+		herr_set(err, HOIST_EXIT_USAGE, "prefix too long");
+		goto out;
+	}
 	if (o->sign_key != NULL) {
 		if (load_seckey(o->sign_key, &sk, pubname, sizeof(pubname), err) != 0)
 			goto out;
@@ -372,11 +377,6 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 		goto out_aws;
 	}
 	hex_encode(m.sha256, 32, hex);
-	if ((size_t)snprintf(chan, sizeof(chan), "%s%s%s", prefix, prefix[0] ? "/" : "", o->app) >=
-	    sizeof(chan)) {
-		herr_set(err, HOIST_EXIT_USAGE, "prefix too long");
-		goto out_aws;
-	}
 	printf("published %s %s: s3://%s/%s\n"
 	       "  sha256=%s size=%" PRIu64 " parts=%u\n"
 	       "  release manifest s3://%s/%s (%s)\n"
