@@ -226,6 +226,13 @@ static int get_small(struct relaws *a, const char *bucket, const char *key, stru
 	}
 	if (resp.status != 200) {
 		s3_status_error(&resp, "GET", bucket, key, err);
+		if (resp.status == 403 && strstr(err->msg, "instance role") != NULL)
+			/* S3 answers 403, not 404, for a missing key when ListBucket is not allowed */
+			herr_set(err, HOIST_EXIT_DENIED,
+			         "GET s3://%s/%s: access denied (the build role needs s3:GetObject on the "
+			         "prefix, and s3:ListBucket on the bucket so that a missing object is a "
+			         "404: docs/releases.md)",
+			         bucket, key);
 		goto out;
 	}
 	if (resp.body.len > SIGNED_MAX) {
