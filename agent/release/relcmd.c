@@ -624,6 +624,25 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* Checks a signed text as a host would: signed by one of dir's keys. */
+static int verify_with(const char *dir, const struct buf *b, char *name, size_t namesz, struct herr *err)
+{
+	struct trust t;
+	const char *msg;
+	size_t mlen, ki = 0;
+	int tr;
+	memset(&t, 0, sizeof(t));
+	if (trust_load_dir(&t, dir, err) != 0)
+		return -1;
+	tr = trust_check(&t, b->data, b->len, &msg, &mlen, &ki, err);
+	if (tr == TRUST_UNSIGNED)
+		return herr_set(err, HOIST_EXIT_UNTRUSTED, "it is not signed");
+	if (tr != TRUST_VERIFIED)
+		return -1;
+	(void)snprintf(name, namesz, "%s", t.names[ki]);
+	return 0;
+}
+
 int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct herr *err)
 {
 	struct relaws a;
@@ -632,7 +651,7 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 	struct manifest m;
 	struct buf b;
 	struct signify_sig sig;
-	char etag[128], hex[65], created[32], expires[32], keyhex[17] = "";
+	char etag[128], hex[65], created[32], expires[32], keyhex[17] = "", verified[TRUST_NAME_MAX] = "";
 	const char *msg;
 	size_t mlen;
 	int opened = 0, r, signed_;
@@ -649,6 +668,11 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 	if (r != 0)
 		goto out_aws;
 	signed_ = signify_split_embedded(b.data, b.len, &sig, &msg, &mlen, err);
+	if (signed_ >= 0 && o->trusted_keys_dir != NULL &&
+	    verify_with(o->trusted_keys_dir, &b, verified, sizeof(verified), err) != 0) {
+		herr_prefix(err, "%s", url);
+		goto out_aws;
+	}
 	if (signed_ < 0 || manifest_parse(msg, mlen, &m, err) != 0) {
 		herr_prefix(err, "%s", url);
 		goto out_aws;
@@ -685,6 +709,11 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 			printf("\"%s\"", keyhex);
 		else
 			printf("null");
+		printf(",\"verified_by\":");
+		if (verified[0] != '\0')
+			json_str(verified);
+		else
+			printf("null");
 		printf(",\"etag\":");
 		json_str(etag);
 		printf("}\n");
@@ -694,6 +723,8 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 		       "size     %" PRIu64 "\ncreated  %s\nexpires  %s\nsigned   %s%s\n",
 		       url, m.app, m.version, m.seq, m.bundle, hex, m.size, created,
 		       m.has_expires ? expires : "never", signed_ ? "by key " : "no", keyhex);
+		if (verified[0] != '\0')
+			printf("verified with trusted key %s\n", verified);
 	}
 	herr_clear(err);
 out_aws:

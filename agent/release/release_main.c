@@ -23,7 +23,7 @@ static const char SYNOPSIS[] =
     "       hoist-release promote --channel s3://BUCKET/PREFIX/A/channels/ENV\n"
     "                             (--version V | --from-channel URL) [--sign-key K.sec]\n"
     "                             [--expires DURATION] [--trusted-keys DIR]\n"
-    "       hoist-release channel show URL [--json]\n"
+    "       hoist-release channel show URL [--json] [--trusted-keys DIR]\n"
     "       hoist-release version\n";
 
 static void usage(FILE *f)
@@ -43,7 +43,8 @@ static void usage(FILE *f)
 	    "                 optional expires (90m, 12h, 7d); a conditional write, so of two concurrent\n"
 	    "                 promotions one fails (exit 15). A signed promotion's source must verify\n"
 	    "                 with --sign-key's own key or one in --trusted-keys DIR\n"
-	    "  channel show   print a channel (--json: one object)\n"
+	    "  channel show   print a channel (--json: one object); with --trusted-keys, verify it as a\n"
+	    "                 host would (exit 18 when no key there signed it)\n"
 	    "\n"
 	    "  --endpoint URL   S3 endpoint (else $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL; default AWS)\n"
 	    "  --region R       region (else $AWS_REGION, $AWS_DEFAULT_REGION, the profile, IMDS)\n"
