@@ -1,0 +1,15 @@
+#!/bin/sh
+# ApplicationStart: write the page, start the server detached from the hook's output.
+set -eu
+. "$(dirname "$0")/common.sh"
+mkdir -p "$RUNDIR/www"
+echo "fleetapp $HOIST_VERSION" >"$RUNDIR/www/index.html"
+bind=0.0.0.0
+if marked "$HOIST_VERSION" /etc/fleetapp/fail-probe; then
+	bind=127.0.0.1
+	echo "fail-probe names $HOIST_VERSION: serving on 127.0.0.1 only"
+fi
+setsid /usr/bin/python3 -m http.server --bind "$bind" --directory "$RUNDIR/www" "$PORT" \
+	</dev/null >>"$RUNDIR/server.log" 2>&1 &
+echo $! >"$PIDFILE"
+echo "fleetapp $HOIST_VERSION started on $bind:$PORT"
