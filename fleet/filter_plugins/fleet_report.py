@@ -87,7 +87,7 @@ def fleet_summary(reports, channels, rollouts):
         name = r.get("environment") or "unknown"
         e = envs.setdefault(name, {"name": name, "channels": [], "hosts": [], "versions": {}, "states": {}})
         e["hosts"].append(r)
-        v = r.get("current") or "none"
+        v = r.get("current") or ("unknown" if r["state"] in ("unreachable", "unknown") else "none")
         e["versions"][v] = e["versions"].get(v, 0) + 1
         e["states"][r["state"]] = e["states"].get(r["state"], 0) + 1
         ch = r.get("channel")

@@ -248,7 +248,7 @@ fleet_write_inventory() {
 	{
 		echo "[fleet]"
 		for ((i = 1; i <= FLEET_N; i++)); do
-			echo "h$i ansible_host=$(fleet_addr "$i") instance_id=$(fleet_instance_id "$i")"
+			echo "h$i ansible_host=$(fleet_addr "$i") instance_id=$(fleet_instance_id "$i") hoist_environment=test"
 		done
 		echo
 		echo "[fleet:vars]"

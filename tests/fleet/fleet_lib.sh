@@ -96,3 +96,58 @@ fleet_current() {
 fleet_served() {
 	curl -sS --max-time 2 "http://$(fleet_addr "$1"):8080/" 2>/dev/null | sed 's/^fleetapp //' || true
 }
+
+# What host I went through in the last rollout, as TAG:
+#   kept   runs V2 (took the release and kept it)
+#   rb     took V2, then `hoist rollback` put it back on V1
+#   self   V2 failed on the host and hoist rolled it back itself
+#   none   never got V2 (not started, or unreachable)
+# expect_host I TAG V1 V2: checks hoist's current record, the served version, the kept revisions
+# and the kind of the last deployment.
+expect_host() {
+	local i=$1 tag=$2 v1=$3 v2=$4 want kind cur served has2 res
+	case $tag in kept) want=$v2 ;; *) want=$v1 ;; esac
+	cur=$(fleet_current "$i")
+	served=$(fleet_served "$i")
+	read -r kind res < <(fleet_exec "$i" "$HOIST_BUILD_DIR/agent/hoist" status --json 2>/dev/null |
+		"$BED_PYTHON" -S -c 'import json,sys; d=json.load(sys.stdin); print(d.get("kind"), d.get("version") + "/" + d.get("result"))')
+	has2=$(fleet_exec "$i" sh -c "test -d /var/lib/hoist/revisions/$v2 && echo yes || echo no")
+	local exp_kind exp_res exp_has2
+	case $tag in
+	kept) exp_kind=deploy exp_res=$v2/succeeded exp_has2=yes ;;
+	rb) exp_kind=rollback exp_res=$v1/succeeded exp_has2=yes ;;
+	self) exp_kind=deploy exp_res=$v2/rolled-back exp_has2=yes ;;
+	none) exp_kind=deploy exp_res=$v1/succeeded exp_has2=no ;;
+	esac
+	if [ "$cur" = "$want" ] && [ "$served" = "$want" ] && [ "$kind" = "$exp_kind" ] &&
+		[ "$res" = "$exp_res" ] && [ "$has2" = "$exp_has2" ]; then
+		ok "h$i $tag: on $cur, serves $served, last $kind $res, $v2 kept: $has2"
+	else
+		fail "h$i want $tag (on $want, last $exp_kind $exp_res, $v2 kept: $exp_has2); got on $cur, serves '$served', last $kind $res, $v2 kept: $has2"
+	fi
+}
+
+# The channel's release now.
+fleet_channel_version() {
+	"${FLEET_RELEASE_BIN:-$FLEET_HOME/hoist-release-double}" --endpoint "$HOIST_TEST_S3_ENDPOINT" \
+		channel show "$FLEET_CHANNEL" --json | "$BED_PYTHON" -S -c 'import json,sys; print(json.load(sys.stdin)["version"])'
+}
+
+# A field of rollout record ID: fleet_record ID PYTHON-EXPRESSION-ON-r
+fleet_record() {
+	"$BED_PYTHON" -S -c 'import json,sys; r=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(" ".join(map(str, v)) if isinstance(v, list) else v)' \
+		"$FLEET_DIR/records/rollouts/$1.json" "$2"
+}
+
+# Headless Chromium: renders FILE, writes its DOM to OUT.dom.html and a screenshot to OUT.png.
+fleet_browser() {
+	local file=$1 out=$2 prof
+	prof=$(mktemp -d "$FLEET_DIR/chromium.XXXXXX")
+	local flags=(--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update
+		--disable-sync --no-first-run --user-data-dir="$prof" --window-size=1400,1800)
+	timeout 60 chromium "${flags[@]}" --dump-dom "file://$file" >"$out.dom.html" 2>"$out.chromium.log" &&
+		timeout 60 chromium "${flags[@]}" --screenshot="$out.png" "file://$file" >>"$out.chromium.log" 2>&1
+	local rc=$?
+	rm -rf -- "$prof"
+	return $rc
+}
