@@ -9,15 +9,31 @@ of the whole fleet. tests/fleet/test_fleet_plan.py checks these.
 import json
 
 
+HISTORY_MARK = "--8<-- hoist history"
+
+
+def _parse(text):
+    try:
+        doc = json.loads(text or "")
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def _json(reg):
     """The parsed JSON stdout of a registered command result, or None."""
     if not isinstance(reg, dict) or reg.get("skipped") or reg.get("unreachable") or reg.get("rc") != 0:
         return None
-    try:
-        doc = json.loads(reg.get("stdout") or "")
-    except ValueError:
-        return None
-    return doc if isinstance(doc, dict) else None
+    return _parse(reg.get("stdout"))
+
+
+def _status_and_history(reg):
+    """(status, history) documents from status.yml's one command: the status JSON, a mark line,
+    then the history JSON (absent on agents without `hoist history`)."""
+    if not isinstance(reg, dict) or reg.get("skipped") or reg.get("unreachable") or reg.get("rc") != 0:
+        return None, None
+    head, _, tail = (reg.get("stdout") or "").partition(HISTORY_MARK)
+    return _parse(head), _parse(tail)
 
 
 def _from_status(st):
@@ -37,7 +53,7 @@ def _from_status(st):
     }
 
 
-def fleet_host_report(host, st, hist, env=None, channel=None, failed_in_rollout=None):
+def fleet_host_report(host, st, env=None, channel=None, failed_in_rollout=None):
     """What the dashboard shows of one host.
 
     state: "unreachable" (no answer over the connection), "unknown" (hoist answered nothing
@@ -50,7 +66,7 @@ def fleet_host_report(host, st, hist, env=None, channel=None, failed_in_rollout=
         r["state"] = "unreachable"
         r["note"] = str(st.get("msg", "")).strip()[:200]
         return r
-    doc = _json(st)
+    doc, h = _status_and_history(st)
     if doc is None:
         r["state"] = "unknown"
         r["note"] = "hoist status --json gave no answer"
@@ -59,7 +75,6 @@ def fleet_host_report(host, st, hist, env=None, channel=None, failed_in_rollout=
     r["last_good"] = doc.get("last_good")
     r["environment"] = r["environment"] or doc.get("environment")
     r["application"] = doc.get("application")
-    h = _json(hist)
     if h is not None and isinstance(h.get("deployments"), list):
         r["deployments"] = h["deployments"]
     elif doc.get("deployment_id"):
@@ -121,7 +136,7 @@ def fleet_reports(targets, hostvars, default_channel=None, latest=None):
     out = []
     for h in targets:
         hv = hostvars[h]
-        out.append(fleet_host_report(h, hv.get("st"), hv.get("hist"), hv.get("hoist_environment"),
+        out.append(fleet_host_report(h, hv.get("st"), hv.get("hoist_environment"),
                                      hv.get("hoist_channel") or default_channel, fleet_failed_in(latest, h)))
     return out
 

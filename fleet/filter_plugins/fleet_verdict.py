@@ -18,14 +18,26 @@ except ImportError:   # Ansible loads plugins by path, without their directory o
 
 
 def _status(reg):
-    """The parsed `hoist status --json` of a registered command result, or None."""
-    if not isinstance(reg, dict) or reg.get("skipped") or reg.get("unreachable") or reg.get("rc") != 0:
+    """The parsed `hoist status --json` in a registered command's stdout (whatever its exit
+    code: the converge and rollback tasks print the status after hoist-boot's result), or None."""
+    if not isinstance(reg, dict) or reg.get("skipped") or reg.get("unreachable"):
         return None
     try:
-        doc = json.loads(reg.get("stdout") or "")
-    except ValueError:
+        doc = json.loads((reg.get("stdout") or "").strip().splitlines()[-1])
+    except (ValueError, IndexError):
         return None
     return doc if isinstance(doc, dict) else None
+
+
+def fleet_status_doc(reg):
+    """The status document of a registered result, or {} (for templates)."""
+    return _status(reg) or {}
+
+
+def _tail(text, n=300):
+    """The end of a program's log, for a reason line."""
+    t = (text or "").strip()
+    return t[-n:].replace("\n", " | ")
 
 
 def _health_ok(doc):
@@ -40,17 +52,22 @@ def _unreachable(*regs):
     return any(isinstance(r, dict) and r.get("unreachable") for r in regs)
 
 
-def fleet_host_check(boot, st, target_version):
-    """The host's own result after hoist-boot: {ok, unreachable, current, boot_rc, reason}."""
+def fleet_host_check(boot, target_version):
+    """The host's own result after hoist-boot: {ok, unreachable, current, boot_rc, reason}.
+
+    boot: the registered converge task (rc: hoist-boot's exit code, stdout: `hoist status
+    --json` after it, stderr: hoist-boot's log).
+    """
     out = {"ok": False, "unreachable": False, "current": None,
            "boot_rc": boot.get("rc") if isinstance(boot, dict) else None, "reason": ""}
-    if _unreachable(boot, st):
+    if _unreachable(boot):
         out["unreachable"] = True
-        out["reason"] = "unreachable: " + str((boot if _unreachable(boot) else st).get("msg", "")).strip()[:200]
+        out["reason"] = "unreachable: " + str(boot.get("msg", "")).strip()[:200]
         return out
-    doc = _status(st)
+    doc = _status(boot)
     if doc is None:
-        out["reason"] = f"hoist status --json failed (exit {st.get('rc') if isinstance(st, dict) else '?'})"
+        out["reason"] = (f"no hoist status after hoist-boot (exit {out['boot_rc']}): "
+                         + _tail(boot.get("stderr") if isinstance(boot, dict) else ""))
         return out
     out["current"] = doc.get("current")
     if doc.get("version") != target_version or doc.get("result") != "succeeded":
@@ -58,6 +75,8 @@ def fleet_host_check(boot, st, target_version):
         out["reason"] = (f"deployment of {target_version} did not succeed (hoist-boot exit {out['boot_rc']}, "
                          f"last deployment {doc.get('version')} {doc.get('result')}, failed step {step}); "
                          f"host on {doc.get('current')}")
+        if doc.get("version") != target_version and step == "?":
+            out["reason"] += ": " + _tail(boot.get("stderr"), 200)
         return out
     if doc.get("current") != target_version:
         out["reason"] = f"current is {doc.get('current')}, not {target_version}"
@@ -69,30 +88,27 @@ def fleet_host_check(boot, st, target_version):
     return out
 
 
-def _probe_failure(r):
-    """Why a registered uri result failed, in a few words."""
-    if not isinstance(r, dict):
-        return "no answer"
-    status = r.get("status", -1)
-    msg = str(r.get("msg", "")).strip()
-    return f"status {status}" + (f" ({msg[:120]})" if status in (-1, None) or not msg.startswith("OK") else "")
+def fleet_host_verdict(check, probe, st_after, target_version, url=""):
+    """The host's verdict: {ok, reason, unreachable, current, took_release, boot_rc}.
 
-
-def fleet_host_verdict(check, probe, staying, st_after, target_version, url=""):
-    """The host's verdict: {ok, reason, unreachable, current, took_release, boot_rc}."""
+    probe: the registered run of files/probe.py (stdout: its JSON); st_after: `hoist status
+    --json` after the healthy time (skipped when healthy_for_s is 0).
+    """
     v = {"ok": False, "reason": check.get("reason", ""), "unreachable": check.get("unreachable", False),
          "current": check.get("current"), "boot_rc": check.get("boot_rc"),
          "took_release": check.get("current") == target_version}
     if not check.get("ok"):
         return v
-    if not isinstance(probe, dict) or probe.get("skipped") or probe.get("failed"):
-        v["reason"] = f"controller probe {url} failed: {_probe_failure(probe)}"
+    p = _status(probe) if isinstance(probe, dict) else None
+    if not p or not p.get("ok"):
+        if p and p.get("phase") == "healthy":
+            v["reason"] = (f"controller probe {url} failed after {p.get('healthy_s')} s of the healthy time: "
+                           f"{p.get('error')}")
+        elif p:
+            v["reason"] = f"controller probe {url} failed ({p.get('tries')} tries): {p.get('error')}"
+        else:
+            v["reason"] = f"controller probe {url} did not run: " + _tail((probe or {}).get("stderr"), 200)
         return v
-    if isinstance(staying, dict) and not staying.get("skipped"):
-        for i, r in enumerate(staying.get("results") or []):
-            if r.get("failed"):
-                v["reason"] = f"unhealthy within the healthy time: probe {i + 1} {_probe_failure(r)}"
-                return v
     if isinstance(st_after, dict) and not st_after.get("skipped"):
         if _unreachable(st_after):
             v["unreachable"] = True
@@ -145,4 +161,5 @@ class FilterModule:
             "fleet_host_check": fleet_host_check,
             "fleet_host_verdict": fleet_host_verdict,
             "fleet_wave": fleet_wave,
+            "fleet_status_doc": fleet_status_doc,
         }

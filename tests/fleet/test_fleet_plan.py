@@ -95,37 +95,57 @@ class Policy(unittest.TestCase):
         self.assertEqual(P.fleet_decide(loose, 3, 1), "halt")
 
 
+def boot(rc=0, **kw):
+    r = status(**kw)
+    r["rc"] = rc
+    r["stderr"] = "hoist-boot: [download] ...\nhoist-boot: the last line"
+    return r
+
+
+def probed(ok=True, phase="healthy", error=""):
+    return {"rc": 0 if ok else 1, "stdout": json.dumps({"ok": ok, "phase": phase, "error": error, "tries": 3,
+                                                        "healthy_s": 1.0})}
+
+
 class Verdicts(unittest.TestCase):
     def test_host_check(self):
-        self.assertTrue(V.fleet_host_check({"rc": 0}, status(), "v2")["ok"])
-        c = V.fleet_host_check({"rc": 13}, status(result="rolled-back", current="v1", failed_event="ValidateService"), "v2")
+        self.assertTrue(V.fleet_host_check(boot(), "v2")["ok"])
+        c = V.fleet_host_check(boot(13, result="rolled-back", current="v1", failed_event="ValidateService"), "v2")
         self.assertFalse(c["ok"])
         self.assertIn("ValidateService", c["reason"])
-        self.assertEqual(c["current"], "v1")
-        c = V.fleet_host_check({"unreachable": True, "msg": "ssh: connect refused"}, {"skipped": True}, "v2")
+        self.assertEqual((c["current"], c["boot_rc"]), ("v1", 13))
+        c = V.fleet_host_check({"unreachable": True, "msg": "ssh: connect refused"}, "v2")
         self.assertTrue(c["unreachable"])
         self.assertFalse(c["ok"])
-        self.assertFalse(V.fleet_host_check({"rc": 0}, status(health="failed"), "v2")["ok"])
-        self.assertTrue(V.fleet_host_check({"rc": 0}, status(health="none"), "v2")["ok"])
-        self.assertFalse(V.fleet_host_check({"rc": 0}, status(version="v1"), "v2")["ok"])
-        self.assertFalse(V.fleet_host_check({"rc": 0}, {"rc": 0, "stdout": "not json"}, "v2")["ok"])
+        self.assertFalse(V.fleet_host_check(boot(health="failed"), "v2")["ok"])
+        self.assertTrue(V.fleet_host_check(boot(health="none"), "v2")["ok"])
+        self.assertTrue(V.fleet_host_check(boot(health="passed"), "v2")["ok"])
+        self.assertFalse(V.fleet_host_check(boot(version="v1"), "v2")["ok"])
+        c = V.fleet_host_check({"rc": 7, "stdout": "", "stderr": "hoist-boot: [s3] 403 AccessDenied"}, "v2")
+        self.assertFalse(c["ok"])
+        self.assertIn("403 AccessDenied", c["reason"])
+        # hoist-boot failed before deploying: the status still shows the old good deployment
+        c = V.fleet_host_check(boot(6, version="v1"), "v2")
+        self.assertFalse(c["ok"])
+        self.assertIn("the last line", c["reason"])
 
     def test_host_verdict(self):
-        good = V.fleet_host_check({"rc": 0}, status(), "v2")
-        ok = {"status": 200, "failed": False}
-        v = V.fleet_host_verdict(good, ok, {"results": [ok, ok]}, status(), "v2", "http://h:80/")
+        good = V.fleet_host_check(boot(), "v2")
+        v = V.fleet_host_verdict(good, probed(), status(), "v2", "http://h:80/")
         self.assertTrue(v["ok"])
-        v = V.fleet_host_verdict(good, {"status": -1, "failed": True, "msg": "refused"}, {"skipped": True},
-                                 {"skipped": True}, "v2", "http://h:80/")
+        v = V.fleet_host_verdict(good, probed(False, "probe", "Connection refused"), {"skipped": True}, "v2",
+                                 "http://h:80/")
         self.assertFalse(v["ok"])
         self.assertTrue(v["took_release"])             # it runs v2: roll it back
-        self.assertIn("controller probe http://h:80/", v["reason"])
-        v = V.fleet_host_verdict(good, ok, {"results": [ok, {"status": 503, "failed": True, "msg": "x"}]},
-                                 status(), "v2")
+        self.assertIn("controller probe http://h:80/ failed (3 tries): Connection refused", v["reason"])
+        v = V.fleet_host_verdict(good, probed(False, "healthy", "status 503"), {"skipped": True}, "v2")
         self.assertFalse(v["ok"])
-        self.assertIn("probe 2", v["reason"])
-        v = V.fleet_host_verdict(good, ok, {"skipped": True}, {"unreachable": True}, "v2")
+        self.assertIn("healthy time", v["reason"])
+        v = V.fleet_host_verdict(good, probed(), {"unreachable": True}, "v2")
         self.assertFalse(v["ok"])
+        v = V.fleet_host_verdict(good, probed(), status(version="v2", current="v1"), "v2")
+        self.assertFalse(v["ok"])
+        self.assertFalse(v["took_release"])
 
     def test_wave(self):
         st = {"policy": P.fleet_policy(6, "half-at-a-time"), "waves": [], "failed": [], "halted": False,
@@ -147,22 +167,25 @@ class Verdicts(unittest.TestCase):
 class Report(unittest.TestCase):
     def test_host_report(self):
         r = R.fleet_host_report("h1", status(result="rolled-back", current="v1", failed_event="ValidateService"),
-                                {"rc": 1, "stdout": ""}, "prod")
+                                "prod")
         self.assertEqual((r["state"], r["current"]), ("failed", "v1"))
         self.assertEqual(r["last"]["steps"][0], {"name": "Install", "result": "ok", "started": "t", "duration_ms": 12})
-        r = R.fleet_host_report("h2", {"unreachable": True, "msg": "x"}, None, "prod")
+        r = R.fleet_host_report("h2", {"unreachable": True, "msg": "x"}, "prod")
         self.assertEqual(r["state"], "unreachable")
-        hist = {"rc": 0, "stdout": json.dumps({"deployments": [{"id": "d-2", "result": "succeeded"},
-                                                               {"id": "d-1", "result": "failed"}]})}
-        r = R.fleet_host_report("h3", status(), hist, "prod")
+        both = status()
+        both["stdout"] += "\n" + R.HISTORY_MARK + "\n" + json.dumps(
+            {"deployments": [{"id": "d-2", "result": "succeeded"}, {"id": "d-1", "result": "failed"}]})
+        r = R.fleet_host_report("h3", both, "prod")
         self.assertEqual((r["state"], r["last"]["id"], len(r["deployments"])), ("ok", "d-2", 2))
-        r = R.fleet_host_report("h4", status(), hist, "prod", None, "rollout r-1: probe failed")
+        r = R.fleet_host_report("h3", dict(status(), stdout=status()["stdout"] + "\n" + R.HISTORY_MARK + "\n"), "prod")
+        self.assertEqual((r["state"], r["last"]["id"], len(r["deployments"])), ("ok", "d-X", 1))   # no history
+        r = R.fleet_host_report("h4", both, "prod", None, "rollout r-1: probe failed")
         self.assertEqual(r["state"], "failed")
 
     def test_summary(self):
-        reps = [R.fleet_host_report(f"h{i}", status(version="v2" if i < 3 else "v1"), None, "prod", "s3://b/a/channels/prod")
+        reps = [R.fleet_host_report(f"h{i}", status(version="v2" if i < 3 else "v1"), "prod", "s3://b/a/channels/prod")
                 for i in range(1, 5)]
-        reps.append(R.fleet_host_report("h5", {"unreachable": True}, None, "prod", "s3://b/a/channels/prod"))
+        reps.append(R.fleet_host_report("h5", {"unreachable": True}, "prod", "s3://b/a/channels/prod"))
         m = R.fleet_summary(reps, {"s3://b/a/channels/prod": {"version": "v2", "seq": 4}}, [
             {"id": "r-1", "started": "2026-01-01T00:00:00Z"}, {"id": "r-2", "started": "2026-01-02T00:00:00Z"}])
         e = m["environments"][0]

@@ -122,5 +122,13 @@ fleet_exec 7 "$HOIST_BUILD_DIR/agent/hoist-boot" >"$FLEET_DIR/h7.log" 2>&1 || { 
 [ "$(fleet_current 7)" = v1 ] && ok "h7 booted into v1 (the channel's release after the halt)" || fail "h7 on $(fleet_current 7), want v1"
 [ "$(fleet_served 7)" = v1 ] && ok "h7 serves v1" || fail "h7 serves '$(fleet_served 7)'"
 
+echo "=== the SSM document's script converges a host (h7) to the channel's new release"
+"$FLEET_HOME/hoist-release-double" promote --channel "$FLEET_CHANNEL" --version v2 >/dev/null
+python3 "$FLEET_HOME/check_ssm.py" "$HOIST_SOURCE_DIR/fleet/ssm" --render Action=converge \
+	HoistBoot="$HOIST_BUILD_DIR/agent/hoist-boot" Hoist="$HOIST_BUILD_DIR/agent/hoist" >"$FLEET_DIR/ssm.sh"
+if fleet_exec 7 sh "$FLEET_DIR/ssm.sh" >"$FLEET_DIR/ssm.log" 2>&1; then ok "SSM script exit 0"; else fail "SSM script failed"; cat "$FLEET_DIR/ssm.log" >&2; fi
+[ "$(fleet_current 7)" = v2 ] && ok "h7 on v2 after the SSM script" || fail "h7 on $(fleet_current 7) after the SSM script"
+grep -q '"current": "v2"' "$FLEET_DIR/ssm.log" && ok "the script printed hoist status" || fail "no status in the SSM script's output"
+
 [ "$FLEET_FAILS" -eq 0 ] && echo "PASS" || echo "FAILED: $FLEET_FAILS check(s)"
 [ "$FLEET_FAILS" -eq 0 ]
