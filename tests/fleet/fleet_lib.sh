@@ -3,8 +3,8 @@
 # scenarios, running the playbooks, reading the hosts. Source after fleet_bed.sh.
 
 FLEET_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-FLEET_CHANNEL=${FLEET_CHANNEL:-s3://hoist-releases/fleet/fleetapp/channels/test}
 FLEET_FAILS=0
+FLEET_REL=$HOIST_BUILD_DIR/agent/hoist-release
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -12,15 +12,54 @@ fail() {
 }
 ok() { echo "ok: $*"; }
 
-# Publishes fleetapp as release V (bundle fleetapp/V.tgz, with its SHA-256 in FLEET_DIR/releases).
+# The controller's environment: the bed's build role (may write releases/*), moto, the region.
+fleet_controller_env() {
+	export AWS_ACCESS_KEY_ID=$BED_BUILD_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$BED_BUILD_SECRET_ACCESS_KEY
+	export AWS_SESSION_TOKEN=$BED_BUILD_SESSION_TOKEN AWS_ENDPOINT_URL_S3=$HOIST_TEST_S3_ENDPOINT AWS_REGION=$BED_REGION
+	unset AWS_PROFILE
+}
+
+# hoist-release as the controller runs it.
+fleet_release() {
+	(fleet_controller_env && exec "$FLEET_REL" "$@")
+}
+
+# The release channel of the fleet, its signing key (trusted by every host), and every host's
+# user data following the channel. Call after fleet_up; fleet_trust I for a host added later.
+fleet_channel_setup() {
+	local i
+	FLEET_CHANNEL=s3://$BED_BUCKET/$BED_BUILD_PREFIX/fleetapp/channels/test
+	FLEET_KEY=$FLEET_DIR/keys/fleet-release
+	export FLEET_CHANNEL FLEET_KEY
+	mkdir -p "$FLEET_DIR/keys"
+	fleet_release key generate "$FLEET_KEY" >/dev/null || return 1
+	printf '#hoist\napplication = fleetapp\nenvironment = test\nchannel = %s\n' "$FLEET_CHANNEL" >"$FLEET_DIR/user-data.channel"
+	for ((i = 1; i <= FLEET_N; i++)); do
+		fleet_trust "$i" || return 1
+	done
+}
+
+# Host I trusts the fleet's signing key and follows the channel.
+fleet_trust() {
+	fleet_exec "$1" sh -c 'mkdir -p /etc/hoist/trusted-keys && cat >/etc/hoist/trusted-keys/fleet-release.pub' \
+		<"$FLEET_KEY.pub" || return 1
+	fleet_set_user_data "$1" "$FLEET_DIR/user-data.channel"
+}
+
+# Publishes fleetapp as release V (signed), as hoist-release publish does it.
 fleet_publish() {
 	local v=$1 d=$FLEET_DIR/releases
 	mkdir -p "$d/src-$v"
 	cp -a "$FLEET_HOME/app/." "$d/src-$v/"
 	echo "$v" >"$d/src-$v/site/VERSION"
-	tar -C "$d/src-$v" -czf "$d/$v.tgz" .
-	sha256sum "$d/$v.tgz" | cut -d' ' -f1 >"$d/$v.sha256"
-	bed_publish "$d/$v.tgz" "fleetapp/$v.tgz" >/dev/null
+	fleet_release bundle "$d/src-$v" -o "$d/fleetapp-$v.tgz" >/dev/null || return 1
+	fleet_release publish "$d/fleetapp-$v.tgz" --to "s3://$BED_BUCKET/$BED_BUILD_PREFIX" --app fleetapp \
+		--version "$v" --sign-key "$FLEET_KEY.sec" >/dev/null
+}
+
+# Promotes the channel to release V.
+fleet_promote() {
+	fleet_release promote --channel "$FLEET_CHANNEL" --version "$1" --sign-key "$FLEET_KEY.sec" >/dev/null
 }
 
 # The extra variables every playbook run gets (the bed's programs, probe, records).
@@ -28,8 +67,9 @@ fleet_write_vars() {
 	cat >"$FLEET_DIR/vars.yml" <<EOV
 hoist_boot_bin: $HOIST_BUILD_DIR/agent/hoist-boot
 hoist_bin: $HOIST_BUILD_DIR/agent/hoist
-hoist_release_bin: ${FLEET_RELEASE_BIN:-$FLEET_HOME/hoist-release-double}
+hoist_release_bin: $FLEET_REL
 release_args: ["--endpoint", "$HOIST_TEST_S3_ENDPOINT"]
+sign_key: $FLEET_KEY.sec
 channel: $FLEET_CHANNEL
 probe_port: 8080
 probe_path: /
@@ -46,7 +86,7 @@ EOV
 # every sshd up. Runs hoist-boot on all hosts at once, inside their namespaces (no Ansible).
 fleet_reset() {
 	local v=$1 i h pids=() rc=0
-	"$FLEET_HOME/hoist-release-double" promote --channel "$FLEET_CHANNEL" --version "$v" >/dev/null || return 1
+	fleet_promote "$v" || return 1
 	for ((i = 1; i <= FLEET_N; i++)); do
 		h=$(fleet_hostdir "$i")
 		ip netns exec "$(fleet_ns "$i")" ss -Hltn 'sport = :22' | grep -q LISTEN || fleet_sshd_start "$i"
@@ -82,6 +122,7 @@ fleet_play() {
 	shift
 	(
 		fleet_ansible_env
+		fleet_controller_env
 		cd "$FLEET_DIR" && ansible-playbook -i "$FLEET_DIR/inventory.ini" -e "@$FLEET_DIR/vars.yml" \
 			"$FLEET_REPO/fleet/$pb" "$@"
 	) >"$FLEET_DIR/play.log" 2>&1
@@ -129,8 +170,7 @@ expect_host() {
 
 # The channel's release now.
 fleet_channel_version() {
-	"${FLEET_RELEASE_BIN:-$FLEET_HOME/hoist-release-double}" --endpoint "$HOIST_TEST_S3_ENDPOINT" \
-		channel show "$FLEET_CHANNEL" --json | "$BED_PYTHON" -S -c 'import json,sys; print(json.load(sys.stdin)["version"])'
+	fleet_release channel show "$FLEET_CHANNEL" --json | "$BED_PYTHON" -S -c 'import json,sys; print(json.load(sys.stdin)["version"])'
 }
 
 # A field of rollout record ID: fleet_record ID PYTHON-EXPRESSION-ON-r

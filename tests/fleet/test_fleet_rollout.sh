@@ -18,6 +18,7 @@ done
 ART=$HOIST_BUILD_DIR/test-artifacts/fleet
 mkdir -p "$ART"
 fleet_up 6 || exit 1
+fleet_channel_setup || exit 1
 fleet_publish v1 && fleet_publish v2 || exit 1
 fleet_write_vars
 
@@ -115,15 +116,16 @@ fleet_reset v1
 fleet_make_fail 2 validate v2
 fleet_play rollout.yml -e version=v2 -e mode=half-at-a-time -e rollout_id=late-host
 [ "$PLAY_RC" -eq 2 ] && ok "rollout halted" || fail "rollout exit $PLAY_RC, want 2"
-cp "$FLEET_DIR/user-data.pinned" "$(fleet_hostdir 7)/user-data" 2>/dev/null || mkdir -p "$(fleet_hostdir 7)"
-cp "$FLEET_DIR/user-data.pinned" "$(fleet_hostdir 7)/user-data"
+mkdir -p "$(fleet_hostdir 7)"
+cp "$FLEET_DIR/user-data.channel" "$(fleet_hostdir 7)/user-data"
 fleet_add_host 7 || fail "host 7 did not start"
+fleet_trust 7 || fail "host 7: trusted key"
 fleet_exec 7 "$HOIST_BUILD_DIR/agent/hoist-boot" >"$FLEET_DIR/h7.log" 2>&1 || { fail "h7 boot"; cat "$FLEET_DIR/h7.log" >&2; }
 [ "$(fleet_current 7)" = v1 ] && ok "h7 booted into v1 (the channel's release after the halt)" || fail "h7 on $(fleet_current 7), want v1"
 [ "$(fleet_served 7)" = v1 ] && ok "h7 serves v1" || fail "h7 serves '$(fleet_served 7)'"
 
 echo "=== the SSM document's script converges a host (h7) to the channel's new release"
-"$FLEET_HOME/hoist-release-double" promote --channel "$FLEET_CHANNEL" --version v2 >/dev/null
+fleet_promote v2
 python3 "$FLEET_HOME/check_ssm.py" "$HOIST_SOURCE_DIR/fleet/ssm" --render Action=converge \
 	HoistBoot="$HOIST_BUILD_DIR/agent/hoist-boot" Hoist="$HOIST_BUILD_DIR/agent/hoist" >"$FLEET_DIR/ssm.sh"
 if fleet_exec 7 sh "$FLEET_DIR/ssm.sh" >"$FLEET_DIR/ssm.log" 2>&1; then ok "SSM script exit 0"; else fail "SSM script failed"; cat "$FLEET_DIR/ssm.log" >&2; fi
