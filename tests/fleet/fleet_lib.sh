@@ -179,15 +179,18 @@ fleet_record() {
 		"$FLEET_DIR/records/rollouts/$1.json" "$2"
 }
 
-# Headless Chromium: renders FILE, writes its DOM to OUT.dom.html and a screenshot to OUT.png.
+# Headless Chromium: renders FILE, writes its DOM to OUT.dom.html (and a screenshot to PNG if given).
 fleet_browser() {
-	local file=$1 out=$2 prof
+	local file=$1 out=$2 png=${3:-} prof
 	prof=$(mktemp -d "$FLEET_DIR/chromium.XXXXXX")
 	local flags=(--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update
 		--disable-sync --no-first-run --user-data-dir="$prof" --window-size=1400,1800)
-	timeout 60 chromium "${flags[@]}" --dump-dom "file://$file" >"$out.dom.html" 2>"$out.chromium.log" &&
-		timeout 60 chromium "${flags[@]}" --screenshot="$out.png" "file://$file" >>"$out.chromium.log" 2>&1
+	timeout 60 chromium "${flags[@]}" --dump-dom "file://$file" >"$out.dom.html" 2>"$out.chromium.log"
 	local rc=$?
+	if [ $rc -eq 0 ] && [ -n "$png" ]; then
+		timeout 60 chromium "${flags[@]}" --screenshot="$png" "file://$file" >>"$out.chromium.log" 2>&1
+		rc=$?
+	fi
 	rm -rf -- "$prof"
 	return $rc
 }
