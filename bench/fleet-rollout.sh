@@ -44,9 +44,7 @@ hooks:
   ApplicationStart: [{location: scripts/noop.sh, timeout: 30}]
   ValidateService: [{location: scripts/noop.sh, timeout: 30}]
 YAML
-	tar -C "$d" -czf "$FLEET_DIR/releases/$v.tgz" .
-	sha256sum "$FLEET_DIR/releases/$v.tgz" | cut -d' ' -f1 >"$FLEET_DIR/releases/$v.sha256"
-	bed_publish "$FLEET_DIR/releases/$v.tgz" "fleetapp/$v.tgz" >/dev/null
+	fleet_publish "$v" "$d"
 }
 
 # hoist's own time of host I's last deployment (seconds).
@@ -61,6 +59,7 @@ deploy_s() {
 } | tee "$OUT"
 for n in "${SIZES[@]}"; do
 	fleet_up "$n" >/dev/null || exit 1
+	fleet_channel_setup || exit 1
 	mkdir -p "$FLEET_DIR/releases"
 	noop_release v1 && noop_release v2 || exit 1
 	FLEET_HEALTHY_FOR=0 fleet_write_vars

@@ -46,13 +46,18 @@ fleet_trust() {
 	fleet_set_user_data "$1" "$FLEET_DIR/user-data.channel"
 }
 
-# Publishes fleetapp as release V (signed), as hoist-release publish does it.
+# Publishes release V (signed), as hoist-release bundle + publish do it: fleetapp, or the
+# bundle directory SRC.
 fleet_publish() {
-	local v=$1 d=$FLEET_DIR/releases
-	mkdir -p "$d/src-$v"
-	cp -a "$FLEET_HOME/app/." "$d/src-$v/"
-	echo "$v" >"$d/src-$v/site/VERSION"
-	fleet_release bundle "$d/src-$v" -o "$d/fleetapp-$v.tgz" >/dev/null || return 1
+	local v=$1 src=${2:-} d=$FLEET_DIR/releases
+	mkdir -p "$d"
+	if [ -z "$src" ]; then
+		src=$d/src-$v
+		mkdir -p "$src"
+		cp -a "$FLEET_HOME/app/." "$src/"
+		echo "$v" >"$src/site/VERSION"
+	fi
+	fleet_release bundle "$src" -o "$d/fleetapp-$v.tgz" >/dev/null || return 1
 	fleet_release publish "$d/fleetapp-$v.tgz" --to "s3://$BED_BUCKET/$BED_BUILD_PREFIX" --app fleetapp \
 		--version "$v" --sign-key "$FLEET_KEY.sec" >/dev/null
 }
@@ -91,7 +96,7 @@ fleet_reset() {
 		h=$(fleet_hostdir "$i")
 		ip netns exec "$(fleet_ns "$i")" ss -Hltn 'sport = :22' | grep -q LISTEN || fleet_sshd_start "$i"
 		fleet_exec "$i" sh -c '
-			rm -f /etc/fleetapp/fail-validate /etc/fleetapp/fail-probe
+			rm -f /etc/fleetapp/fail-validate /etc/fleetapp/fail-probe /etc/fleetapp/fail-later
 			if [ -f /var/lib/fleetapp/server.pid ]; then
 				pid=$(cat /var/lib/fleetapp/server.pid)
 				grep -q http.server /proc/$pid/cmdline 2>/dev/null && kill -TERM "$pid"
@@ -109,7 +114,8 @@ fleet_reset() {
 	mkdir -p "$FLEET_DIR/records/rollouts"
 }
 
-# Makes host I fail release V: validate (ValidateService fails) or probe (serves 127.0.0.1 only).
+# Makes host I fail release V: validate (ValidateService fails), probe (serves 127.0.0.1 only) or
+# later (its server stops 3 s after starting).
 fleet_make_fail() {
 	local i=$1 how=$2 v=$3
 	fleet_exec "$i" sh -c "echo $v >/etc/fleetapp/fail-$how"

@@ -40,10 +40,14 @@ scenario() {
 	case $case in
 	validate) fleet_make_fail 3 validate v2 ;;
 	probe) fleet_make_fail 3 probe v2 ;;
+	later) fleet_make_fail 3 later v2 ;;
 	unreachable) fleet_sshd_stop 3 ;;
 	esac
 	mark "$id: reset"
-	fleet_play rollout.yml -e version=v2 -e mode="$mode" -e rollout_id="$id"
+	# later: healthy for 3 s, so a minimum healthy time of 5 s must catch it
+	local extra=()
+	[ "$case" = later ] && extra=(-e healthy_for_s=5)
+	fleet_play rollout.yml -e version=v2 -e mode="$mode" -e rollout_id="$id" "${extra[@]}"
 	mark "$id: rollout"
 	cp "$FLEET_DIR/play.log" "$ART/$id.rollout.log"
 	# expected: per host tags h1..h6, where it stopped, not started, rolled back
@@ -53,7 +57,7 @@ scenario() {
 	else
 		want_rc=2 result=failed
 		local h3=none
-		case $case in validate) h3=self ;; probe) h3=rb ;; esac
+		case $case in validate) h3=self ;; probe | later) h3=rb ;; esac
 		case $mode in
 		one-at-a-time) stopped=3 notstarted="h4 h5 h6" tags="rb rb $h3 none none none" ;;
 		half-at-a-time) stopped=1 notstarted="h4 h5 h6" tags="rb rb $h3 none none none" ;;
@@ -84,7 +88,8 @@ scenario() {
 			got=$(fleet_record "$id" '[x["host"] for x in r["failed"]]'); [ "$got" = h3 ] && ok "$id: failed [h3]" || fail "$id: failed [$got], want [h3]"
 			got=$(fleet_record "$id" 'r["failed"][0]["reason"]')
 			case "$case:$got" in
-			validate:*ValidateService* | probe:*"controller probe"* | unreachable:unreachable*) ok "$id: h3's reason: $got" ;;
+			validate:*ValidateService* | probe:*"controller probe"*"tries"* | unreachable:unreachable* | later:*"of the healthy time"*)
+				ok "$id: h3's reason: $got" ;;
 			*) fail "$id: h3's reason: $got" ;;
 			esac
 		fi
@@ -130,6 +135,9 @@ for mode in ${FLEET_MODES:-one-at-a-time half-at-a-time all-at-once}; do
 		scenario "$mode" "$case"
 	done
 done
+
+# the minimum healthy time: h3 answers at first, then stops before 5 s have passed
+scenario all-at-once later
 
 echo "=== a host started after a halted rollout"
 fleet_reset v1
