@@ -3,7 +3,7 @@
 # For each fleet size (default 6 and 24) and each mode (one-at-a-time, half-at-a-time,
 # all-at-once), all hosts start on v1 and v2 is rolled out with no failure; the release has
 # no-op hooks (an HTTP server started by the bench itself answers the probe), healthy_for_s=0.
-# Prints per run: wall time of ansible-playbook; the hooks' own time on the critical path (per wave
+# Prints per run: wall time of ansible-playbook; hoist_s, the agent's own time on the critical path (per wave
 # the slowest host's deployment as hoist measured it, summed); the controller's overhead per host
 # ((wall - hooks) / hosts); metadata-service and S3 requests per host during the rollout.
 # Usage (root): bench/fleet-rollout.sh [HOSTS...]   (HOIST_BUILD_DIR: default build/rel, built here)
@@ -16,7 +16,7 @@ export HOIST_SOURCE_DIR=$SRC
 if [ -z "${HOIST_BUILD_DIR:-}" ]; then
 	HOIST_BUILD_DIR=$SRC/build/rel
 	cmake -S "$SRC" -B "$HOIST_BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$HOIST_BUILD_DIR" -j2 --target hoist hoist-boot >/dev/null
+	cmake --build "$HOIST_BUILD_DIR" -j2 --target hoist hoist-boot hoist-release >/dev/null
 fi
 export HOIST_BUILD_DIR
 mkdir -p "$SRC/bench/results"
@@ -28,7 +28,8 @@ OUT=$SRC/bench/results/fleet-rollout.txt
 
 # The no-op release: hooks that only exit 0.
 noop_release() {
-	local v=$1 d=$FLEET_DIR/releases/src-$v
+	local v=$1 d
+	d=$FLEET_DIR/releases/src-$v
 	mkdir -p "$d/site" "$d/scripts"
 	printf '%s\n' "$v" >"$d/site/VERSION"
 	printf '#!/bin/sh\nexit 0\n' >"$d/scripts/noop.sh"
@@ -55,7 +56,7 @@ deploy_s() {
 
 {
 	echo "# fleet-rollout.sh $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-	printf '%-6s %-15s %8s %8s %12s %10s %8s\n' hosts mode wall_s hooks_s overhead/host imds/host s3/host
+	printf '%-6s %-15s %8s %8s %12s %10s %8s\n' hosts mode wall_s hoist_s overhead/host imds/host s3/host
 } | tee "$OUT"
 for n in "${SIZES[@]}"; do
 	fleet_up "$n" >/dev/null || exit 1

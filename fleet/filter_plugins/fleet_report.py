@@ -157,12 +157,21 @@ def fleet_records(record_dir):
     return out
 
 
-def fleet_channel_map(results):
-    """{channel URL: parsed `channel show --json`, or None} from a looped command's results."""
+def fleet_channel_map(channels, release_bin="hoist-release", release_args=()):
+    """{channel URL: `hoist-release channel show URL --json`, or None when it cannot be read}.
+
+    Runs the tool once per channel on the controller (the dashboard's only I/O besides the hosts).
+    """
+    import subprocess
     out = {}
-    for r in results or []:
-        doc = _json(r)
-        out[r.get("item")] = doc
+    for url in channels or []:
+        try:
+            p = subprocess.run([release_bin, *list(release_args or []), "channel", "show", url, "--json"],
+                               capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.SubprocessError):
+            out[url] = None
+            continue
+        out[url] = _parse(p.stdout) if p.returncode == 0 else None
     return out
 
 

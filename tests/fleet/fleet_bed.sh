@@ -238,7 +238,8 @@ fleet_sshd_stop() {
 
 # Closes the controller's ControlMaster connection to host I, if any.
 _fleet_ssh_exit() {
-	local s=$FLEET_DIR/ansible/cp/$(fleet_addr "$1")-22
+	local s
+	s=$FLEET_DIR/ansible/cp/$(fleet_addr "$1")-22
 	if [ -S "$s" ]; then ssh -o ControlPath="$s" -O exit dummy >/dev/null 2>&1 || true; fi
 }
 

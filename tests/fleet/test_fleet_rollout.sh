@@ -84,6 +84,9 @@ scenario() {
 		got=$(fleet_record "$id" 'r["stopped_after_wave"]'); [ "$got" = "$stopped" ] && ok "$id: stopped after wave $got" || fail "$id: stopped after wave $got, want $stopped"
 		got=$(fleet_record "$id" 'r["not_started"]'); [ "$got" = "$notstarted" ] && ok "$id: not started [$got]" || fail "$id: not started [$got], want [$notstarted]"
 		got=$(fleet_record "$id" '[x["host"] for x in r["rolled_back"]]'); [ "$got" = "$rolled" ] && ok "$id: rolled back [$got]" || fail "$id: rolled back [$got], want [$rolled]"
+		local restored=True
+		[ "$case" = healthy ] && restored=False
+		got=$(fleet_record "$id" 'r["channel_restored"]'); [ "$got" = "$restored" ] && ok "$id: channel restored: $got" || fail "$id: channel restored: $got, want $restored"
 		if [ "$case" != healthy ]; then
 			got=$(fleet_record "$id" '[x["host"] for x in r["failed"]]'); [ "$got" = h3 ] && ok "$id: failed [h3]" || fail "$id: failed [$got], want [h3]"
 			got=$(fleet_record "$id" 'r["failed"][0]["reason"]')
@@ -96,7 +99,7 @@ scenario() {
 	else
 		fail "$id: no rollout record"
 	fi
-	local chan want_chan=v1 seq
+	local chan want_chan=v1
 	[ "$case" = healthy ] && want_chan=v2
 	chan=$(fleet_channel_version)
 	[ "$chan" = "$want_chan" ] && ok "$id: channel on $chan" || fail "$id: channel on $chan, want $want_chan"
