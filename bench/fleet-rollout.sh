@@ -5,7 +5,8 @@
 # no-op hooks (an HTTP server started by the bench itself answers the probe), healthy_for_s=0.
 # Prints per run: wall time of ansible-playbook; hoist_s, the agent's own time on the critical path (per wave
 # the slowest host's deployment as hoist measured it, summed); the controller's overhead per host
-# ((wall - hooks) / hosts); metadata-service and S3 requests per host during the rollout.
+# ((wall - hoist_s) / hosts); metadata-service and S3 requests per host during the rollout (S3:
+# moto's log, so the controller's own channel reads and promotion, about 5 per rollout, are included).
 # Usage (root): bench/fleet-rollout.sh [HOSTS...]   (HOIST_BUILD_DIR: default build/rel, built here)
 # Results go to stdout and bench/results/fleet-rollout.txt. Not part of ctest.
 set -uo pipefail
@@ -73,6 +74,8 @@ for n in "${SIZES[@]}"; do
 	done
 	for mode in one-at-a-time half-at-a-time all-at-once; do
 		fleet_reset v1 >/dev/null || exit 1
+		# no bundle cached from an earlier run: each host downloads v2 as a fresh host would
+		for ((i = 1; i <= n; i++)); do fleet_exec "$i" rm -rf /var/lib/hoist/bundles; done
 		: >"$FLEET_DIR/imds-count"
 		for ((i = 1; i <= n; i++)); do : >"$(fleet_hostdir "$i")/imds.log"; done
 		bed_clear_requests

@@ -50,6 +50,7 @@ def _from_status(st):
         "duration_s": st.get("duration_s"), "failed_step": st.get("failed_event"),
         "steps": steps, "output_tail": st.get("output_tail"),
         "rolled_back_to": rb.get("version") if isinstance(rb, dict) else None,
+        "health": st.get("health") if isinstance(st.get("health"), dict) else None,
     }
 
 
