@@ -84,6 +84,9 @@ fleet_up() {
 	export FLEET_ID FLEET_BR FLEET_NET FLEET_DIR
 	# fleet_down runs before the bed's own trap (bed_start keeps an EXIT trap set before it).
 	trap 'fleet_down' EXIT
+	# a timeout's SIGTERM or a ^C still runs the EXIT trap (bash skips it on a fatal signal)
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
 	ip link add "$FLEET_BR" type bridge || { _fleet_err "cannot create bridge $FLEET_BR"; return 1; }
 	echo "$FLEET_BR" >"$FLEET_DIR/bridge"
 	ip addr add "$FLEET_NET.1/24" dev "$FLEET_BR"
