@@ -67,7 +67,8 @@ reads the release directive from the EC2 instance user data (IMDSv2),
 downloads the versioned bundle from S3 with the instance role while
 verifying its SHA-256, and hands over to the agent, hoist, which installs
 the bundle's AWS CodeDeploy appspec.yml, runs its lifecycle hooks, keeps
-revisions and rolls back to the last good release on failure.")
+revisions and rolls back to the last good release on failure. hoist-release,
+the build side, publishes signed releases and promotes them to channels.")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGE_FILE_NAME hoist-${PROJECT_VERSION})

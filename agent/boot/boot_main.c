@@ -376,8 +376,9 @@ static int pick_region(const struct directive *d, const struct hoist_config *c, 
 }
 
 /* Credentials (environment or instance role), region and the S3 client. */
-static int s3_setup(const struct hoist_config *c, const struct directive *d, struct imds *imds, struct credsrc *cs,
-                    struct buf *region, struct http *http, struct s3client *s3, struct herr *err)
+static int s3_setup(const struct hoist_config *c, const struct directive *d, struct imds *imds,
+                    struct credsrc *cs, struct buf *region, struct http *http, struct s3client *s3,
+                    struct herr *err)
 {
 	log_set_phase("s3");
 	cs->imds = imds;

@@ -28,7 +28,8 @@ static int load_policy(const struct channel_opts *o, struct trust *t, struct her
 		return -1;
 	if (o->require == REQUIRE_SIG_YES && t->n == 0)
 		return herr_set(err, HOIST_EXIT_CONFIG,
-		                "require_signature = yes, but %s holds no trusted key (*.pub)", o->trusted_keys_dir);
+		                "require_signature = yes, but %s holds no trusted key (*.pub)",
+		                o->trusted_keys_dir);
 	return o->require == REQUIRE_SIG_YES || (o->require == REQUIRE_SIG_AUTO && t->n > 0);
 }
 
@@ -39,10 +40,11 @@ int channel_check_pinned(const struct channel_opts *o, const struct directive *d
 	if (req < 0)
 		return -1;
 	if (req)
-		return herr_set(err, HOIST_EXIT_UNTRUSTED,
-		                "the directive pins version %s with bundle=, but this host requires signed "
-		                "releases (%zu trusted key%s in %s): use release=s3://.../%s/release or channel=",
-		                d->version, t.n, t.n == 1 ? "" : "s", o->trusted_keys_dir, d->version);
+		return herr_set(
+		    err, HOIST_EXIT_UNTRUSTED,
+		    "the directive pins version %s with bundle=, but this host requires signed "
+		    "releases (%zu trusted key%s in %s): use release=s3://.../%s/release or channel=",
+		    d->version, t.n, t.n == 1 ? "" : "s", o->trusted_keys_dir, d->version);
 	return 0;
 }
 
@@ -137,18 +139,20 @@ int channel_resolve(struct s3client *c, const struct channel_opts *o, struct dir
 		goto out;
 	}
 	if (resp.body.len > SIGNED_MAX) {
-		herr_set(err, HOIST_EXIT_UNTRUSTED, "%s %s: %zu bytes, larger than a manifest can be", kind, url,
-		         resp.body.len);
+		herr_set(err, HOIST_EXIT_UNTRUSTED, "%s %s: %zu bytes, larger than a manifest can be", kind,
+		         url, resp.body.len);
 		goto out;
 	}
-	tr = trust_check(&t, resp.body.data != NULL ? resp.body.data : "", resp.body.len, &msg, &mlen, &ki, err);
+	tr = trust_check(&t, resp.body.data != NULL ? resp.body.data : "", resp.body.len, &msg, &mlen, &ki,
+	                 err);
 	if (tr < 0) {
 		herr_prefix(err, "%s %s refused", kind, url);
 		goto out;
 	}
 	if (tr == TRUST_UNSIGNED && req) {
 		herr_set(err, HOIST_EXIT_UNTRUSTED,
-		         "%s %s refused: it is not signed, and this host requires signatures (%zu trusted key%s in %s)",
+		         "%s %s refused: it is not signed, and this host requires signatures (%zu trusted "
+		         "key%s in %s)",
 		         kind, url, t.n, t.n == 1 ? "" : "s", o->trusted_keys_dir);
 		goto out;
 	}
@@ -164,22 +168,23 @@ int channel_resolve(struct s3client *c, const struct channel_opts *o, struct dir
 	}
 	if (strcmp(m.app, d->application) != 0) {
 		herr_set(err, HOIST_EXIT_UNTRUSTED,
-		         "%s %s refused: it is a release of application '%s', this host runs '%s'", kind, url, m.app,
-		         d->application);
+		         "%s %s refused: it is a release of application '%s', this host runs '%s'", kind, url,
+		         m.app, d->application);
 		goto out;
 	}
 	last = strrchr(key, '/');
 	if (m.kind == MANIFEST_CHANNEL && strcmp(last != NULL ? last + 1 : key, m.channel) != 0) {
 		herr_set(err, HOIST_EXIT_UNTRUSTED,
-		         "channel %s refused: it holds the manifest of channel '%s' (copied from another channel?)", url,
-		         m.channel);
+		         "channel %s refused: it holds the manifest of channel '%s' (copied from another "
+		         "channel?)",
+		         url, m.channel);
 		goto out;
 	}
 	if (m.has_expires && m.expires <= time(NULL)) {
 		char when[32];
 		manifest_time(m.expires, when);
-		herr_set(err, HOIST_EXIT_STALE, "%s %s refused: it expired at %s (promote again to renew it)", kind,
-		         url, when);
+		herr_set(err, HOIST_EXIT_STALE, "%s %s refused: it expired at %s (promote again to renew it)",
+		         kind, url, when);
 		goto out;
 	}
 	if (m.kind == MANIFEST_CHANNEL) {
@@ -199,8 +204,9 @@ int channel_resolve(struct s3client *c, const struct channel_opts *o, struct dir
 		r->seq = m.seq;
 	}
 	if (m.size > o->max_bundle_bytes) {
-		herr_set(err, HOIST_EXIT_TOO_LARGE, "%s %s: the bundle is %" PRIu64 " bytes, more than max_bundle_bytes %" PRIu64,
-		         kind, url, m.size, o->max_bundle_bytes);
+		herr_set(err, HOIST_EXIT_TOO_LARGE,
+		         "%s %s: the bundle is %" PRIu64 " bytes, more than max_bundle_bytes %" PRIu64, kind,
+		         url, m.size, o->max_bundle_bytes);
 		goto out;
 	}
 	if (manifest_split_s3(m.bundle, bbucket, sizeof(bbucket), bkey, sizeof(bkey)) != 0) {

@@ -28,10 +28,10 @@ struct channel_opts {
 };
 
 struct channel_result {
-	uint64_t size;            /* the bundle's size: the download's hard cap */
-	uint64_t seq;             /* channel only */
+	uint64_t size; /* the bundle's size: the download's hard cap */
+	uint64_t seq;  /* channel only */
 	int is_channel;
-	char seq_path[PATH_MAX];  /* STATE/channels/<id>.seq */
+	char seq_path[PATH_MAX]; /* STATE/channels/<id>.seq */
 };
 
 /* Fetches and checks d->manifest_url; on success d->version, bundle,

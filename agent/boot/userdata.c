@@ -428,7 +428,8 @@ int directive_use_channel(struct directive *d, const char *url, struct herr *err
 	char *u;
 	if (strncmp(url, "s3://", 5) != 0 || strchr(url + 5, '/') == NULL || url[5] == '/' ||
 	    strchr(url + 5, '/')[1] == '\0' || !str_printable(url) || strchr(url, ' ') != NULL)
-		return herr_set(err, HOIST_EXIT_USAGE, "--channel '%.200s' is not an s3://BUCKET/KEY URL", url);
+		return herr_set(err, HOIST_EXIT_USAGE, "--channel '%.200s' is not an s3://BUCKET/KEY URL",
+		                url);
 	if ((u = strdup(url)) == NULL)
 		return herr_set(err, HOIST_EXIT_INTERNAL, "out of memory");
 	free(d->manifest_url);

@@ -25,15 +25,18 @@ int rolecreds_get(void *ud, const struct credentials **out, struct herr *err)
 	imds_rearm(s->imds);
 	if (s->role[0] == '\0') {
 		size_t n;
-		r = imds_get(s->imds, "/latest/meta-data/iam/security-credentials/", ROLECREDS_NAME_MAX - 1, &b, err);
+		r = imds_get(s->imds, "/latest/meta-data/iam/security-credentials/", ROLECREDS_NAME_MAX - 1,
+		             &b, err);
 		if (r == 1)
-			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "no instance role attached (iam/security-credentials/ "
-			                                         "is 404)");
+			herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
+			         "no instance role attached (iam/security-credentials/ "
+			         "is 404)");
 		if (r != 0)
 			goto out;
 		n = b.len > 0 ? strcspn(b.data, "\r\n") : 0;
 		if (n == 0 || n >= sizeof(s->role) ||
-		    strspn(b.data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") < n) {
+		    strspn(b.data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") <
+		        n) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "imds: malformed instance role name");
 			goto out;
 		}

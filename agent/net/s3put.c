@@ -34,8 +34,8 @@ static void digest_headers(const uint8_t d[32], char hex[65], char *cks_h, size_
 
 static void copy_etag(const struct http_response *resp, char *out, size_t outsz)
 {
-	if (http_header_get(resp->headers.data != NULL ? resp->headers.data : "", resp->headers.len, "ETag", out,
-	                    outsz) != 1)
+	if (http_header_get(resp->headers.data != NULL ? resp->headers.data : "", resp->headers.len, "ETag",
+	                    out, outsz) != 1)
 		out[0] = '\0';
 }
 
@@ -178,8 +178,8 @@ static int pread_full(int fd, void *buf, size_t n, uint64_t off, struct herr *er
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot read the file at offset %" PRIu64,
-			                  off + got);
+			return herr_errno(err, HOIST_EXIT_IO, errno,
+			                  "cannot read the file at offset %" PRIu64, off + got);
 		if (r == 0)
 			return herr_set(err, HOIST_EXIT_IO,
 			                "the file shrank while it was uploaded (end at offset %" PRIu64 ")",
@@ -372,7 +372,8 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 	if (small_call(c, "POST", bucket, key, "uploads", extra, 2, NULL, 0, &resp, err) != 0)
 		goto out;
 	if (s3_parse_upload_id(resp.body.data, resp.body.len, upload_id, sizeof(upload_id)) != 0) {
-		herr_set(err, HOIST_EXIT_DENIED, "POST s3://%s/%s?uploads: no UploadId in the answer", bucket, key);
+		herr_set(err, HOIST_EXIT_DENIED, "POST s3://%s/%s?uploads: no UploadId in the answer", bucket,
+		         key);
 		goto out;
 	}
 	if (s3_encode(upload_id, false, enc_id, sizeof(enc_id)) != 0) {
@@ -380,7 +381,8 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 		goto out;
 	}
 	started = 1;
-	if (buf_append_str(&complete, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">") !=
+	if (buf_append_str(&complete,
+	                   "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">") !=
 	    0)
 		goto oom;
 	for (uint64_t off = 0; off < size; off += part) {
@@ -391,9 +393,10 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 		if (hash_range(fd, off, len, whole, d, err) != 0)
 			goto out;
 		(void)snprintf(query, sizeof(query), "partNumber=%u&uploadId=%s", nparts, enc_id);
-		if (send_range(c, bucket, key, query, fd, off, len, d, NULL, o->retries, &out->part_retries, etag,
-		               sizeof(etag), &st, err) != 0) {
-			herr_prefix(err, "part %u (bytes %" PRIu64 "-%" PRIu64 ")", nparts, off, off + len - 1);
+		if (send_range(c, bucket, key, query, fd, off, len, d, NULL, o->retries, &out->part_retries,
+		               etag, sizeof(etag), &st, err) != 0) {
+			herr_prefix(err, "part %u (bytes %" PRIu64 "-%" PRIu64 ")", nparts, off,
+			            off + len - 1);
 			goto out;
 		}
 		(void)EVP_EncodeBlock(b64, d, 32);
@@ -401,10 +404,11 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 			herr_set(err, HOIST_EXIT_DENIED, "part %u: unexpected ETag in the answer", nparts);
 			goto out;
 		}
-		if (buf_printf(&complete,
-		               "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag><ChecksumSHA256>%s</ChecksumSHA256>"
-		               "</Part>",
-		               nparts, etag, (const char *)b64) != 0)
+		if (buf_printf(
+		        &complete,
+		        "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag><ChecksumSHA256>%s</ChecksumSHA256>"
+		        "</Part>",
+		        nparts, etag, (const char *)b64) != 0)
 			goto oom;
 		if (o->progress != NULL)
 			o->progress(o->progress_ud, off + len, size);
@@ -416,8 +420,8 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 		goto out;
 	/* CompleteMultipartUpload may answer 200 with an <Error> body */
 	if (s3_error_code(resp.body.data, resp.body.len, etag, sizeof(etag)) == 1) {
-		herr_set(err, HOIST_EXIT_TEMPFAIL, "POST s3://%s/%s: completing the upload failed (%s)", bucket, key,
-		         etag);
+		herr_set(err, HOIST_EXIT_TEMPFAIL, "POST s3://%s/%s: completing the upload failed (%s)",
+		         bucket, key, etag);
 		goto out;
 	}
 	started = 0;
@@ -438,7 +442,8 @@ out:
 		struct herr ignored = {0};
 		(void)snprintf(query, sizeof(query), "uploadId=%s", enc_id);
 		if (small_call(c, "DELETE", bucket, key, query, NULL, 0, NULL, 0, &resp, &ignored) != 0)
-			log_warnx("could not abort the multipart upload of s3://%s/%s: %s", bucket, key, ignored.msg);
+			log_warnx("could not abort the multipart upload of s3://%s/%s: %s", bucket, key,
+			          ignored.msg);
 	}
 	sha256_free(whole);
 	buf_free(&complete);

@@ -45,7 +45,8 @@ int trust_load_dir(struct trust *t, const char *dir, struct herr *err)
 		if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".pub") != 0)
 			continue;
 		if (n > TRUST_MAX_KEYS) {
-			herr_set(err, HOIST_EXIT_CONFIG, "trusted_keys_dir %s: more than %d keys", dir, TRUST_MAX_KEYS);
+			herr_set(err, HOIST_EXIT_CONFIG, "trusted_keys_dir %s: more than %d keys", dir,
+			         TRUST_MAX_KEYS);
 			goto out;
 		}
 		if ((names[n] = strdup(de->d_name)) == NULL) {
@@ -102,13 +103,14 @@ int trust_check(const struct trust *t, const char *text, size_t len, const char 
 		if (memcmp(t->keys[i].keynum, sig.keynum, SIGNIFY_KEYNUM_LEN) != 0)
 			continue;
 		if (signify_verify(&t->keys[i], &sig, *msg, *msglen) != 0)
-			return herr_set(err, HOIST_EXIT_UNTRUSTED,
-			                "the signature does not verify with trusted key %s (key %s): the manifest "
-			                "was changed after it was signed",
-			                t->names[i], hex);
+			return herr_set(
+			    err, HOIST_EXIT_UNTRUSTED,
+			    "the signature does not verify with trusted key %s (key %s): the manifest "
+			    "was changed after it was signed",
+			    t->names[i], hex);
 		*key_index = i;
 		return TRUST_VERIFIED;
 	}
-	return herr_set(err, HOIST_EXIT_UNTRUSTED, "signed by key %s, which is not a trusted key (%zu trusted)", hex,
-	                t->n);
+	return herr_set(err, HOIST_EXIT_UNTRUSTED,
+	                "signed by key %s, which is not a trusted key (%zu trusted)", hex, t->n);
 }

@@ -116,7 +116,8 @@ static int add_entry(struct packer *p, const char *path, const char *name, const
 			return herr_errno(p->err, HOIST_EXIT_IO, errno, "cannot open %s", path);
 	} else {
 		return herr_set(p->err, HOIST_EXIT_BAD_BUNDLE,
-		                "%s: not a regular file, directory or symlink (bundles hold only those)", path);
+		                "%s: not a regular file, directory or symlink (bundles hold only those)",
+		                path);
 	}
 	if (archive_write_header(p->a, e) != ARCHIVE_OK) {
 		arc_error(p, name);
@@ -154,14 +155,16 @@ static int add_tree(struct packer *p, const char *path, const char *rel, int dep
 	size_t n = 0;
 	int rc = -1;
 	if (depth > MAX_DEPTH)
-		return herr_set(p->err, HOIST_EXIT_BAD_BUNDLE, "%s: nested deeper than %d levels", path, MAX_DEPTH);
+		return herr_set(p->err, HOIST_EXIT_BAD_BUNDLE, "%s: nested deeper than %d levels", path,
+		                MAX_DEPTH);
 	if (list_dir(path, &names, &n, p->err) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		char full[PATH_MAX], name[PATH_MAX];
 		struct stat st;
 		if (fs_path_join(full, sizeof(full), path, names[i]) != 0 ||
-		    (size_t)snprintf(name, sizeof(name), "%s%s%s", rel, rel[0] ? "/" : "", names[i]) >= sizeof(name)) {
+		    (size_t)snprintf(name, sizeof(name), "%s%s%s", rel, rel[0] ? "/" : "", names[i]) >=
+		        sizeof(name)) {
 			herr_set(p->err, HOIST_EXIT_BAD_BUNDLE, "%s/%s: path too long", path, names[i]);
 			goto out;
 		}

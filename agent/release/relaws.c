@@ -74,16 +74,17 @@ static int from_profile(struct relaws *a, const char *profile, int explicit_prof
 		const struct buf *b = pass == 0 ? &cr : &cf;
 		const char *t = b->data != NULL ? b->data : "";
 		if (!have_akid)
-			have_akid = awsprofile_get(t, b->len, pass, profile, "aws_access_key_id", akid, sizeof(akid)) == 1;
+			have_akid = awsprofile_get(t, b->len, pass, profile, "aws_access_key_id", akid,
+			                           sizeof(akid)) == 1;
 		if (!have_secret)
-			have_secret = awsprofile_get(t, b->len, pass, profile, "aws_secret_access_key", secret,
-			                             sizeof(secret)) == 1;
+			have_secret = awsprofile_get(t, b->len, pass, profile, "aws_secret_access_key",
+			                             secret, sizeof(secret)) == 1;
 		if (!have_token)
 			have_token = awsprofile_get(t, b->len, pass, profile, "aws_session_token", token,
 			                            sizeof(token)) == 1;
 	}
-	if (a->region[0] == '\0' && awsprofile_get(cf.data != NULL ? cf.data : "", cf.len, 1, profile, "region",
-	                                           region, sizeof(region)) == 1)
+	if (a->region[0] == '\0' && awsprofile_get(cf.data != NULL ? cf.data : "", cf.len, 1, profile,
+	                                           "region", region, sizeof(region)) == 1)
 		(void)snprintf(a->region, sizeof(a->region), "%s", region);
 	found_any = have_akid || have_secret;
 	if (a->have_fixed) {
@@ -92,8 +93,8 @@ static int from_profile(struct relaws *a, const char *profile, int explicit_prof
 		goto out;
 	}
 	if (found_any && !(have_akid && have_secret)) {
-		herr_set(err, HOIST_EXIT_CONFIG, "profile %s: aws_access_key_id and aws_secret_access_key must both be set",
-		         profile);
+		herr_set(err, HOIST_EXIT_CONFIG,
+		         "profile %s: aws_access_key_id and aws_secret_access_key must both be set", profile);
 		goto out;
 	}
 	if (have_akid) {
@@ -111,7 +112,8 @@ static int from_profile(struct relaws *a, const char *profile, int explicit_prof
 		/* as the AWS CLI: a named profile that gives nothing is an error, not a
 		 * silent fall-back to the instance role */
 		herr_set(err, HOIST_EXIT_CONFIG,
-		         "AWS_PROFILE=%s: no aws_access_key_id/aws_secret_access_key for it in ~/.aws/credentials or "
+		         "AWS_PROFILE=%s: no aws_access_key_id/aws_secret_access_key for it in "
+		         "~/.aws/credentials or "
 		         "~/.aws/config (role_arn, SSO and credential_process profiles are not supported)",
 		         profile);
 		goto out;
@@ -141,12 +143,15 @@ int relaws_open(struct relaws *a, const struct relaws_opts *o, struct herr *err)
 	else if (a->cfg.region != NULL && a->cfg.region[0] != '\0')
 		(void)snprintf(a->region, sizeof(a->region), "%s", a->cfg.region);
 	if ((size_t)snprintf(a->endpoint, sizeof(a->endpoint), "%s",
-	                     o->endpoint != NULL ? o->endpoint : a->cfg.s3_endpoint != NULL ? a->cfg.s3_endpoint : "") >=
-	    sizeof(a->endpoint))
+	                     o->endpoint != NULL          ? o->endpoint
+	                     : a->cfg.s3_endpoint != NULL ? a->cfg.s3_endpoint
+	                                                  : "") >= sizeof(a->endpoint))
 		return herr_set(err, HOIST_EXIT_CONFIG, "endpoint URL too long");
 	{
-		struct http_opts ho = {a->cfg.ca_bundle, a->cfg.connect_timeout_s * 1000u, a->cfg.low_speed_timeout_s};
-		struct imds_opts io = {a->cfg.imds_endpoint, a->cfg.imds_v1_disabled, a->cfg.imds_timeout_ms, 5, 2};
+		struct http_opts ho = {a->cfg.ca_bundle, a->cfg.connect_timeout_s * 1000u,
+		                       a->cfg.low_speed_timeout_s};
+		struct imds_opts io = {a->cfg.imds_endpoint, a->cfg.imds_v1_disabled, a->cfg.imds_timeout_ms,
+		                       5, 2};
 		if ((a->http = http_new(&ho, err)) == NULL || (a->imds = imds_new(a->http, &io, err)) == NULL)
 			return -1;
 	}
@@ -168,18 +173,21 @@ int relaws_open(struct relaws *a, const struct relaws_opts *o, struct herr *err)
 		a->imds_disabled = d != NULL && strcasecmp(d, "true") == 0;
 	}
 	if (a->region[0] == '\0' && a->imds_disabled)
-		return herr_set(err, HOIST_EXIT_CONFIG, "no region: give --region, or set AWS_REGION or the profile's region");
+		return herr_set(err, HOIST_EXIT_CONFIG,
+		                "no region: give --region, or set AWS_REGION or the profile's region");
 	if (a->region[0] == '\0') {
 		struct buf r;
 		int got;
 		buf_init(&r, 64);
 		got = imds_get(a->imds, "/latest/meta-data/placement/region", 63, &r, err);
 		if (got == 0 && r.len > 0)
-			(void)snprintf(a->region, sizeof(a->region), "%.*s", (int)strcspn(r.data, "\r\n"), r.data);
+			(void)snprintf(a->region, sizeof(a->region), "%.*s", (int)strcspn(r.data, "\r\n"),
+			               r.data);
 		buf_free(&r);
 		if (a->region[0] == '\0')
-			return herr_set(err, HOIST_EXIT_CONFIG,
-			                "no region: give --region, or set AWS_REGION or the profile's region");
+			return herr_set(
+			    err, HOIST_EXIT_CONFIG,
+			    "no region: give --region, or set AWS_REGION or the profile's region");
 		herr_clear(err);
 	}
 	log_debug("credentials from %s, region %s, endpoint %s", a->source, a->region,

@@ -29,8 +29,8 @@ struct relaws {
 	struct rolecreds role;
 	struct credentials fixed; /* environment or profile keys (owned) */
 	int have_fixed;
-	int imds_disabled;        /* AWS_EC2_METADATA_DISABLED=true: no instance role, no IMDS region */
-	char source[160];         /* where the credentials come from, for messages */
+	int imds_disabled; /* AWS_EC2_METADATA_DISABLED=true: no instance role, no IMDS region */
+	char source[160];  /* where the credentials come from, for messages */
 	char region[64];
 	char endpoint[1024];
 	struct s3client s3;

@@ -59,8 +59,8 @@ static int out_outside(const char *dir, const char *out, struct herr *err)
 		return herr_errno(err, HOIST_EXIT_USAGE, errno, "%s", parent);
 	n = strlen(rd);
 	if (strncmp(ro, rd, n) == 0 && (ro[n] == '\0' || ro[n] == '/'))
-		return herr_set(err, HOIST_EXIT_USAGE, "%s is inside the bundle directory %s: write it elsewhere", out,
-		                dir);
+		return herr_set(err, HOIST_EXIT_USAGE,
+		                "%s is inside the bundle directory %s: write it elsewhere", out, dir);
 	return 0;
 }
 
@@ -79,8 +79,8 @@ int relcmd_bundle(const char *dir, const char *out, struct herr *err)
 		errno = 0;
 		long long v = strtoll(sde, &end, 10);
 		if (errno != 0 || *end != '\0' || v < 0)
-			return herr_set(err, HOIST_EXIT_USAGE, "SOURCE_DATE_EPOCH '%.40s' is not a number of seconds",
-			                sde);
+			return herr_set(err, HOIST_EXIT_USAGE,
+			                "SOURCE_DATE_EPOCH '%.40s' is not a number of seconds", sde);
 		mtime = (time_t)v;
 	}
 	if (out_outside(dir, out, err) != 0)
@@ -104,7 +104,8 @@ static int write_new(const char *path, const char *data, size_t n, mode_t mode, 
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return herr_errno(err, errno == EEXIST ? HOIST_EXIT_USAGE : HOIST_EXIT_IO, errno,
-		                  "cannot create %s%s", path, errno == EEXIST ? " (refusing to overwrite a key)" : "");
+		                  "cannot create %s%s", path,
+		                  errno == EEXIST ? " (refusing to overwrite a key)" : "");
 	if (fchmod(fd, mode) != 0 || fs_write_all(fd, data, n) != 0 || fsync(fd) != 0) {
 		int e = errno;
 		close(fd);
@@ -173,7 +174,8 @@ out:
 
 /* Reads a secret key file (refusing one that others may read) and names
  * its public half for the signature comment. */
-static int load_seckey(const char *path, struct signify_seckey *sk, char *pubname, size_t pnsz, struct herr *err)
+static int load_seckey(const char *path, struct signify_seckey *sk, char *pubname, size_t pnsz,
+                       struct herr *err)
 {
 	struct buf b;
 	struct stat st;
@@ -224,6 +226,13 @@ static int get_small(struct relaws *a, const char *bucket, const char *key, stru
 	}
 	if (resp.status != 200) {
 		s3_status_error(&resp, "GET", bucket, key, err);
+		if (resp.status == 403 && strstr(err->msg, "instance role") != NULL)
+			/* S3 answers 403, not 404, for a missing key when ListBucket is not allowed */
+			herr_set(err, HOIST_EXIT_DENIED,
+			         "GET s3://%s/%s: access denied (the build role needs s3:GetObject on the "
+			         "prefix, and s3:ListBucket on the bucket so that a missing object is a "
+			         "404: docs/releases.md)",
+			         bucket, key);
 		goto out;
 	}
 	if (resp.body.len > SIGNED_MAX) {
@@ -234,9 +243,8 @@ static int get_small(struct relaws *a, const char *bucket, const char *key, stru
 		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (etag != NULL &&
-	    http_header_get(resp.headers.data != NULL ? resp.headers.data : "", resp.headers.len, "ETag", etag,
-	                    etagsz) != 1)
+	if (etag != NULL && http_header_get(resp.headers.data != NULL ? resp.headers.data : "",
+	                                    resp.headers.len, "ETag", etag, etagsz) != 1)
 		etag[0] = '\0';
 	rc = 0;
 out:
@@ -245,8 +253,8 @@ out:
 }
 
 /* Signs (when a key is given) and formats a manifest. */
-static int render(const struct manifest *m, const struct signify_seckey *sk, const char *pubname, struct buf *out,
-                  struct herr *err)
+static int render(const struct manifest *m, const struct signify_seckey *sk, const char *pubname,
+                  struct buf *out, struct herr *err)
 {
 	struct buf text;
 	int rc = -1;
@@ -258,7 +266,8 @@ static int render(const struct manifest *m, const struct signify_seckey *sk, con
 	if (sk != NULL)
 		rc = signify_sign_embedded(sk, pubname, text.data, text.len, out, err);
 	else
-		rc = buf_append(out, text.data, text.len) == 0 ? 0 : herr_set(err, HOIST_EXIT_INTERNAL, "oom");
+		rc =
+		    buf_append(out, text.data, text.len) == 0 ? 0 : herr_set(err, HOIST_EXIT_INTERNAL, "oom");
 out:
 	buf_free(&text);
 	return rc;
@@ -294,17 +303,20 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 	buf_init(&existing, SIGNED_MAX);
 	buf_init(&mtext, SIGNED_MAX);
 	if (o->app == NULL || o->version == NULL || o->to == NULL) {
-		herr_set(err, HOIST_EXIT_USAGE, "publish needs --to s3://BUCKET/PREFIX, --app A and --version V");
+		herr_set(err, HOIST_EXIT_USAGE,
+		         "publish needs --to s3://BUCKET/PREFIX, --app A and --version V");
 		goto out;
 	}
 	if (!str_safe_token(o->app, MANIFEST_NAME_MAX) || !str_safe_token(o->version, MANIFEST_NAME_MAX)) {
-		herr_set(err, HOIST_EXIT_USAGE,
-		         "--app and --version must be safe names (1-128 of A-Z a-z 0-9 . _ + -, not starting with "
-		         "'-' or '.')");
+		herr_set(
+		    err, HOIST_EXIT_USAGE,
+		    "--app and --version must be safe names (1-128 of A-Z a-z 0-9 . _ + -, not starting with "
+		    "'-' or '.')");
 		goto out;
 	}
 	if (!str_safe_token(base, MANIFEST_NAME_MAX) || strcmp(base, "release") == 0) {
-		herr_set(err, HOIST_EXIT_USAGE, "%s: the file name must be a safe name other than 'release'", file);
+		herr_set(err, HOIST_EXIT_USAGE, "%s: the file name must be a safe name other than 'release'",
+		         file);
 		goto out;
 	}
 	if (relurl_prefix(o->to, bucket, sizeof(bucket), prefix, sizeof(prefix), err) != 0 ||
@@ -312,6 +324,11 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 	    relurl_join(mkey, sizeof(mkey), prefix, o->app, o->version, "release") != 0) {
 		if (err->code == 0)
 			herr_set(err, HOIST_EXIT_USAGE, "object key too long");
+		goto out;
+	}
+	if ((size_t)snprintf(chan, sizeof(chan), "%s%s%s", prefix, prefix[0] ? "/" : "", o->app) >=
+	    sizeof(chan)) {
+		herr_set(err, HOIST_EXIT_USAGE, "prefix too long");
 		goto out;
 	}
 	if (o->sign_key != NULL) {
@@ -360,16 +377,13 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 		goto out_aws;
 	if (s3_put_buffer(&a.s3, bucket, mkey, mtext.data, mtext.len, &po, &pr, err) != 0) {
 		if (pr.status == 412)
-			herr_set(err, HOIST_EXIT_BUSY,
-			         "s3://%s/%s: another publish of version %s won the race (versions are immutable)",
-			         bucket, mkey, o->version);
+			herr_set(
+			    err, HOIST_EXIT_BUSY,
+			    "s3://%s/%s: another publish of version %s won the race (versions are immutable)",
+			    bucket, mkey, o->version);
 		goto out_aws;
 	}
 	hex_encode(m.sha256, 32, hex);
-	if ((size_t)snprintf(chan, sizeof(chan), "%s%s%s", prefix, prefix[0] ? "/" : "", o->app) >= sizeof(chan)) {
-		herr_set(err, HOIST_EXIT_USAGE, "prefix too long");
-		goto out_aws;
-	}
 	printf("published %s %s: s3://%s/%s\n"
 	       "  sha256=%s size=%" PRIu64 " parts=%u\n"
 	       "  release manifest s3://%s/%s (%s)\n"
@@ -377,8 +391,8 @@ int relcmd_publish(const char *file, const struct relcmd_opts *o, struct herr *e
 	       "  #hoist\n  application=%s\n  environment=ENV\n  release=s3://%s/%s\n"
 	       "user data that follows a channel (promote to it with hoist-release promote):\n"
 	       "  #hoist\n  application=%s\n  environment=ENV\n  channel=s3://%s/%s/channels/ENV\n",
-	       o->app, o->version, bucket, bkey, hex, m.size, fr.parts, bucket, mkey, have_sk ? "signed" : "unsigned", o->app,
-	       bucket, mkey, o->app, bucket, chan);
+	       o->app, o->version, bucket, bkey, hex, m.size, fr.parts, bucket, mkey,
+	       have_sk ? "signed" : "unsigned", o->app, bucket, mkey, o->app, bucket, chan);
 	herr_clear(err);
 out_aws:
 	if (opened)
@@ -423,7 +437,8 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 	struct buf sbuf, cbuf, out;
 	struct s3_put_opts po = {"text/plain; charset=utf-8", NULL, 0};
 	struct s3_put_result pr;
-	char pubname[PATH_MAX], skey[RELURL_KEY_MAX], sbucket[RELURL_BUCKET_MAX], etag[128], srcurl[RELURL_KEY_MAX + 80];
+	char pubname[PATH_MAX], skey[RELURL_KEY_MAX], sbucket[RELURL_BUCKET_MAX], etag[128],
+	    srcurl[RELURL_KEY_MAX + 80];
 	const char *msg;
 	size_t mlen, ki = 0;
 	uint64_t expires_s = 0;
@@ -434,13 +449,15 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 	buf_init(&cbuf, SIGNED_MAX);
 	buf_init(&out, SIGNED_MAX);
 	if (o->channel == NULL || (o->version == NULL) == (o->from_channel == NULL)) {
-		herr_set(err, HOIST_EXIT_USAGE, "promote needs --channel URL and one of --version V or --from-channel URL");
+		herr_set(err, HOIST_EXIT_USAGE,
+		         "promote needs --channel URL and one of --version V or --from-channel URL");
 		goto out;
 	}
 	if (relurl_channel(o->channel, &cu, err) != 0)
 		goto out;
 	if (o->expires != NULL && relurl_duration(o->expires, &expires_s) != 0) {
-		herr_set(err, HOIST_EXIT_USAGE, "--expires '%.40s': expected a duration like 90m, 12h or 7d", o->expires);
+		herr_set(err, HOIST_EXIT_USAGE, "--expires '%.40s': expected a duration like 90m, 12h or 7d",
+		         o->expires);
 		goto out;
 	}
 	if (o->version != NULL) {
@@ -449,7 +466,8 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 			goto out;
 		}
 		memcpy(sbucket, cu.bucket, sizeof(sbucket));
-		if ((size_t)snprintf(skey, sizeof(skey), "%s/%s/release", cu.base, o->version) >= sizeof(skey)) {
+		if ((size_t)snprintf(skey, sizeof(skey), "%s/%s/release", cu.base, o->version) >=
+		    sizeof(skey)) {
 			herr_set(err, HOIST_EXIT_USAGE, "key too long");
 			goto out;
 		}
@@ -475,15 +493,28 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 	r = get_small(&a, sbucket, skey, &sbuf, NULL, 0, err);
 	if (r == 1)
 		herr_set(err, HOIST_EXIT_NOT_FOUND, "%s does not exist%s", srcurl,
-		         o->version != NULL ? " (publish that version first)" : " (nothing promoted to that channel)");
+		         o->version != NULL ? " (publish that version first)"
+		                            : " (nothing promoted to that channel)");
 	if (r != 0)
 		goto out_aws;
-	tr = trust_check(&trust, sbuf.data, sbuf.len, &msg, &mlen, &ki, err);
+	if (!have_sk && o->trusted_keys_dir == NULL) {
+		/* an unsigned promotion vouches for nothing: the source is read, not verified
+		 * (hosts that require signatures refuse the result anyway) */
+		struct signify_sig ignored;
+		tr = signify_split_embedded(sbuf.data, sbuf.len, &ignored, &msg, &mlen, err);
+		if (tr > 0)
+			log_warnx("%s is signed; this promotion is not (no --sign-key)", srcurl);
+		tr = tr < 0 ? tr : TRUST_UNSIGNED;
+	} else {
+		tr = trust_check(&trust, sbuf.data, sbuf.len, &msg, &mlen, &ki, err);
+	}
 	if (tr < 0) {
 		char why[HERR_MSG_MAX];
 		(void)snprintf(why, sizeof(why), "%s", err->msg);
 		herr_set(err, HOIST_EXIT_UNTRUSTED, "%s: %s%s", srcurl, why,
-		         o->trusted_keys_dir == NULL ? "; give --trusted-keys DIR holding the key that signed it" : "");
+		         o->trusted_keys_dir == NULL
+		             ? "; give --trusted-keys DIR holding the key that signed it"
+		             : "");
 		goto out_aws;
 	}
 	if (manifest_parse(msg, mlen, &src, err) != 0) {
@@ -493,8 +524,9 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 	if (tr == TRUST_UNSIGNED && have_sk)
 		log_warnx("%s is not signed: the channel will carry your signature over it", srcurl);
 	if (strcmp(src.app, cu.app) != 0) {
-		herr_set(err, HOIST_EXIT_USAGE, "%s is a release of %s, not of %s (the channel's application)", srcurl,
-		         src.app, cu.app);
+		herr_set(err, HOIST_EXIT_USAGE,
+		         "%s is a release of %s, not of %s (the channel's application)", srcurl, src.app,
+		         cu.app);
 		goto out_aws;
 	}
 	if (o->version != NULL && (src.kind != MANIFEST_RELEASE || strcmp(src.version, o->version) != 0)) {
@@ -515,18 +547,22 @@ int relcmd_promote(const struct relcmd_opts *o, struct herr *err)
 		    manifest_parse(cmsg, clen, &cur, err) != 0 || cur.kind != MANIFEST_CHANNEL) {
 			if (err->code == 0)
 				herr_set(err, HOIST_EXIT_INTEGRITY, "not a channel manifest");
-			herr_prefix(err, "the channel %s as it is now (remove the object to start the channel again at seq "
-			                 "1; hosts that followed it then need their STATE/channels record removed)",
-			            o->channel);
+			herr_prefix(
+			    err,
+			    "the channel %s as it is now (remove the object to start the channel again at "
+			    "seq "
+			    "1; hosts that followed it then need their STATE/channels record removed)",
+			    o->channel);
 			goto out_aws;
 		}
 		if (etag[0] == '\0') {
-			herr_set(err, HOIST_EXIT_DENIED, "%s: S3 sent no ETag, so the write cannot be conditional",
-			         o->channel);
+			herr_set(err, HOIST_EXIT_DENIED,
+			         "%s: S3 sent no ETag, so the write cannot be conditional", o->channel);
 			goto out_aws;
 		}
 		if (cur.seq == UINT64_MAX) {
-			herr_set(err, HOIST_EXIT_INTEGRITY, "%s: seq cannot grow past %" PRIu64, o->channel, cur.seq);
+			herr_set(err, HOIST_EXIT_INTEGRITY, "%s: seq cannot grow past %" PRIu64, o->channel,
+			         cur.seq);
 			goto out_aws;
 		}
 		m.seq = cur.seq + 1;
@@ -588,6 +624,25 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* Checks a signed text as a host would: signed by one of dir's keys. */
+static int verify_with(const char *dir, const struct buf *b, char *name, size_t namesz, struct herr *err)
+{
+	struct trust t;
+	const char *msg;
+	size_t mlen, ki = 0;
+	int tr;
+	memset(&t, 0, sizeof(t));
+	if (trust_load_dir(&t, dir, err) != 0)
+		return -1;
+	tr = trust_check(&t, b->data, b->len, &msg, &mlen, &ki, err);
+	if (tr == TRUST_UNSIGNED)
+		return herr_set(err, HOIST_EXIT_UNTRUSTED, "it is not signed");
+	if (tr != TRUST_VERIFIED)
+		return -1;
+	(void)snprintf(name, namesz, "%s", t.names[ki]);
+	return 0;
+}
+
 int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct herr *err)
 {
 	struct relaws a;
@@ -596,7 +651,7 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 	struct manifest m;
 	struct buf b;
 	struct signify_sig sig;
-	char etag[128], hex[65], created[32], expires[32], keyhex[17] = "";
+	char etag[128], hex[65], created[32], expires[32], keyhex[17] = "", verified[TRUST_NAME_MAX] = "";
 	const char *msg;
 	size_t mlen;
 	int opened = 0, r, signed_;
@@ -613,6 +668,11 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 	if (r != 0)
 		goto out_aws;
 	signed_ = signify_split_embedded(b.data, b.len, &sig, &msg, &mlen, err);
+	if (signed_ >= 0 && o->trusted_keys_dir != NULL &&
+	    verify_with(o->trusted_keys_dir, &b, verified, sizeof(verified), err) != 0) {
+		herr_prefix(err, "%s", url);
+		goto out_aws;
+	}
 	if (signed_ < 0 || manifest_parse(msg, mlen, &m, err) != 0) {
 		herr_prefix(err, "%s", url);
 		goto out_aws;
@@ -638,7 +698,8 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 			printf(",\"seq\":null");
 		printf(",\"bundle\":");
 		json_str(m.bundle);
-		printf(",\"sha256\":\"%s\",\"size\":%" PRIu64 ",\"created\":\"%s\",\"expires\":", hex, m.size, created);
+		printf(",\"sha256\":\"%s\",\"size\":%" PRIu64 ",\"created\":\"%s\",\"expires\":", hex, m.size,
+		       created);
 		if (m.has_expires)
 			printf("\"%s\"", expires);
 		else
@@ -648,14 +709,22 @@ int relcmd_channel_show(const char *url, const struct relcmd_opts *o, struct her
 			printf("\"%s\"", keyhex);
 		else
 			printf("null");
+		printf(",\"verified_by\":");
+		if (verified[0] != '\0')
+			json_str(verified);
+		else
+			printf("null");
 		printf(",\"etag\":");
 		json_str(etag);
 		printf("}\n");
 	} else {
-		printf("channel  %s\napp      %s\nversion  %s\nseq      %" PRIu64 "\nbundle   %s\nsha256   %s\n"
+		printf("channel  %s\napp      %s\nversion  %s\nseq      %" PRIu64
+		       "\nbundle   %s\nsha256   %s\n"
 		       "size     %" PRIu64 "\ncreated  %s\nexpires  %s\nsigned   %s%s\n",
-		       url, m.app, m.version, m.seq, m.bundle, hex, m.size, created, m.has_expires ? expires : "never",
-		       signed_ ? "by key " : "no", keyhex);
+		       url, m.app, m.version, m.seq, m.bundle, hex, m.size, created,
+		       m.has_expires ? expires : "never", signed_ ? "by key " : "no", keyhex);
+		if (verified[0] != '\0')
+			printf("verified with trusted key %s\n", verified);
 	}
 	herr_clear(err);
 out_aws:

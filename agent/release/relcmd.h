@@ -10,13 +10,13 @@
 #include "relaws.h"
 
 struct relcmd_opts {
-	const char *endpoint, *region;   /* --endpoint, --region */
-	const char *sign_key;            /* --sign-key K.sec */
-	const char *trusted_keys_dir;    /* --trusted-keys DIR: keys a promotion's source may be signed by */
-	const char *app, *version, *to;  /* publish */
+	const char *endpoint, *region;  /* --endpoint, --region */
+	const char *sign_key;           /* --sign-key K.sec */
+	const char *trusted_keys_dir;   /* --trusted-keys DIR: keys a promotion's source may be signed by */
+	const char *app, *version, *to; /* publish */
 	const char *channel, *from_channel, *expires; /* promote */
-	bool json;                       /* channel show --json */
-	unsigned long long part_size;    /* publish --part-size (bytes; 0 = default) */
+	bool json;                                    /* channel show --json */
+	unsigned long long part_size;                 /* publish --part-size (bytes; 0 = default) */
 };
 
 int relcmd_bundle(const char *dir, const char *out, struct herr *err);

@@ -55,19 +55,22 @@ int relurl_channel(const char *url, struct relurl_channel *out, struct herr *err
 	app = strrchr(tmp, '/');
 	app = app != NULL ? app + 1 : tmp;
 	if (!str_safe_token(env, RELURL_NAME_MAX))
-		return herr_set(err, HOIST_EXIT_USAGE, "'%.200s': channel name '%.64s' is not a safe name", url, env);
+		return herr_set(err, HOIST_EXIT_USAGE, "'%.200s': channel name '%.64s' is not a safe name",
+		                url, env);
 	if (!str_safe_token(app, RELURL_NAME_MAX))
-		return herr_set(err, HOIST_EXIT_USAGE, "'%.200s': application '%.64s' is not a safe name", url, app);
+		return herr_set(err, HOIST_EXIT_USAGE, "'%.200s': application '%.64s' is not a safe name",
+		                url, app);
 	memcpy(out->env, env, strlen(env) + 1);
 	memcpy(out->app, app, strlen(app) + 1);
 	memcpy(out->base, tmp, strlen(tmp) + 1);
 	return 0;
 bad:
-	return herr_set(err, HOIST_EXIT_USAGE, "'%.200s' is not a channel URL (s3://BUCKET/PREFIX/APP/channels/ENV)",
-	                url);
+	return herr_set(err, HOIST_EXIT_USAGE,
+	                "'%.200s' is not a channel URL (s3://BUCKET/PREFIX/APP/channels/ENV)", url);
 }
 
-int relurl_join(char *out, size_t outsz, const char *prefix, const char *app, const char *version, const char *name)
+int relurl_join(char *out, size_t outsz, const char *prefix, const char *app, const char *version,
+                const char *name)
 {
 	int n = snprintf(out, outsz, "%s%s%s/%s/%s", prefix, prefix[0] ? "/" : "", app, version, name);
 	return n < 0 || (size_t)n >= outsz ? -1 : 0;

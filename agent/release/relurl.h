@@ -17,8 +17,8 @@
 
 struct relurl_channel {
 	char bucket[RELURL_BUCKET_MAX];
-	char key[RELURL_KEY_MAX];    /* PREFIX/APP/channels/ENV */
-	char base[RELURL_KEY_MAX];   /* PREFIX/APP ("APP" when PREFIX is empty) */
+	char key[RELURL_KEY_MAX];  /* PREFIX/APP/channels/ENV */
+	char base[RELURL_KEY_MAX]; /* PREFIX/APP ("APP" when PREFIX is empty) */
 	char app[RELURL_NAME_MAX + 1];
 	char env[RELURL_NAME_MAX + 1];
 };
@@ -30,7 +30,8 @@ int relurl_channel(const char *url, struct relurl_channel *out, struct herr *err
 int relurl_prefix(const char *url, char *bucket, size_t bsz, char *prefix, size_t psz, struct herr *err);
 
 /* out = "[PREFIX/]APP/VERSION/NAME"; -1 when it does not fit. */
-int relurl_join(char *out, size_t outsz, const char *prefix, const char *app, const char *version, const char *name);
+int relurl_join(char *out, size_t outsz, const char *prefix, const char *app, const char *version,
+                const char *name);
 
 /* "90s", "45m", "12h", "7d" or plain seconds, at most 10 years; 0 or -1. */
 int relurl_duration(const char *s, uint64_t *seconds);

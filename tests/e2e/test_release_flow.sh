@@ -86,6 +86,12 @@ n=$(requests); [ "$n" -le 4 ] && ok "re-run with nothing new: $n requests (<= 4)
 [ "$(requests --s3 /hoist-releases/releases/web/1.0/web-1.0.tgz)" = 0 ] && ok "no bundle download" ||
 	fail "bundle fetched again"
 
+# a role name kept from an earlier instance profile: forgotten, the role listed again
+echo "hoist-old-role" >"$STATE/imds-role"
+boot
+[ $RC -eq 0 ] && [ "$(cat "$STATE/imds-role")" = "$BED_ROLE_NAME" ] && ok "a stale cached role name is replaced" ||
+	fail "stale role: rc $RC, cached $(cat "$STATE/imds-role")"
+
 # --- a new version, then a rollback by promotion ---
 build promote --channel "$U/web/channels/prod" --version 2.0 --sign-key "$W/rel.sec" >/dev/null || fail "promote 2.0"
 boot
@@ -104,6 +110,15 @@ assert j["app"] == "web" and j["version"] == "1.0" and j["seq"] == 3 and j["expi
 assert j["size"] > 0 and len(j["sha256"]) == 64 and j["bundle"].endswith("/web/1.0/web-1.0.tgz"), j
 assert j["created"].endswith("Z") and j["signed_by"], j
 ' "$json" && ok "channel show --json" || fail "channel show: $json"
+
+# --- release=: one published release through its signed manifest ---
+directive "release=$U/web/2.0/release"
+boot
+[ $RC -eq 0 ] && [ "$(served)" = 2.0 ] && grep -q "release manifest $U/web/2.0/release: web 2.0, signed by trusted key rel.pub" "$W/out" &&
+	ok "release= deploys the release it names" || fail "release=: rc $RC"
+directive "channel=$U/web/channels/prod"
+boot
+[ $RC -eq 0 ] && [ "$(served)" = 1.0 ] && ok "back on the channel: 1.0" || fail "back to prod: rc $RC"
 
 # --- concurrent promotions: each either wins a seq of its own or fails with 15, never silently ---
 seq0=$(build channel show "$U/web/channels/prod" --json | "$BED_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
@@ -127,7 +142,12 @@ seqs=$(sed -n 's/.*: seq \([0-9]*\).*/\1/p' "$W"/race*.out | sort -n | uniq -d)
 	fail "race: won $won lost $lost seq $seq0 -> $seq1 dup [$seqs]: $(cat "$W"/race*.out)"
 
 # --- hoist-boot --channel overrides the directive ---
-build promote --channel "$U/web/channels/canary" --version 2.0 --sign-key "$W/rel.sec" >/dev/null
+build promote --channel "$U/web/channels/canary" --version 2.0 --sign-key "$W/rel.sec" --expires 2h >/dev/null
+build channel show "$U/web/channels/canary" --json | "$BED_PYTHON" -c '
+import datetime, json, sys
+e = datetime.datetime.strptime(json.load(sys.stdin)["expires"], "%Y-%m-%dT%H:%M:%SZ")
+left = (e - datetime.datetime.utcnow()).total_seconds()
+assert 7000 < left <= 7200, left' && ok "--expires 2h: expires two hours from now" || fail "expires"
 boot --channel "$U/web/channels/canary"
 [ $RC -eq 0 ] && [ "$(served)" = 2.0 ] && ok "--channel overrides the directive" || fail "--channel: rc $RC"
 

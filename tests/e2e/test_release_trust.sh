@@ -90,7 +90,8 @@ s3_get releases/web/1.0/release "$W/rel-1.0"
 	fail "signify rejects the release manifest"
 
 # --- refusals ---
-build promote --channel "$C/unsigned" --version 2.0 --trusted-keys "$KEYS" >/dev/null 2>&1 || fail "unsigned promote"
+out=$(build promote --channel "$C/unsigned" --version 2.0 2>&1) && grep -q "this promotion is not (no --sign-key)" <<<"$out" &&
+	ok "an unsigned promotion of a signed release: allowed, with a warning" || fail "unsigned promote: $out"
 directive "channel=$C/unsigned"; boot
 expect_refused 18 "it is not signed, and this host requires signatures (1 trusted key" "unsigned channel"
 
@@ -98,6 +99,11 @@ build key generate "$W/stranger" >/dev/null
 build promote --channel "$C/stranger" --version 2.0 --sign-key "$W/stranger.sec" --trusted-keys "$KEYS" >/dev/null 2>&1
 directive "channel=$C/stranger"; boot
 expect_refused 18 "which is not a trusted key" "signed by an unknown key"
+out=$(build channel show "$C/stranger" --trusted-keys "$KEYS" 2>&1)
+[ $? -eq 18 ] && grep -q "not a trusted key" <<<"$out" && ok "channel show --trusted-keys refuses it too (18)" ||
+	fail "show stranger: $out"
+build channel show "$C/prod" --json --trusted-keys "$KEYS" | grep -q '"verified_by":"rel.pub"' &&
+	ok "channel show --trusted-keys: verified_by rel.pub" || fail "show verified"
 
 build promote --channel "$C/tampered" --version 2.0 --sign-key "$W/rel.sec" >/dev/null
 s3_get releases/web/channels/tampered "$W/t"
