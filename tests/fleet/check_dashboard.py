@@ -8,6 +8,7 @@ usage: check_dashboard.py DOM.html CHECK...
   channel=v1             the channel's release shown
   rollout=failed:3       the newest rollout's result and the wave it stopped after ("" = none)
   text=SUBSTRING         the page's text contains SUBSTRING
+Always: the page is self-contained (no script, no src/href to anything else).
 Prints one line per check; exits 1 if any fails.
 """
 
@@ -22,9 +23,15 @@ class Dom(HTMLParser):
         super().__init__()
         self.elems = []
         self.text = []
+        self.external = []   # scripts, and anything loaded from elsewhere
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag in ("script", "iframe", "object", "embed"):
+            self.external.append(tag)
+        for k in ("src", "href", "data"):
+            if a.get(k) and not a[k].startswith("#"):
+                self.external.append(f"{tag} {k}={a[k]}")
         if any(k.startswith("data-") for k in a):
             self.elems.append((tag, a))
 
@@ -44,6 +51,7 @@ def main(argv):
         print(("ok: " if ok else "FAIL: ") + f"dashboard {what}" + ("" if ok else f" (shows {got})"))
         bad += 0 if ok else 1
 
+    check(not dom.external, "is self-contained (no script, nothing loaded from elsewhere)", dom.external)
     hosts = {a["data-host"]: a for t, a in dom.elems if t == "tr" and "data-state" in a and "data-host" in a}
     for c in argv[2:]:
         key, _, val = c.partition("=")
