@@ -5,7 +5,8 @@
 # controller's probe, h3 unreachable}: which hosts end on which release, where the rollout
 # stopped, the channel's final state, and the dashboard as headless Chromium renders it
 # (screenshots kept in BUILD/test-artifacts/fleet/). Then a host started after a halted rollout
-# takes the previous release. One fleet for all scenarios; each starts from every host on v1.
+# takes the previous release. Also: explicit wave sizes, and one-at-a-time's last host failing
+# within the allowance. One fleet for all scenarios; each starts from every host on v1.
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 for c in ansible-playbook chromium /usr/sbin/sshd nsenter; do
@@ -133,11 +134,49 @@ scenario() {
 	"$BED_PYTHON" -S "$FLEET_HOME/check_dashboard.py" "$ART/$id.dom.html" "${checks[@]}" || FLEET_FAILS=$((FLEET_FAILS + 1))
 }
 
-for mode in ${FLEET_MODES:-one-at-a-time half-at-a-time all-at-once}; do
-	for case in ${FLEET_CASES:-healthy validate probe unreachable}; do
+for mode in ${FLEET_MODES-one-at-a-time half-at-a-time all-at-once}; do
+	for case in ${FLEET_CASES-healthy validate probe unreachable}; do
 		scenario "$mode" "$case"
 	done
 done
+
+# extra MODE ID HOST RC RESULT STOPPED NOT_STARTED ROLLED TAGS CHANNEL DASHBOARD-CHECKS...:
+# host HOST fails ValidateService of v2; the outcome given explicitly.
+extra() {
+	local mode=$1 id=$2 host=$3 want_rc=$4 result=$5 stopped=$6 notstarted=$7 rolled=$8 tags=$9 want_chan=${10} i t got
+	shift 10
+	echo "=== $id"
+	fleet_reset v1 || { fail "$id: reset"; return; }
+	fleet_make_fail "$host" validate v2
+	fleet_play rollout.yml -e version=v2 -e mode="$mode" -e rollout_id="$id"
+	cp "$FLEET_DIR/play.log" "$ART/$id.rollout.log"
+	mark "$id: rollout"
+	[ "$PLAY_RC" -eq "$want_rc" ] && ok "$id: ansible-playbook exit $PLAY_RC" || fail "$id: ansible-playbook exit $PLAY_RC, want $want_rc"
+	i=0
+	for t in $tags; do
+		i=$((i + 1))
+		expect_host "$i" "$t" v1 v2
+	done
+	got=$(fleet_record "$id" 'r["result"]'); [ "$got" = "$result" ] && ok "$id: record result $got" || fail "$id: record result $got, want $result"
+	got=$(fleet_record "$id" 'r["stopped_after_wave"]'); [ "$got" = "$stopped" ] && ok "$id: stopped after wave $got" || fail "$id: stopped after wave $got, want $stopped"
+	got=$(fleet_record "$id" 'r["not_started"]'); [ "$got" = "$notstarted" ] && ok "$id: not started [$got]" || fail "$id: not started [$got], want [$notstarted]"
+	got=$(fleet_record "$id" '[x["host"] for x in r["rolled_back"]]'); [ "$got" = "$rolled" ] && ok "$id: rolled back [$got]" || fail "$id: rolled back [$got], want [$rolled]"
+	got=$(fleet_record "$id" '[x["host"] for x in r["failed"]]'); [ "$got" = "h$host" ] && ok "$id: failed [$got]" || fail "$id: failed [$got], want [h$host]"
+	got=$(fleet_channel_version); [ "$got" = "$want_chan" ] && ok "$id: channel on $got" || fail "$id: channel on $got, want $want_chan"
+	fleet_play status.yml
+	[ "$PLAY_RC" -eq 0 ] || { fail "$id: status.yml exit $PLAY_RC"; return; }
+	cp "$FLEET_DIR/records/dashboard.html" "$ART/$id.html"
+	fleet_browser "$FLEET_DIR/records/dashboard.html" "$ART/$id" || { fail "$id: chromium"; return; }
+	"$BED_PYTHON" -S "$FLEET_HOME/check_dashboard.py" "$ART/$id.dom.html" "channel=$want_chan" "$@" || FLEET_FAILS=$((FLEET_FAILS + 1))
+	mark "$id: checks, dashboard"
+}
+
+# explicit wave sizes 1,2 (then 2, 1): h3 fails in wave 2, no failure is allowed
+extra "1,2" waves-1-2-validate 3 2 failed 2 "h4 h5 h6" "h1 h2" "rb rb self none none none" v1 \
+	versions=v1:6 state=h3:failed state=h1:ok "rollout=failed:2"
+# one-at-a-time keeps N-1 healthy: only the last host failing is within the allowance (as CodeDeploy)
+extra one-at-a-time one-at-a-time-last-host 6 0 succeeded None "" "" "kept kept kept kept kept self" v2 \
+	versions=v1:1,v2:5 state=h6:failed state=h5:ok hostversion=h6:v1 "rollout=succeeded:"
 
 # the minimum healthy time: h3 answers at first, then stops before 5 s have passed
 scenario all-at-once later
