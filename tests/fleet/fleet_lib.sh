@@ -99,7 +99,7 @@ fleet_reset() {
 			rm -f /etc/fleetapp/fail-validate /etc/fleetapp/fail-probe /etc/fleetapp/fail-later
 			if [ -f /var/lib/fleetapp/server.pid ]; then
 				pid=$(cat /var/lib/fleetapp/server.pid)
-				grep -q http.server /proc/$pid/cmdline 2>/dev/null && kill -TERM "$pid"
+				grep -q server.py /proc/$pid/cmdline 2>/dev/null && kill -TERM "$pid"
 			fi
 			i=0
 			while ss -Hltn "sport = :8080" | grep -q LISTEN && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -115,7 +115,7 @@ fleet_reset() {
 }
 
 # Makes host I fail release V: validate (ValidateService fails), probe (serves 127.0.0.1 only) or
-# later (its server stops 3 s after starting).
+# later (answers the controller's first probe, then 503).
 fleet_make_fail() {
 	local i=$1 how=$2 v=$3
 	fleet_exec "$i" sh -c "echo $v >/etc/fleetapp/fail-$how"

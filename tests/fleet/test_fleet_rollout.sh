@@ -45,9 +45,9 @@ scenario() {
 	unreachable) fleet_sshd_stop 3 ;;
 	esac
 	mark "$id: reset"
-	# later: healthy for 3 s, so a minimum healthy time of 5 s must catch it
+	# later: the first probe passes, the ones while it must stay healthy do not
 	local extra=()
-	[ "$case" = later ] && extra=(-e healthy_for_s=5)
+	[ "$case" = later ] && extra=(-e healthy_for_s=2)
 	fleet_play rollout.yml -e version=v2 -e mode="$mode" -e rollout_id="$id" "${extra[@]}"
 	mark "$id: rollout"
 	cp "$FLEET_DIR/play.log" "$ART/$id.rollout.log"
@@ -178,7 +178,7 @@ extra "1,2" waves-1-2-validate 3 2 failed 2 "h4 h5 h6" "h1 h2" "rb rb self none 
 extra one-at-a-time one-at-a-time-last-host 6 0 succeeded None "" "" "kept kept kept kept kept self" v2 \
 	versions=v1:1,v2:5 state=h6:failed state=h5:ok hostversion=h6:v1 "rollout=succeeded:"
 
-# the minimum healthy time: h3 answers at first, then stops before 5 s have passed
+# the minimum healthy time: h3 answers the first probe, then fails while it must stay healthy
 scenario all-at-once later
 
 echo "=== a host started after a halted rollout"

@@ -5,7 +5,7 @@ set -eu
 if [ -f "$PIDFILE" ]; then
 	pid=$(tr -cd '0-9' <"$PIDFILE")
 	# only if the pid still is our server (pids get reused)
-	if [ -n "$pid" ] && grep -q http.server "/proc/$pid/cmdline" 2>/dev/null; then
+	if [ -n "$pid" ] && grep -q server.py "/proc/$pid/cmdline" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
 	fi
 	rm -f "$PIDFILE"
