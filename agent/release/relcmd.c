@@ -32,13 +32,18 @@
 
 /* ---- bundle ---- */
 
-/* The checks of `hoist validate` (hoist_deploy's own code) on the directory. */
+/* The checks of `hoist validate` (hoist_deploy's own code) on the directory,
+ * with the default settings and the built-in default deploy policy: the build
+ * machine is not the host, so neither its policy.conf nor its state apply. */
 static int validate_dir(const char *dir, struct herr *err)
 {
 	struct hoist_config cfg;
+	struct preflight_req q = {0};
 	int rc;
 	config_init(&cfg);
-	rc = query_validate(dir, &cfg, stderr, err);
+	q.path = dir;
+	q.cfg = &cfg;
+	rc = query_preflight(&q, stderr, err);
 	config_free(&cfg);
 	return rc;
 }

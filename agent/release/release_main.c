@@ -53,7 +53,7 @@ static void usage(FILE *f)
 	    "  -v, --verbose    debug messages;  -q, --quiet  warnings and errors only\n"
 	    "\n"
 	    "Exit codes: 0 ok, 1 internal, 2 usage, 3 config (key file, settings), 6 no credentials,\n"
-	    "  7 S3 access denied, 8 not found, 9 integrity, 11 local I/O, 12 bundle refused by validate,\n"
+	    "  7 S3 access denied, 8 not found, 9 integrity, 11 local I/O, 12 (17: policy) bundle refused,\n"
 	    "  15 conflict (version already published, or a concurrent promotion won), 18 untrusted\n"
 	    "  source signature, 75 temporary (network, S3 5xx): run again. docs/releases.md\n");
 }
