@@ -16,8 +16,15 @@ static int origin_len(const char *url)
 int notify_post(struct http *h, const char *url, const char *json, size_t len, struct herr *err)
 {
 	static const char *const hdrs[] = {"Content-Type: application/json", "Expect:"};
-	struct http_request req = {"POST", url, hdrs, 2,   NOTIFY_TIMEOUT_MS, NULL, NULL, 4096, 1,
-	                           json,   len, NULL, NULL};
+	struct http_request req = {.method = "POST",
+	                           .url = url,
+	                           .headers = hdrs,
+	                           .n_headers = 2,
+	                           .timeout_ms = NOTIFY_TIMEOUT_MS,
+	                           .body_max = 4096,
+	                           .has_body = 1,
+	                           .body = json,
+	                           .body_len = len};
 	struct http_response resp;
 	struct herr e2 = {0, ""};
 	int rc = -1;

@@ -147,8 +147,15 @@ int awsq_call(struct http *h, const struct awsq_service *svc, const struct crede
 		goto out;
 	}
 	wire[nw++] = auth_h.data;
-	hr = (struct http_request){"POST",    url, wire,      nw,       timeout_ms, NULL, NULL,
-	                           64 * 1024, 1,   form.data, form.len, NULL,       NULL};
+	hr = (struct http_request){.method = "POST",
+	                           .url = url,
+	                           .headers = wire,
+	                           .n_headers = nw,
+	                           .timeout_ms = timeout_ms,
+	                           .body_max = 64 * 1024,
+	                           .has_body = 1,
+	                           .body = form.data,
+	                           .body_len = form.len};
 	if (http_do(h, &hr, resp, err) != 0)
 		goto out;
 	rc = 0;

@@ -200,7 +200,7 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 		bad |= curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_bundle) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)h->connect_timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms) != CURLE_OK;
-	if (h->low_speed_time_s > 0) {
+	if (h->low_speed_time_s > 0 && !req->no_stall_limit) {
 		/* a trickle counts as a stall: below the floor on average over the
 		 * window, the transfer is aborted (and resumed by the caller) */
 		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)h->low_speed_bytes_s) != CURLE_OK;

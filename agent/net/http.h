@@ -50,6 +50,7 @@ struct http_request {
 	uint64_t body_len;
 	http_source_fn source;
 	void *source_ud;
+	int no_stall_limit; /* 1: no low-speed abort (an answer that may take minutes to start) */
 };
 
 struct http_response {

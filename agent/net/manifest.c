@@ -15,9 +15,21 @@
 #define MAGIC "hoist-manifest 1"
 #define LINE_MAX_BYTES 2048
 
-enum mkey { K_KIND, K_APP, K_VERSION, K_BUNDLE, K_SHA256, K_SIZE, K_CREATED, K_CHANNEL, K_SEQ, K_EXPIRES, K_N };
-static const char *const KEYS[K_N] = {"kind",    "app",     "version", "bundle", "sha256",
-                                      "size",    "created", "channel", "seq",    "expires"};
+enum mkey {
+	K_KIND,
+	K_APP,
+	K_VERSION,
+	K_BUNDLE,
+	K_SHA256,
+	K_SIZE,
+	K_CREATED,
+	K_CHANNEL,
+	K_SEQ,
+	K_EXPIRES,
+	K_N
+};
+static const char *const KEYS[K_N] = {"kind", "app",     "version", "bundle", "sha256",
+                                      "size", "created", "channel", "seq",    "expires"};
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -111,7 +123,8 @@ int manifest_parse(const char *text, size_t len, struct manifest *out, struct he
 
 	memset(out, 0, sizeof(*out));
 	if (len > MANIFEST_MAX_BYTES)
-		return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest larger than %d bytes", MANIFEST_MAX_BYTES);
+		return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest larger than %d bytes",
+		                MANIFEST_MAX_BYTES);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n;
@@ -119,7 +132,8 @@ int manifest_parse(const char *text, size_t len, struct manifest *out, struct he
 		int k;
 		line++;
 		if (nl == NULL)
-			return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest line %u: no line end (truncated?)", line);
+			return herr_set(err, HOIST_EXIT_INTEGRITY,
+			                "manifest line %u: no line end (truncated?)", line);
 		n = (size_t)(nl - p);
 		if (n > LINE_MAX_BYTES)
 			return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest line %u: too long", line);
@@ -136,16 +150,17 @@ int manifest_parse(const char *text, size_t len, struct manifest *out, struct he
 		}
 		eq = strchr(buf, '=');
 		if (eq == NULL)
-			return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest line %u: expected key=value", line);
+			return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest line %u: expected key=value",
+			                line);
 		*eq = '\0';
 		for (k = 0; k < K_N && strcmp(buf, KEYS[k]) != 0; k++)
 			;
 		if (k == K_N)
-			return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest line %u: unknown key '%.40s'", line,
-			                str_printable(buf) ? buf : "?");
+			return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest line %u: unknown key '%.40s'",
+			                line, str_printable(buf) ? buf : "?");
 		if (seen & (1u << k))
-			return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest line %u: duplicate key '%s'", line,
-			                KEYS[k]);
+			return herr_set(err, HOIST_EXIT_INTEGRITY, "manifest line %u: duplicate key '%s'",
+			                line, KEYS[k]);
 		seen |= 1u << k;
 		if (set_value(out, (enum mkey)k, eq + 1, line, err) != 0)
 			return -1;
@@ -180,12 +195,14 @@ int manifest_format(const struct manifest *m, struct buf *out)
 		return -1;
 	hex_encode(m->sha256, 32, hex);
 	manifest_time(m->created, created);
-	if (buf_printf(out, MAGIC "\nkind=%s\napp=%s\nversion=%s\nbundle=%s\nsha256=%s\nsize=%" PRIu64
-	                          "\ncreated=%s\n",
-	               m->kind == MANIFEST_CHANNEL ? "channel" : "release", m->app, m->version, m->bundle, hex,
-	               m->size, created) != 0)
+	if (buf_printf(out,
+	               MAGIC "\nkind=%s\napp=%s\nversion=%s\nbundle=%s\nsha256=%s\nsize=%" PRIu64
+	                     "\ncreated=%s\n",
+	               m->kind == MANIFEST_CHANNEL ? "channel" : "release", m->app, m->version, m->bundle,
+	               hex, m->size, created) != 0)
 		return -1;
-	if (m->kind == MANIFEST_CHANNEL && buf_printf(out, "channel=%s\nseq=%" PRIu64 "\n", m->channel, m->seq) != 0)
+	if (m->kind == MANIFEST_CHANNEL &&
+	    buf_printf(out, "channel=%s\nseq=%" PRIu64 "\n", m->channel, m->seq) != 0)
 		return -1;
 	if (m->has_expires) {
 		manifest_time(m->expires, expires);

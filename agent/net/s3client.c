@@ -114,15 +114,26 @@ int s3_call(struct s3client *c, const struct s3_call *call, struct http_response
 		goto out;
 	}
 	wire[nw++] = auth_h.data;
-	hr = (struct http_request){call->method, url, wire, nw, call->timeout_ms, call->sink, call->sink_ud,
-	                           call->body_max, call->has_body, call->body, call->body_len, call->source,
-	                           call->source_ud};
+	hr = (struct http_request){call->method,
+	                           url,
+	                           wire,
+	                           nw,
+	                           call->timeout_ms,
+	                           call->sink,
+	                           call->sink_ud,
+	                           call->body_max,
+	                           call->has_body,
+	                           call->body,
+	                           call->body_len,
+	                           call->source,
+	                           call->source_ud,
+	                           call->no_stall_limit};
 	c->requests++;
 	if (http_do(c->http, &hr, resp, err) != 0) {
 		goto out;
 	}
-	log_debug("%s s3://%s/%s%s%s: %ld", call->method, call->bucket, call->key, query[0] != '\0' ? "?" : "",
-	          query, resp->status);
+	log_debug("%s s3://%s/%s%s%s: %ld", call->method, call->bucket, call->key,
+	          query[0] != '\0' ? "?" : "", query, resp->status);
 	rc = 0;
 out:
 	/* the token header copy is as secret as the token */

@@ -48,8 +48,9 @@ struct s3_call {
 	unsigned timeout_ms;
 	http_sink_fn sink;
 	void *sink_ud;
-	size_t body_max; /* for sink == NULL: largest 2xx answer kept */
-	int checksum_mode; /* send x-amz-checksum-mode: ENABLED (reads) */
+	size_t body_max;    /* for sink == NULL: largest 2xx answer kept */
+	int checksum_mode;  /* send x-amz-checksum-mode: ENABLED (reads) */
+	int no_stall_limit; /* the answer may take minutes to start (CompleteMultipartUpload) */
 };
 
 /* Sends one signed call. Returns 0 when a response arrived (any status). */

@@ -17,6 +17,9 @@
 
 #define PUT_TIMEOUT_MS 0 /* bodies may be large: the stall limit applies instead */
 #define SMALL_TIMEOUT_MS 60000
+/* S3 may take minutes to assemble a large object; it keeps the connection
+ * alive with whitespace meanwhile, an emulator may send nothing at all */
+#define COMPLETE_TIMEOUT_MS (30u * 60 * 1000)
 #define UPLOAD_ID_MAX 1024
 #define HDR 256
 
@@ -31,8 +34,8 @@ static void digest_headers(const uint8_t d[32], char hex[65], char *cks_h, size_
 
 static void copy_etag(const struct http_response *resp, char *out, size_t outsz)
 {
-	if (http_header_get(resp->headers.data != NULL ? resp->headers.data : "", resp->headers.len, "ETag", out,
-	                    outsz) != 1)
+	if (http_header_get(resp->headers.data != NULL ? resp->headers.data : "", resp->headers.len, "ETag",
+	                    out, outsz) != 1)
 		out[0] = '\0';
 }
 
@@ -175,8 +178,8 @@ static int pread_full(int fd, void *buf, size_t n, uint64_t off, struct herr *er
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot read the file at offset %" PRIu64,
-			                  off + got);
+			return herr_errno(err, HOIST_EXIT_IO, errno,
+			                  "cannot read the file at offset %" PRIu64, off + got);
 		if (r == 0)
 			return herr_set(err, HOIST_EXIT_IO,
 			                "the file shrank while it was uploaded (end at offset %" PRIu64 ")",
@@ -297,7 +300,7 @@ out:
 
 /* A small signed POST/DELETE with an optional XML body; answer in resp. */
 static int small_call(struct s3client *c, const char *method, const char *bucket, const char *key,
-                      const char *query, const char *const *extra, size_t ne, const char *body,
+                      const char *query, const char *const *extra, size_t ne, const char *body, int slow,
                       struct http_response *resp, struct herr *err)
 {
 	uint8_t d[32];
@@ -317,7 +320,8 @@ static int small_call(struct s3client *c, const char *method, const char *bucket
 	call.has_body = body != NULL;
 	call.body = body;
 	call.body_len = len;
-	call.timeout_ms = SMALL_TIMEOUT_MS;
+	call.timeout_ms = slow ? COMPLETE_TIMEOUT_MS : SMALL_TIMEOUT_MS;
+	call.no_stall_limit = slow;
 	call.body_max = 64 * 1024;
 	if (s3_call(c, &call, resp, err) != 0)
 		return -1;
@@ -365,10 +369,11 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 	(void)snprintf(ct_h, sizeof(ct_h), "Content-Type: %s", ct);
 	extra[0] = ct_h;
 	extra[1] = "x-amz-checksum-algorithm: SHA256";
-	if (small_call(c, "POST", bucket, key, "uploads", extra, 2, NULL, &resp, err) != 0)
+	if (small_call(c, "POST", bucket, key, "uploads", extra, 2, NULL, 0, &resp, err) != 0)
 		goto out;
 	if (s3_parse_upload_id(resp.body.data, resp.body.len, upload_id, sizeof(upload_id)) != 0) {
-		herr_set(err, HOIST_EXIT_DENIED, "POST s3://%s/%s?uploads: no UploadId in the answer", bucket, key);
+		herr_set(err, HOIST_EXIT_DENIED, "POST s3://%s/%s?uploads: no UploadId in the answer", bucket,
+		         key);
 		goto out;
 	}
 	if (s3_encode(upload_id, false, enc_id, sizeof(enc_id)) != 0) {
@@ -376,7 +381,8 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 		goto out;
 	}
 	started = 1;
-	if (buf_append_str(&complete, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">") !=
+	if (buf_append_str(&complete,
+	                   "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">") !=
 	    0)
 		goto oom;
 	for (uint64_t off = 0; off < size; off += part) {
@@ -387,9 +393,10 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 		if (hash_range(fd, off, len, whole, d, err) != 0)
 			goto out;
 		(void)snprintf(query, sizeof(query), "partNumber=%u&uploadId=%s", nparts, enc_id);
-		if (send_range(c, bucket, key, query, fd, off, len, d, NULL, o->retries, &out->part_retries, etag,
-		               sizeof(etag), &st, err) != 0) {
-			herr_prefix(err, "part %u (bytes %" PRIu64 "-%" PRIu64 ")", nparts, off, off + len - 1);
+		if (send_range(c, bucket, key, query, fd, off, len, d, NULL, o->retries, &out->part_retries,
+		               etag, sizeof(etag), &st, err) != 0) {
+			herr_prefix(err, "part %u (bytes %" PRIu64 "-%" PRIu64 ")", nparts, off,
+			            off + len - 1);
 			goto out;
 		}
 		(void)EVP_EncodeBlock(b64, d, 32);
@@ -397,10 +404,11 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 			herr_set(err, HOIST_EXIT_DENIED, "part %u: unexpected ETag in the answer", nparts);
 			goto out;
 		}
-		if (buf_printf(&complete,
-		               "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag><ChecksumSHA256>%s</ChecksumSHA256>"
-		               "</Part>",
-		               nparts, etag, (const char *)b64) != 0)
+		if (buf_printf(
+		        &complete,
+		        "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag><ChecksumSHA256>%s</ChecksumSHA256>"
+		        "</Part>",
+		        nparts, etag, (const char *)b64) != 0)
 			goto oom;
 		if (o->progress != NULL)
 			o->progress(o->progress_ud, off + len, size);
@@ -408,12 +416,12 @@ int s3_put_file(struct s3client *c, const char *bucket, const char *key, int fd,
 	if (buf_append_str(&complete, "</CompleteMultipartUpload>") != 0)
 		goto oom;
 	(void)snprintf(query, sizeof(query), "uploadId=%s", enc_id);
-	if (small_call(c, "POST", bucket, key, query, NULL, 0, complete.data, &resp, err) != 0)
+	if (small_call(c, "POST", bucket, key, query, NULL, 0, complete.data, 1, &resp, err) != 0)
 		goto out;
 	/* CompleteMultipartUpload may answer 200 with an <Error> body */
 	if (s3_error_code(resp.body.data, resp.body.len, etag, sizeof(etag)) == 1) {
-		herr_set(err, HOIST_EXIT_TEMPFAIL, "POST s3://%s/%s: completing the upload failed (%s)", bucket, key,
-		         etag);
+		herr_set(err, HOIST_EXIT_TEMPFAIL, "POST s3://%s/%s: completing the upload failed (%s)",
+		         bucket, key, etag);
 		goto out;
 	}
 	started = 0;
@@ -433,8 +441,9 @@ out:
 		/* leave no billed parts behind; the first error is the one reported */
 		struct herr ignored = {0};
 		(void)snprintf(query, sizeof(query), "uploadId=%s", enc_id);
-		if (small_call(c, "DELETE", bucket, key, query, NULL, 0, NULL, &resp, &ignored) != 0)
-			log_warnx("could not abort the multipart upload of s3://%s/%s: %s", bucket, key, ignored.msg);
+		if (small_call(c, "DELETE", bucket, key, query, NULL, 0, NULL, 0, &resp, &ignored) != 0)
+			log_warnx("could not abort the multipart upload of s3://%s/%s: %s", bucket, key,
+			          ignored.msg);
 	}
 	sha256_free(whole);
 	buf_free(&complete);

@@ -49,9 +49,9 @@ struct s3_file_opts {
 struct s3_file_result {
 	long status;
 	char etag[128];
-	unsigned parts;          /* 0: single PUT */
-	unsigned part_retries;   /* parts sent more than once */
-	uint8_t sha256[32];      /* digest of the whole file, computed while uploading */
+	unsigned parts;        /* 0: single PUT */
+	unsigned part_retries; /* parts sent more than once */
+	uint8_t sha256[32];    /* digest of the whole file, computed while uploading */
 };
 
 /* Uploads size bytes of fd (read with pread from offset 0) as bucket/key.

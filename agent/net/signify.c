@@ -102,7 +102,8 @@ int signify_parse_seckey(const char *text, size_t len, const char *what, struct 
 
 	if (read_block(text, len, raw, sizeof(raw), &rest) != 0 || !only_space(rest, text + len)) {
 		herr_set(err, HOIST_EXIT_CONFIG,
-		         "%s: not a signify secret key (\"untrusted comment:\" line, then one base64 line)", what);
+		         "%s: not a signify secret key (\"untrusted comment:\" line, then one base64 line)",
+		         what);
 		goto out;
 	}
 	if (raw[0] != 'E' || raw[1] != 'd' || raw[2] != 'B' || raw[3] != 'K') {
@@ -111,17 +112,19 @@ int signify_parse_seckey(const char *text, size_t len, const char *what, struct 
 	}
 	rounds = (uint32_t)raw[4] << 24 | (uint32_t)raw[5] << 16 | (uint32_t)raw[6] << 8 | raw[7];
 	if (rounds != 0) {
-		herr_set(err, HOIST_EXIT_CONFIG,
-		         "%s: the secret key is protected by a passphrase; hoist-release signs unattended and "
-		         "needs a key without one (create it with 'hoist-release key generate' or 'signify -G "
-		         "-n')",
-		         what);
+		herr_set(
+		    err, HOIST_EXIT_CONFIG,
+		    "%s: the secret key is protected by a passphrase; hoist-release signs unattended and "
+		    "needs a key without one (create it with 'hoist-release key generate' or 'signify -G "
+		    "-n')",
+		    what);
 		goto out;
 	}
 	memcpy(out->keynum, raw + 32, SIGNIFY_KEYNUM_LEN);
 	memcpy(out->key, raw + 40, 64);
 	if (seckey_checksum(out->key, sum) != 0 || CRYPTO_memcmp(sum, raw + 24, 8) != 0) {
-		herr_set(err, HOIST_EXIT_CONFIG, "%s: the secret key's checksum does not match (damaged file)", what);
+		herr_set(err, HOIST_EXIT_CONFIG,
+		         "%s: the secret key's checksum does not match (damaged file)", what);
 		goto out;
 	}
 	if (public_of_seed(out->key, pub) != 0 || CRYPTO_memcmp(pub, out->key + 32, 32) != 0) {
@@ -228,8 +231,9 @@ int signify_split_embedded(const char *text, size_t len, struct signify_sig *sig
 		return 0;
 	}
 	if (read_block(text, len, raw, sizeof(raw), &rest) != 0 || raw[0] != 'E' || raw[1] != 'd')
-		return herr_set(err, HOIST_EXIT_INTEGRITY, "malformed signature block (not a signify Ed25519 "
-		                                           "signature)");
+		return herr_set(err, HOIST_EXIT_INTEGRITY,
+		                "malformed signature block (not a signify Ed25519 "
+		                "signature)");
 	memcpy(sig->keynum, raw + 2, SIGNIFY_KEYNUM_LEN);
 	memcpy(sig->sig, raw + 10, 64);
 	*msg = rest;

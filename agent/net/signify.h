@@ -69,7 +69,8 @@ int signify_split_embedded(const char *text, size_t len, struct signify_sig *sig
 
 /* 0 when sig is k's signature of msg (keynums equal and Ed25519 verifies),
  * -1 otherwise. */
-int signify_verify(const struct signify_pubkey *k, const struct signify_sig *sig, const void *msg, size_t len);
+int signify_verify(const struct signify_pubkey *k, const struct signify_sig *sig, const void *msg,
+                   size_t len);
 
 /* keynum as 16 lower-case hex digits (how messages name a key). */
 void signify_keynum_hex(const uint8_t keynum[SIGNIFY_KEYNUM_LEN], char out[2 * SIGNIFY_KEYNUM_LEN + 1]);

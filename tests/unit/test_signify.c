@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "exitcodes.h"
 #include "signify.h"
+#include "trust.h"
 
 #define FIX HOIST_SOURCE_DIR "/tests/unit/fixtures/signify/"
 
@@ -153,6 +154,47 @@ static void test_refusals(void **state)
 	assert_int_equal(signify_split_embedded(trunc, strlen(trunc), &sig, &msg, &ml, &err), -1);
 }
 
+/* trust: the *.pub files of a directory, matched by key number; two keys
+ * (rotation), a missing directory, a key number no trusted key has. */
+static void test_trust(void **state)
+{
+	struct trust t;
+	struct herr err = {0};
+	struct signify_pubkey pk2;
+	struct signify_seckey sk2;
+	struct buf out;
+	const char *msg;
+	size_t sl, ml, ki = 99;
+	char *signed_text = slurp(FIX "manifest.signed", &sl);
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(trust_load_dir(&t, FIX, &err), 0);
+	assert_int_equal(t.n, 1); /* signify.pub; the .sec files are not keys to trust */
+	assert_string_equal(t.names[0], "signify.pub");
+	assert_int_equal(trust_check(&t, signed_text, sl, &msg, &ml, &ki, &err), TRUST_VERIFIED);
+	assert_int_equal(ki, 0);
+	/* a second key: both verify; the first removed, its signatures are refused */
+	buf_init(&out, 8192);
+	assert_int_equal(signify_generate(&pk2, &sk2, &err), 0);
+	assert_int_equal(trust_add(&t, &pk2, "new.pub", &err), 0);
+	assert_int_equal(signify_sign_embedded(&sk2, "new.pub", "m\n", 2, &out, &err), 0);
+	assert_int_equal(trust_check(&t, out.data, out.len, &msg, &ml, &ki, &err), TRUST_VERIFIED);
+	assert_int_equal(ki, 1);
+	t.keys[0] = t.keys[1];
+	t.n = 1;
+	assert_int_equal(trust_check(&t, signed_text, sl, &msg, &ml, &ki, &err), -1);
+	assert_int_equal(err.code, HOIST_EXIT_UNTRUSTED);
+	assert_non_null(strstr(err.msg, "which is not a trusted key (1 trusted)"));
+	/* unsigned text passes through as unsigned; a missing directory holds no key */
+	assert_int_equal(trust_check(&t, "hoist-manifest 1\n", 17, &msg, &ml, &ki, &err), TRUST_UNSIGNED);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(trust_load_dir(&t, FIX "no-such-dir", &err), 0);
+	assert_int_equal(t.n, 0);
+	signify_seckey_wipe(&sk2);
+	buf_free(&out);
+	free(signed_text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +202,7 @@ int main(void)
 	    cmocka_unit_test(test_hoist_signs_with_signify_key),
 	    cmocka_unit_test(test_generate_roundtrip),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_trust),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
