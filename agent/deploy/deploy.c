@@ -342,7 +342,7 @@ out:
  * everything (a read-only or failing destination), or an Install cut short. The
  * host then holds no whole revision; the caller keeps the journal so that
  * `hoist recover` (or the next run) finishes the job once the cause is fixed. */
-static struct {
+static struct left_state {
 	bool undo_failed;
 	bool install_cut;
 	char why[HERR_MSG_MAX];
@@ -499,12 +499,14 @@ out:
 static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char *kind, const char *version,
                        struct record *meta, bool ignore_stop, struct deploy_status *st, struct herr *err)
 {
+	struct left_state before;
 	struct run r;
 	struct herr e;
 	double t0 = mono_now();
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
+	before = left;
 	memset(&left, 0, sizeof(left));
 	r.ctx = ctx;
 	r.id = id;
@@ -535,6 +537,9 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	rc = 0;
 out:
 	herr_clear(&e);
+	/* refused before its journal existed: the host is as the previous run left it */
+	if (rc != 0 && r.j == NULL && !r.install_begun)
+		left = before;
 	if (r.j != NULL)
 		(void)journal_close(r.j, false, &e);
 	st->duration_s += mono_now() - t0; /* after the staging time, if any */
