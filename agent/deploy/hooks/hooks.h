@@ -37,6 +37,10 @@ struct hook_run {
 	const char *runas;       /* user name, or NULL to run as the caller */
 	unsigned timeout_s;      /* total time allowed */
 	unsigned grace_s;        /* SIGTERM -> SIGKILL */
+	/* Health checks (health/healthprobe.c): the whole argv (argv[0] is
+	 * script) instead of the script alone, and a finer limit than timeout_s. */
+	char *const *argv;       /* NULL: {script, NULL} */
+	unsigned timeout_ms;     /* 0: timeout_s */
 };
 
 struct hook_result {

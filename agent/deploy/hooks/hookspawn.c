@@ -267,7 +267,7 @@ static _Noreturn void child_run(const struct hook_run *run, const struct hook_id
 	/* An argv vector, never a shell string: the path is not re-parsed. */
 	argv[0] = (char *)(uintptr_t)run->script;
 	argv[1] = NULL;
-	execve(run->script, argv, run->envp);
+	execve(run->script, run->argv != NULL ? run->argv : argv, run->envp);
 	child_fail(status_w, HOOK_STAGE_EXEC, errno);
 }
 
