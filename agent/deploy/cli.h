@@ -5,6 +5,7 @@
  *          [--deployment-group G] [--sha256 HEX] [--bundle-bucket B] [--bundle-key K]
  *          [--bundle-etag T] [--no-rollback] [--ignore-stop-failures]
  *   rollback [--to V] [--no-rollback]   status [--json]   list   validate PATH   recover
+ *   restart   verify [--json]   history [--json]
  * Every option also accepts the "--opt=value" form; --help works on each command. */
 #ifndef HOIST_CLI_H
 #define HOIST_CLI_H
@@ -21,6 +22,9 @@ enum cli_command {
 	CMD_LIST,
 	CMD_VALIDATE,
 	CMD_RECOVER,
+	CMD_RESTART,
+	CMD_VERIFY,
+	CMD_HISTORY,
 };
 
 struct cli {
@@ -46,7 +50,7 @@ struct cli {
 	bool ignore_stop_failures;
 	/* rollback */
 	const char *to;
-	/* status */
+	/* status, verify, history */
 	bool json;
 	/* validate */
 	const char *path;

@@ -13,6 +13,7 @@
 #include "bundle.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "health.h"
 #include "revisions.h"
 #include "status.h"
 
@@ -35,7 +36,8 @@ int query_status(const char *state_dir, bool json, FILE *out, struct herr *err)
 	if (r == 0) {
 		if (json) {
 			fputs("{\"deployment_id\": null, \"result\": \"none\", \"current\": null, "
-			      "\"last_good\": null}\n",
+			      "\"last_good\": null, \"health\": {\"result\": \"none\", \"checks\": [], "
+			      "\"min_healthy_time_s\": 0, \"duration_ms\": 0, \"error\": null}}\n",
 			      out);
 		} else {
 			fputs("no deployment has run yet\n", out);
@@ -100,6 +102,7 @@ static void summary(const struct appspec *a, FILE *out)
 int query_validate(const char *path, const struct hoist_config *cfg, FILE *out, struct herr *err)
 {
 	struct appspec *a = NULL;
+	struct health_spec *hs = NULL;
 	struct stat st;
 	struct buf b;
 	char tmpl[] = "/tmp/hoist-validate-XXXXXX", staging[PATH_MAX];
@@ -112,7 +115,16 @@ int query_validate(const char *path, const struct hoist_config *cfg, FILE *out, 
 		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s", path);
 		goto out;
 	}
-	if (S_ISREG(st.st_mode) &&
+	if (S_ISREG(st.st_mode) && n >= 9 && strcmp(path + n - 9, HOISTYML_NAME) == 0 &&
+	    (n == 9 || path[n - 10] == '/')) {
+		/* A lone hoist.yml: its health checks. */
+		if (fs_read_file(path, HOISTYML_MAX_BYTES, 0, &b, err) != 0 ||
+		    hoistyml_parse(b.data ? b.data : "", b.len, path, &hs, err) != 0)
+			goto out;
+		fprintf(out, "ok: %s: %zu health check%s\n", path, hs->n, hs->n == 1 ? "" : "s");
+		code = 0;
+		goto out;
+	} else if (S_ISREG(st.st_mode) &&
 	    ((n > 4 && strcmp(path + n - 4, ".yml") == 0) || (n > 5 && strcmp(path + n - 5, ".yaml") == 0))) {
 		/* A lone appspec: only the document can be checked (no bundle to look into). */
 		if (fs_read_file(path, 1u << 20, 0, &b, err) != 0 ||
@@ -131,10 +143,13 @@ int query_validate(const char *path, const struct hoist_config *cfg, FILE *out, 
 		}
 		made = true;
 		if (fs_path_join(staging, sizeof(staging), tmpl, "tree") != 0 ||
-		    bundle_stage(path, staging, &lim, err) != 0 || appspec_load_bundle(staging, &a, err) != 0)
+		    bundle_stage(path, staging, &lim, err) != 0 || appspec_load_bundle(staging, &a, err) != 0 ||
+		    health_load(staging, &hs, err) != 0)
 			goto out;
 	}
 	summary(a, out);
+	if (hs != NULL)
+		fprintf(out, "ok: %s: %zu health check%s\n", HOISTYML_NAME, hs->n, hs->n == 1 ? "" : "s");
 	code = 0;
 out:
 	if (made) {
@@ -146,6 +161,7 @@ out:
 	if (code != 0 && err->code != HOIST_EXIT_IO)
 		err->code = HOIST_EXIT_BAD_BUNDLE;
 	appspec_free(a);
+	hoistyml_free(hs);
 	buf_free(&b);
 	return code != 0 ? err->code : 0;
 }
