@@ -3,7 +3,8 @@
  * Order (../shared/reference/codedeploy-agent.md 1.6, 1.7): BeforeBlockTraffic,
  * AfterBlockTraffic, ApplicationStop (scripts of the INSTALLED revision; none on
  * a first deploy), BeforeInstall, Install, AfterInstall, ApplicationStart,
- * ValidateService, BeforeAllowTraffic, AfterAllowTraffic (the new revision's).
+ * ValidateService, HealthCheck (hoist.yml, health/health.h), BeforeAllowTraffic,
+ * AfterAllowTraffic (the new revision's).
  * Events without scripts are skipped. Install conflicts are planned before any
  * hook runs, so a refused deployment changes nothing.
  *
