@@ -139,13 +139,53 @@ run_expect 0 hoist restart
 [ "$(status_get 's["health"]["result"]')" = passed ] || fail "restart health"
 assert_whole v1
 
+# A failed restart (ValidateService fails) exits 14, rolls nothing back, keeps the records.
+touch "$STATE/revisions/v1/tree/FAIL_VALIDATE"
+run_expect 14 hoist restart
+[ "$(status_get 's["kind"] + " " + s["result"] + " " + s["failed_event"] + " " + str(s["rollback"])')" = \
+  "restart failed ValidateService None" ] || fail "failed restart status"
+[ "$(status_get 's["current"] + " " + s["last_good"]')" = "v1 v1" ] || fail "records after a failed restart"
+[ ! -e "$STATE/journal" ] || fail "journal left after a failed restart"
+rm "$STATE/revisions/v1/tree/FAIL_VALIDATE"
+run_expect 0 hoist restart
+assert_whole v1
+
+# Killed during its health checks: the next run recovers, and the history says interrupted.
+s5=$(with_health v5 "version: 1
+health_checks:
+  checks:
+    - {name: hang, type: command, argv: [scripts/hang.sh], timeout: 60s}
+")
+cat >"$s5/scripts/hang.sh" <<'SH'
+#!/bin/sh
+echo $$ >"$HOIST_ROOT/var/lib/hoist-sample/hang.pid"
+exec sleep 60
+SH
+chmod +x "$s5/scripts/hang.sh"
+rm -f "$ROOT/var/lib/hoist-sample/hang.pid"
+"$H" --root "$ROOT" deploy --bundle "$s5" --version v5 >"$WORK/v5.out" 2>&1 &
+hpid=$!
+PIDS+=($hpid)
+for _ in $(seq 300); do [ -s "$ROOT/var/lib/hoist-sample/hang.pid" ] && break; sleep 0.1; done
+[ -s "$ROOT/var/lib/hoist-sample/hang.pid" ] || fail "the v5 health check never started"
+kill -KILL "$hpid"
+wait "$hpid" 2>/dev/null || true
+kill -KILL "$(cat "$ROOT/var/lib/hoist-sample/hang.pid")" 2>/dev/null || true
+grep -q "^begin HealthCheck" "$STATE/journal" || fail "journal does not name HealthCheck"
+run_expect 0 hoist recover
+assert_whole v1
+
 # History: every run above, newest first, in the documented shape.
 hoist history --json >"$WORK/h.json"
 python3 - "$WORK/h.json" <<'PY' || fail "history"
 import json, re, sys
 h = json.load(open(sys.argv[1]))["deployments"]
 got = [(d["kind"], d["version"], d["result"], d["failed_step"], d["rolled_back_to"]) for d in h]
-want = [("restart", "v1", "succeeded", None, None),
+want = [("recover", "v1", "succeeded", None, None),
+        ("deploy", "v5", "interrupted", "HealthCheck", None),
+        ("restart", "v1", "succeeded", None, None),
+        ("restart", "v1", "failed", "ValidateService", None),
+        ("restart", "v1", "succeeded", None, None),
         ("deploy", "v4", "refused", None, None),
         ("rollback", "v1", "succeeded", None, None),
         ("deploy", "v3", "rolled-back", "HealthCheck", "v1"),
@@ -155,15 +195,20 @@ want = [("restart", "v1", "succeeded", None, None),
 assert got == want, got
 rfc = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 for d in h:
+    if d["result"] == "interrupted":
+        assert d["finished"] is None, d
+        d = dict(d, finished=d["started"])
     assert set(d) >= {"id", "version", "kind", "result", "started", "finished", "failed_step", "steps",
                       "output_tail", "rolled_back_to"}, d.keys()
     assert rfc.match(d["started"]) and rfc.match(d["finished"]), d
     for s in d["steps"]:
         assert set(s) == {"name", "result", "started", "duration_ms"}, s
-assert [s["name"] for s in h[3]["steps"]][-1] == "HealthCheck"
-assert h[3]["health"]["result"] == "failed"
+v3 = [d for d in h if d["version"] == "v3"][0]
+assert [s["name"] for s in v3["steps"]][-1] == "HealthCheck"
+assert v3["health"]["result"] == "failed"
+assert [d for d in h if d["result"] == "failed"][0]["output_tail"].find("FAIL_VALIDATE") >= 0
 PY
 hoist history >"$WORK/h.txt"
-[ "$(grep -c '^20' "$WORK/h.txt")" = 7 ] || fail "text history: $(cat "$WORK/h.txt")"
+[ "$(grep -c '^20' "$WORK/h.txt")" = 11 ] || fail "text history: $(cat "$WORK/h.txt")"
 grep -q "deploy   v2 .*rolled-back .*at HealthCheck, rolled back to v1" "$WORK/h.txt" || fail "text history v2"
 echo "ok"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "exitcodes.h"
 #include "history.h"
 #include "manifest.h"
@@ -242,6 +243,43 @@ static void test_history_json(void **state)
 	free(rb);
 }
 
+/* cli_parse wants writable strings (as main's argv are): copy the literals. */
+static int parse_args(struct cli *c, struct herr *e, const char *const *args)
+{
+	static char pool[8][64];
+	static char *argv[9];
+	int n = 0;
+	for (; args[n] != NULL && n < 8; n++) {
+		snprintf(pool[n], sizeof(pool[n]), "%s", args[n]);
+		argv[n] = pool[n];
+	}
+	argv[n] = NULL;
+	return cli_parse(n, argv, c, e);
+}
+#define PARSE(c, e, ...) parse_args((c), (e), (const char *const[]){"hoist", __VA_ARGS__, NULL})
+
+/* The new commands on the command line: restart, verify [--json], history [--json]. */
+static void test_cli(void **state)
+{
+	struct cli c;
+	struct herr err;
+	(void)state;
+	assert_int_equal(PARSE(&c, &err, "restart"), 0);
+	assert_int_equal(c.cmd, CMD_RESTART);
+	assert_int_equal(PARSE(&c, &err, "--root", "/r", "verify", "--json"), 0);
+	assert_int_equal(c.cmd, CMD_VERIFY);
+	assert_true(c.json);
+	assert_string_equal(c.root, "/r");
+	assert_int_equal(PARSE(&c, &err, "history"), 0);
+	assert_int_equal(c.cmd, CMD_HISTORY);
+	assert_false(c.json);
+	assert_int_equal(PARSE(&c, &err, "restart", "--json"), -1);
+	assert_int_equal(err.code, HOIST_EXIT_USAGE);
+	assert_int_equal(PARSE(&c, &err, "verify", "extra"), -1);
+	assert_non_null(strstr(cli_usage(CMD_VERIFY), "Exit 0 clean, 20 drift found, 21 cannot verify"));
+	assert_non_null(strstr(cli_usage(CMD_NONE), "restart"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +287,7 @@ int main(void)
 	    cmocka_unit_test(test_compare),
 	    cmocka_unit_test(test_history_result),
 	    cmocka_unit_test(test_history_json),
+	    cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
