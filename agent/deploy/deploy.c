@@ -319,6 +319,14 @@ static int run_health(struct run *r, struct herr *err)
 	if (journal_begin(r->j, "HealthCheck", err) != 0)
 		return -1;
 	log_set_phase("HealthCheck");
+	for (size_t i = 0; i < r->health->n; i++) {
+		const struct health_check *c = &r->health->checks[i];
+		char path[PATH_MAX];
+		/* a bundle's own check script, zipped without modes, is made executable like a hook */
+		if (c->type == HEALTH_COMMAND && c->argv[0][0] != '/' &&
+		    fs_path_join(path, sizeof(path), r->np.tree, c->argv[0]) == 0)
+			make_executable(path, c->argv[0]);
+	}
 	/* Commands run as the user each names: HOME and USER are those of hoist here. */
 	envp = run_env(r, "HealthCheck", r->np.tree, r->version, NULL);
 	if (envp == NULL) {
@@ -680,9 +688,9 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		goto out;
 	log_warnx("found interrupted %s %s of revision %s (last step begun: %s)", j.kind, j.id, j.version,
 	          j.last_step[0] ? j.last_step : "none");
-	history_interrupted(ctx->state, j.id, j.kind, j.version, j.last_step);
 	status_start(st, j.id, "recover", j.version, NULL);
 	if (!j.host_touched) {
+		history_interrupted(ctx->state, j.id, j.kind, j.version, j.last_step, "interrupted");
 		snprintf(st->error, sizeof(st->error),
 		         "%s %s of %s was interrupted before it changed the host; discarded", j.kind, j.id,
 		         j.version);
@@ -696,6 +704,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		goto out;
 	if (strcmp(cur, j.version) == 0 && strcmp(cur_id, j.id) == 0 && strcmp(inst, j.version) == 0 &&
 	    fs_exists(np.partial) != 1) {
+		history_interrupted(ctx->state, j.id, j.kind, j.version, j.last_step, "succeeded");
 		snprintf(st->error, sizeof(st->error), "%s %s of %s had completed; journal removed", j.kind,
 		         j.id, j.version);
 		status_copy(st->result, sizeof(st->result), "succeeded");
@@ -703,6 +712,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		code = 0;
 		goto out;
 	}
+	history_interrupted(ctx->state, j.id, j.kind, j.version, j.last_step, "interrupted");
 	if (j.install_begun && !j.install_ended)
 		undo_partial_install(ctx, &np, j.installed);
 	if (good[0] && rev_paths(ctx->state, good, &gp, err) == 0 && fs_exists(gp.tree) == 1 &&

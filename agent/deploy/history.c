@@ -239,7 +239,7 @@ void history_save(const char *state_dir, const struct deploy_status *st)
 }
 
 void history_interrupted(const char *state_dir, const char *id, const char *kind, const char *version,
-                         const char *last_step)
+                         const char *last_step, const char *result)
 {
 	char dir[PATH_MAX], suffix[128];
 	char **v = NULL;
@@ -262,9 +262,12 @@ void history_interrupted(const char *state_dir, const char *id, const char *kind
 		status_copy(st->id, sizeof(st->id), id);
 		status_copy(st->kind, sizeof(st->kind), kind);
 		status_copy(st->version, sizeof(st->version), version);
-		status_copy(st->result, sizeof(st->result), "interrupted");
-		status_copy(st->failed_event, sizeof(st->failed_event), last_step);
-		status_copy(st->error, sizeof(st->error), "interrupted (crash, kill or power loss); recovered by the next run");
+		status_copy(st->result, sizeof(st->result), result);
+		if (strcmp(result, "interrupted") == 0) {
+			status_copy(st->failed_event, sizeof(st->failed_event), last_step);
+			status_copy(st->error, sizeof(st->error),
+			            "interrupted (crash, kill or power loss); recovered by the next run");
+		}
 		save(state_dir, st, -1);
 		free(st);
 		break;

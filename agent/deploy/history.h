@@ -38,9 +38,10 @@ int history_entry_json(const struct deploy_status *st, long long finished, struc
 int history_entry_text(const struct deploy_status *st, long long finished, struct buf *out);
 /* Writes (replaces) the entry of st and prunes the oldest; failures only warn. */
 void history_save(const char *state_dir, const struct deploy_status *st);
-/* Marks the entry of an interrupted deployment (journal id) as interrupted at last_step. */
+/* Marks the entry of a deployment found by recovery (journal id): result "interrupted"
+ * at last_step, or "succeeded" when it had completed but its journal was not removed yet. */
 void history_interrupted(const char *state_dir, const char *id, const char *kind, const char *version,
-                         const char *last_step);
+                         const char *last_step, const char *result);
 /* hoist history: prints every entry, newest first; returns an exit code. */
 int history_print(const char *state_dir, bool json, FILE *out, struct herr *err);
 
