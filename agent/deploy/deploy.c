@@ -547,6 +547,12 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	log_info("%s %s: revision %s", kind, id, version);
 	if (lifecycle(&r, err) != 0)
 		goto out;
+	if (r.install_ended) {
+		/* what hoist verify compares with: the files as this deployment's hooks left them */
+		herr_clear(&e);
+		if (manifest_refresh(ctx->root, r.np.dir, &e) != 0)
+			log_warnx("cannot update the manifest of %s: %s", version, e.msg);
+	}
 	/* Records first, journal last: the journal's removal commits the deployment. */
 	{
 		char bytes[32];

@@ -2,6 +2,7 @@
 #include "manifest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "exitcodes.h"
 #include "fsutil.h"
 #include "instlist.h"
+#include "log.h"
 
 #define HEADER "hoist-manifest 1\n"
 
@@ -244,6 +246,79 @@ too_big:
 out:
 	instlist_free(&l);
 out_nolist:
+	buf_free(&b);
+	return rc;
+}
+
+/* Was st changed after t (ctime, nanoseconds)? */
+static bool changed_after(const struct stat *st, const struct timespec *t)
+{
+	return st->st_ctim.tv_sec > t->tv_sec ||
+	       (st->st_ctim.tv_sec == t->tv_sec && st->st_ctim.tv_nsec >= t->tv_nsec);
+}
+
+int manifest_refresh(const char *root, const char *dir, struct herr *err)
+{
+	struct manifest m;
+	struct stat ms;
+	struct buf b;
+	char path[PATH_MAX], host[PATH_MAX];
+	size_t rehashed = 0;
+	int rc = -1;
+
+	memset(&m, 0, sizeof(m));
+	buf_init(&b, MANIFEST_MAX_BYTES);
+	if (fs_path_join(path, sizeof(path), dir, MANIFEST_NAME) != 0)
+		return herr_set(err, HOIST_EXIT_IO, "path too long: %s", dir);
+	if (lstat(path, &ms) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "%s", path);
+		goto out;
+	}
+	if (manifest_load(path, &m, err) != 0 || buf_append_str(&b, HEADER) != 0)
+		goto out;
+	for (size_t i = 0; i < m.n; i++) {
+		struct manifest_entry *e = &m.e[i];
+		struct stat st;
+		if (fs_rooted(host, sizeof(host), root, e->path) == 0 && lstat(host, &st) == 0 &&
+		    ((e->kind == 'F' && S_ISREG(st.st_mode)) || (e->kind == 'L' && S_ISLNK(st.st_mode)) ||
+		     (e->kind == 'D' && S_ISDIR(st.st_mode)))) {
+			bool fresh = changed_after(&st, &ms.st_mtim);
+			e->uid = (long long)st.st_uid;
+			e->gid = (long long)st.st_gid;
+			if (e->kind != 'L')
+				e->mode = (int)(st.st_mode & 07777);
+			if (e->kind == 'F')
+				e->size = (long long)st.st_size;
+			if (fresh && e->kind == 'F') {
+				uint8_t d[SHA256_LEN];
+				struct herr he;
+				int fd = open(host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+				if (fd >= 0 && sha256_fd(fd, e->path, d, &he) == 0)
+					hex_encode(d, SHA256_LEN, e->sha);
+				if (fd >= 0)
+					close(fd);
+				rehashed++;
+			} else if (fresh && e->kind == 'L') {
+				char target[PATH_MAX];
+				uint8_t d[SHA256_LEN];
+				ssize_t n = readlink(host, target, sizeof(target));
+				if (n >= 0 && (size_t)n < sizeof(target)) {
+					sha256_buf(target, (size_t)n, d);
+					hex_encode(d, SHA256_LEN, e->sha);
+				}
+			}
+		}
+		if (add_line(&b, e->kind, e->sha, e->mode, e->uid, e->gid, e->size, e->path) != 0) {
+			herr_set(err, HOIST_EXIT_IO, "manifest %s is larger than %u bytes", path, MANIFEST_MAX_BYTES);
+			goto out;
+		}
+	}
+	if (rehashed > 0)
+		log_debug("manifest: %zu file%s changed by hooks since Install, hashed again", rehashed,
+		          rehashed == 1 ? "" : "s");
+	rc = fs_write_replace(path, b.data, b.len, 0644, err);
+out:
+	manifest_free(&m);
 	buf_free(&b);
 	return rc;
 }

@@ -1,6 +1,8 @@
 /* manifest.h - what a revision put on the host, with the attributes hoist
  * verify compares: revisions/V/manifest, written when Install ends (from the
- * installed list and an lstat of each path).
+ * installed list and an lstat of each path), then brought up to date when the
+ * deployment succeeds: what its own hooks changed (an AfterInstall that
+ * templates a config or changes a mode) is part of the deployed revision.
  *
  *   hoist-manifest 1
  *   F <sha256> <mode> <uid> <gid> <size> <path>   regular file
@@ -45,6 +47,10 @@ int manifest_load(const char *path, struct manifest *out, struct herr *err);
 int manifest_from_list(const char *list_path, struct manifest *out, struct herr *err);
 /* Writes dir/manifest from the complete installed list and the host (root prefix). */
 int manifest_write(const char *list_path, const char *root, const char *dir, struct herr *err);
+/* Rewrites dir/manifest with the host's current modes, owners and sizes, and the
+ * sha256 of each path changed (ctime) since the manifest was written; paths gone
+ * or of another type are left as recorded (verify reports them). */
+int manifest_refresh(const char *root, const char *dir, struct herr *err);
 void manifest_free(struct manifest *m);
 
 #endif

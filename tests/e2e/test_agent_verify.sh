@@ -101,6 +101,26 @@ grep -q "has no manifest" "$WORK/err" || fail "list fallback not said"
 chmod 755 "$A/bin/hello.sh"
 cp "$WORK/manifest.orig" "$M"
 
+# What the revision's own hooks change belongs to it: an AfterInstall that templates a
+# config and tightens its mode leaves a clean verify; a later edit is still drift.
+s2=$(make_src v2)
+cat >>"$s2/scripts/after_install.sh" <<'SH'
+echo "templated for $HOIST_ENVIRONMENT" >>"$APP/conf/message.txt"
+chmod 640 "$APP/conf/message.txt"
+SH
+run_expect 0 hoist deploy --bundle "$s2" --version v2 --environment prod
+grep -q "templated for prod" "$A/conf/message.txt" || fail "AfterInstall did not template"
+[ "$(stat -c %a "$A/conf/message.txt")" = 640 ] || fail "AfterInstall did not chmod"
+run_expect 0 hoist verify
+[ ! -s "$WORK/out" ] || fail "hooks' own changes reported as drift: $(cat "$WORK/out")"
+grep -q "^F $(sha256sum "$A/conf/message.txt" | cut -d' ' -f1) 640 .* /opt/hoist-sample/conf/message.txt$" \
+	"$STATE/revisions/v2/manifest" || fail "manifest not updated: $(grep message "$STATE/revisions/v2/manifest")"
+echo "edited" >>"$A/conf/message.txt"
+run_expect 20 hoist verify
+[ "$(cat "$WORK/out")" = "S.5......    /opt/hoist-sample/conf/message.txt" ] || fail "edit after v2: $(cat "$WORK/out")"
+run_expect 0 hoist rollback --to v2
+run_expect 0 hoist verify
+
 # A deployment in progress (journal present) cannot be verified.
 echo "hoist-journal 1" >"$STATE/journal"
 run_expect 21 hoist verify
