@@ -53,7 +53,7 @@ YML
 	hoist -q deploy --bundle "$W/bundle" --version v1
 	t1=$(now_ms)
 	echo "deploy (with the manifest written at the end of Install): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') ms"
-	echo "manifest: $(wc -l <"$ROOT/var/lib/hoist/revisions/v1/manifest") lines, $(stat -c %s "$ROOT/var/lib/hoist/revisions/v1/manifest") bytes"
+	echo "manifest: $(wc -l <"$ROOT/var/lib/hoist/revisions/v1/installed.manifest") lines, $(stat -c %s "$ROOT/var/lib/hoist/revisions/v1/installed.manifest") bytes"
 	: >"$W/v.txt"
 	: >"$W/s.txt"
 	for _ in $(seq "$RUNS"); do

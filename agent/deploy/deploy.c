@@ -24,7 +24,7 @@
 #include "install.h"
 #include "journal.h"
 #include "log.h"
-#include "manifest.h"
+#include "filemanifest.h"
 #include "record.h"
 #include "revisions.h"
 #include "stage.h"
@@ -379,7 +379,7 @@ static int run_install(struct run *r, struct install_plan *plan, struct herr *er
 		/* what hoist verify compares with later; informational, so only a warning */
 		struct herr me;
 		herr_clear(&me);
-		if (manifest_write(r->np.list, r->ctx->root, r->np.dir, &me) != 0)
+		if (file_manifest_write(r->np.list, r->ctx->root, r->np.dir, &me) != 0)
 			log_warnx("cannot write the manifest of %s (hoist verify falls back to its installed list): %s",
 			          r->version, me.msg);
 	}
@@ -550,7 +550,7 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	if (r.install_ended) {
 		/* what hoist verify compares with: the files as this deployment's hooks left them */
 		herr_clear(&e);
-		if (manifest_refresh(ctx->root, r.np.dir, &e) != 0)
+		if (file_manifest_refresh(ctx->root, r.np.dir, &e) != 0)
 			log_warnx("cannot update the manifest of %s: %s", version, e.msg);
 	}
 	/* Records first, journal last: the journal's removal commits the deployment. */

@@ -16,7 +16,7 @@
 #include "revisions.h"
 #include "status.h"
 
-unsigned verify_compare(const struct manifest_entry *w, const struct verify_actual *g)
+unsigned verify_compare(const struct file_manifest_entry *w, const struct verify_actual *g)
 {
 	unsigned p = 0;
 	if (g->kind == 0)
@@ -64,7 +64,7 @@ void verify_flags(unsigned p, char out[10])
 }
 
 /* Looks at one host path (never through a link; content hashed only for a regular file). */
-static void look(const char *host, const struct manifest_entry *w, struct verify_actual *g)
+static void look(const char *host, const struct file_manifest_entry *w, struct verify_actual *g)
 {
 	struct stat st;
 	memset(g, 0, sizeof(*g));
@@ -126,7 +126,7 @@ static const struct {
 
 /* One JSON problem object. */
 static int json_item(struct buf *o, bool first, const char *path, unsigned p, const char flags[10],
-                     const struct manifest_entry *w, const struct verify_actual *g)
+                     const struct file_manifest_entry *w, const struct verify_actual *g)
 {
 	int bad = buf_append_str(o, first ? "{\"path\": " : ", {\"path\": ") | json_string(o, path);
 	bad |= buf_append_str(o, ", \"flags\": ") | json_string(o, p & VERIFY_MISSING ? "missing" : flags);
@@ -142,11 +142,11 @@ static int json_item(struct buf *o, bool first, const char *path, unsigned p, co
 
 int verify_run(const char *state_dir, const char *root, bool json, FILE *out, struct herr *err)
 {
-	struct manifest m;
+	struct file_manifest m;
 	struct rev_paths rp;
 	struct buf o;
 	char cur[REV_NAME_MAX], inst[REV_NAME_MAX], jpath[PATH_MAX], mpath[PATH_MAX], host[PATH_MAX];
-	const char *source = MANIFEST_NAME;
+	const char *source = FILE_MANIFEST_NAME;
 	size_t drift = 0, unreadable = 0;
 	int code = HOIST_EXIT_CANNOT_VERIFY, bad = 0;
 
@@ -168,17 +168,17 @@ int verify_run(const char *state_dir, const char *root, bool json, FILE *out, st
 		goto out;
 	}
 	if (rev_paths(state_dir, cur, &rp, err) != 0 ||
-	    fs_path_join(mpath, sizeof(mpath), rp.dir, MANIFEST_NAME) != 0) {
+	    fs_path_join(mpath, sizeof(mpath), rp.dir, FILE_MANIFEST_NAME) != 0) {
 		herr_set(err, HOIST_EXIT_CANNOT_VERIFY, "revision %s: path too long", cur);
 		goto out;
 	}
 	if (fs_exists(mpath) == 1) {
-		if (manifest_load(mpath, &m, err) != 0)
+		if (file_manifest_load(mpath, &m, err) != 0)
 			goto out;
 	} else {
 		/* revisions installed before manifests existed: content, mode and type only */
 		source = "installed.list";
-		if (manifest_from_list(rp.list, &m, err) != 0)
+		if (file_manifest_from_list(rp.list, &m, err) != 0)
 			goto out;
 		log_warnx("revision %s has no manifest (installed by an older hoist): owner, group, size and "
 		          "link targets are not compared",
@@ -190,7 +190,7 @@ int verify_run(const char *state_dir, const char *root, bool json, FILE *out, st
 		bad |= buf_append_str(&o, ", \"differences\": [");
 	}
 	for (size_t i = 0; i < m.n && !bad; i++) {
-		const struct manifest_entry *w = &m.e[i];
+		const struct file_manifest_entry *w = &m.e[i];
 		struct verify_actual g;
 		unsigned p;
 		char flags[10];
@@ -239,7 +239,7 @@ out:
 		    json_string(&o, err->msg) == 0 && buf_append_str(&o, "}\n") == 0)
 			fwrite(o.data, 1, o.len, out);
 	}
-	manifest_free(&m);
+	file_manifest_free(&m);
 	buf_free(&o);
 	return code;
 }

@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #include "herr.h"
-#include "manifest.h"
+#include "filemanifest.h"
 
 enum verify_problem {
 	VERIFY_MISSING = 1u << 0,
@@ -41,7 +41,7 @@ struct verify_actual {
 };
 
 /* Pure: the problems of one entry given what was found. */
-unsigned verify_compare(const struct manifest_entry *want, const struct verify_actual *got);
+unsigned verify_compare(const struct file_manifest_entry *want, const struct verify_actual *got);
 /* Pure: the rpm -V columns "SM5DLUGTP" of a problem set into out[10]. */
 void verify_flags(unsigned problems, char out[10]);
 /* Runs hoist verify on the state directory; prints to out; returns the exit code. */

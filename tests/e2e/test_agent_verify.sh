@@ -11,7 +11,7 @@ run_expect 21 hoist verify --json
 	fail "no revision JSON: $(cat "$WORK/out")"
 
 run_expect 0 hoist deploy --bundle "$(make_src v1)" --version v1
-M="$STATE/revisions/v1/manifest"
+M="$STATE/revisions/v1/installed.manifest"
 [ -f "$M" ] || fail "no manifest written"
 head -1 "$M" | grep -qx "hoist-manifest 1" || fail "manifest header"
 grep -q "^F [0-9a-f]\{64\} 755 $(id -u) $(id -g) [0-9]* /opt/hoist-sample/bin/hello.sh$" "$M" ||
@@ -24,7 +24,7 @@ python3 - "$WORK/out" <<'PY' || fail "clean JSON: $(cat "$WORK/out")"
 import json, sys
 v = json.load(open(sys.argv[1]))
 assert v["result"] == "clean" and v["differences"] == [] and v["version"] == "v1", v
-assert v["checked"] >= 4 and v["manifest"] == "manifest", v
+assert v["checked"] >= 4 and v["manifest"] == "installed.manifest", v
 PY
 
 A="$ROOT/opt/hoist-sample"
@@ -92,7 +92,7 @@ run_expect 0 hoist verify
 cp "$M" "$WORK/manifest.orig"
 echo "F zz" >>"$M"
 run_expect 21 hoist verify
-grep -q "manifest line [0-9]*: malformed entry" "$WORK/err" || fail "damaged manifest: $(cat "$WORK/err")"
+grep -q "installed.manifest line [0-9]*: malformed entry" "$WORK/err" || fail "damaged manifest: $(cat "$WORK/err")"
 rm "$M"
 chmod 600 "$A/bin/hello.sh"
 run_expect 20 hoist verify
@@ -114,7 +114,7 @@ grep -q "templated for prod" "$A/conf/message.txt" || fail "AfterInstall did not
 run_expect 0 hoist verify
 [ ! -s "$WORK/out" ] || fail "hooks' own changes reported as drift: $(cat "$WORK/out")"
 grep -q "^F $(sha256sum "$A/conf/message.txt" | cut -d' ' -f1) 640 .* /opt/hoist-sample/conf/message.txt$" \
-	"$STATE/revisions/v2/manifest" || fail "manifest not updated: $(grep message "$STATE/revisions/v2/manifest")"
+	"$STATE/revisions/v2/installed.manifest" || fail "manifest not updated: $(grep message "$STATE/revisions/v2/installed.manifest")"
 echo "edited" >>"$A/conf/message.txt"
 run_expect 20 hoist verify
 [ "$(cat "$WORK/out")" = "S.5......    /opt/hoist-sample/conf/message.txt" ] || fail "edit after v2: $(cat "$WORK/out")"

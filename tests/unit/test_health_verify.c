@@ -15,22 +15,22 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "history.h"
-#include "manifest.h"
+#include "filemanifest.h"
 #include "verify.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
-static int parse(const char *text, struct manifest *m, struct herr *err)
+static int parse(const char *text, struct file_manifest *m, struct herr *err)
 {
 	char *t = strdup(text);
 	assert_non_null(t);
-	return manifest_parse(t, strlen(t), "manifest", m, err);
+	return file_manifest_parse(t, strlen(t), "manifest", m, err);
 }
 
 static void test_manifest_parse(void **state)
 {
-	struct manifest m;
+	struct file_manifest m;
 	struct herr err;
 	(void)state;
 	assert_int_equal(parse("hoist-manifest 1\n"
@@ -52,7 +52,7 @@ static void test_manifest_parse(void **state)
 	assert_string_equal(m.e[2].sha, "");
 	assert_int_equal(m.e[3].uid, -1);
 	assert_int_equal(m.e[3].size, -1);
-	manifest_free(&m);
+	file_manifest_free(&m);
 
 	static const char *const bad[] = {
 	    "",
@@ -73,9 +73,9 @@ static void test_manifest_parse(void **state)
 	}
 }
 
-static struct manifest_entry file_entry(void)
+static struct file_manifest_entry file_entry(void)
 {
-	struct manifest_entry w;
+	struct file_manifest_entry w;
 	memset(&w, 0, sizeof(w));
 	w.kind = 'F';
 	strcpy(w.sha, SHA_A); /* test code: agent/ bans it, not tests */
@@ -100,7 +100,7 @@ static struct verify_actual same_file(void)
 
 static void test_compare(void **state)
 {
-	struct manifest_entry w = file_entry();
+	struct file_manifest_entry w = file_entry();
 	struct verify_actual g = same_file();
 	char f[10];
 	(void)state;

@@ -1,5 +1,5 @@
-/* manifest.c - revisions/V/manifest: written when Install ends, read by verify. */
-#include "manifest.h"
+/* filemanifest.c - revisions/V/installed.manifest: written when Install ends, read by verify. */
+#include "filemanifest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +52,7 @@ static int number(const char *s, size_t len, int base, long long *out)
 }
 
 static int parse_line(const char *line, size_t len, unsigned lineno, const char *name,
-                      struct manifest_entry *e, char *mut)
+                      struct file_manifest_entry *e, char *mut)
 {
 	const char *p = line, *end = line + len, *f[6];
 	size_t fl[6];
@@ -87,7 +87,7 @@ bad:
 	return -1;
 }
 
-int manifest_parse(char *text, size_t len, const char *name, struct manifest *out, struct herr *err)
+int file_manifest_parse(char *text, size_t len, const char *name, struct file_manifest *out, struct herr *err)
 {
 	size_t pos, cap = 0;
 	unsigned lineno = 1;
@@ -108,7 +108,7 @@ int manifest_parse(char *text, size_t len, const char *name, struct manifest *ou
 		l = (size_t)(nl - (text + pos));
 		if (out->n == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
-			struct manifest_entry *ne = realloc(out->e, ncap * sizeof(*ne));
+			struct file_manifest_entry *ne = realloc(out->e, ncap * sizeof(*ne));
 			if (ne == NULL) {
 				herr_set(err, HOIST_EXIT_INTERNAL, "out of memory reading %s", name);
 				goto fail;
@@ -126,17 +126,17 @@ int manifest_parse(char *text, size_t len, const char *name, struct manifest *ou
 	}
 	return 0;
 fail:
-	manifest_free(out);
+	file_manifest_free(out);
 	return -1;
 }
 
-int manifest_load(const char *path, struct manifest *out, struct herr *err)
+int file_manifest_load(const char *path, struct file_manifest *out, struct herr *err)
 {
 	struct buf b;
 	size_t len;
-	buf_init(&b, MANIFEST_MAX_BYTES);
+	buf_init(&b, FILE_MANIFEST_MAX_BYTES);
 	memset(out, 0, sizeof(*out));
-	if (fs_read_file(path, MANIFEST_MAX_BYTES, FS_NOFOLLOW, &b, err) != 0) {
+	if (fs_read_file(path, FILE_MANIFEST_MAX_BYTES, FS_NOFOLLOW, &b, err) != 0) {
 		buf_free(&b);
 		err->code = err->code == HOIST_EXIT_INTERNAL ? err->code : HOIST_EXIT_CANNOT_VERIFY;
 		return -1;
@@ -147,7 +147,7 @@ int manifest_load(const char *path, struct manifest *out, struct herr *err)
 	}
 	/* the buffer's memory (NUL-terminated) becomes the manifest's text */
 	len = b.len;
-	return manifest_parse(buf_steal(&b), len, path, out, err);
+	return file_manifest_parse(buf_steal(&b), len, path, out, err);
 }
 
 /* Appends one manifest line. */
@@ -162,13 +162,13 @@ static int add_line(struct buf *b, char kind, const char *sha, long long mode, l
 	return buf_printf(b, "%c %s %s %s %s %s %s\n", kind, sha && sha[0] ? sha : "-", m, u, g, s, path);
 }
 
-int manifest_from_list(const char *list_path, struct manifest *out, struct herr *err)
+int file_manifest_from_list(const char *list_path, struct file_manifest *out, struct herr *err)
 {
 	struct inst_list l;
 	struct buf b;
 	int rc = -1;
 	memset(out, 0, sizeof(*out));
-	buf_init(&b, MANIFEST_MAX_BYTES);
+	buf_init(&b, FILE_MANIFEST_MAX_BYTES);
 	if (instlist_load(list_path, false, &l, err) != 0) {
 		err->code = err->code == HOIST_EXIT_INTERNAL ? err->code : HOIST_EXIT_CANNOT_VERIFY;
 		goto out;
@@ -185,7 +185,7 @@ int manifest_from_list(const char *list_path, struct manifest *out, struct herr 
 	{
 		size_t len = b.len;
 		/* owned by the manifest now, freed with it on failure too */
-		rc = manifest_parse(buf_steal(&b), len, list_path, out, err);
+		rc = file_manifest_parse(buf_steal(&b), len, list_path, out, err);
 	}
 	goto out;
 oom:
@@ -196,17 +196,17 @@ out:
 	return rc;
 }
 
-int manifest_write(const char *list_path, const char *root, const char *dir, struct herr *err)
+int file_manifest_write(const char *list_path, const char *root, const char *dir, struct herr *err)
 {
 	struct inst_list l;
 	struct buf b;
 	char path[PATH_MAX], host[PATH_MAX];
 	int rc = -1;
 
-	buf_init(&b, MANIFEST_MAX_BYTES);
+	buf_init(&b, FILE_MANIFEST_MAX_BYTES);
 	if (instlist_load(list_path, false, &l, err) != 0)
 		goto out_nolist;
-	if (fs_path_join(path, sizeof(path), dir, MANIFEST_NAME) != 0) {
+	if (fs_path_join(path, sizeof(path), dir, FILE_MANIFEST_NAME) != 0) {
 		herr_set(err, HOIST_EXIT_IO, "path too long: %s", dir);
 		goto out;
 	}
@@ -242,7 +242,7 @@ int manifest_write(const char *list_path, const char *root, const char *dir, str
 	rc = fs_write_replace(path, b.data, b.len, 0644, err);
 	goto out;
 too_big:
-	herr_set(err, HOIST_EXIT_IO, "manifest of %s is larger than %u bytes", list_path, MANIFEST_MAX_BYTES);
+	herr_set(err, HOIST_EXIT_IO, "manifest of %s is larger than %u bytes", list_path, FILE_MANIFEST_MAX_BYTES);
 out:
 	instlist_free(&l);
 out_nolist:
@@ -257,9 +257,9 @@ static bool changed_after(const struct stat *st, const struct timespec *t)
 	       (st->st_ctim.tv_sec == t->tv_sec && st->st_ctim.tv_nsec >= t->tv_nsec);
 }
 
-int manifest_refresh(const char *root, const char *dir, struct herr *err)
+int file_manifest_refresh(const char *root, const char *dir, struct herr *err)
 {
-	struct manifest m;
+	struct file_manifest m;
 	struct stat ms;
 	struct buf b;
 	char path[PATH_MAX], host[PATH_MAX];
@@ -267,17 +267,17 @@ int manifest_refresh(const char *root, const char *dir, struct herr *err)
 	int rc = -1;
 
 	memset(&m, 0, sizeof(m));
-	buf_init(&b, MANIFEST_MAX_BYTES);
-	if (fs_path_join(path, sizeof(path), dir, MANIFEST_NAME) != 0)
+	buf_init(&b, FILE_MANIFEST_MAX_BYTES);
+	if (fs_path_join(path, sizeof(path), dir, FILE_MANIFEST_NAME) != 0)
 		return herr_set(err, HOIST_EXIT_IO, "path too long: %s", dir);
 	if (lstat(path, &ms) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "%s", path);
 		goto out;
 	}
-	if (manifest_load(path, &m, err) != 0 || buf_append_str(&b, HEADER) != 0)
+	if (file_manifest_load(path, &m, err) != 0 || buf_append_str(&b, HEADER) != 0)
 		goto out;
 	for (size_t i = 0; i < m.n; i++) {
-		struct manifest_entry *e = &m.e[i];
+		struct file_manifest_entry *e = &m.e[i];
 		struct stat st;
 		if (fs_rooted(host, sizeof(host), root, e->path) == 0 && lstat(host, &st) == 0 &&
 		    ((e->kind == 'F' && S_ISREG(st.st_mode)) || (e->kind == 'L' && S_ISLNK(st.st_mode)) ||
@@ -309,7 +309,7 @@ int manifest_refresh(const char *root, const char *dir, struct herr *err)
 			}
 		}
 		if (add_line(&b, e->kind, e->sha, e->mode, e->uid, e->gid, e->size, e->path) != 0) {
-			herr_set(err, HOIST_EXIT_IO, "manifest %s is larger than %u bytes", path, MANIFEST_MAX_BYTES);
+			herr_set(err, HOIST_EXIT_IO, "manifest %s is larger than %u bytes", path, FILE_MANIFEST_MAX_BYTES);
 			goto out;
 		}
 	}
@@ -318,12 +318,12 @@ int manifest_refresh(const char *root, const char *dir, struct herr *err)
 		          rehashed == 1 ? "" : "s");
 	rc = fs_write_replace(path, b.data, b.len, 0644, err);
 out:
-	manifest_free(&m);
+	file_manifest_free(&m);
 	buf_free(&b);
 	return rc;
 }
 
-void manifest_free(struct manifest *m)
+void file_manifest_free(struct file_manifest *m)
 {
 	free(m->e);
 	free(m->text);
