@@ -74,6 +74,8 @@ grep -q "health checks passed" "$WORK/st.txt" || fail "text status lacks the hea
 grep -Eq "late +command passed +[0-9]+ attempts" "$WORK/st.txt" || fail "text status lacks the late check"
 run_expect 0 hoist validate "$s1"
 grep -q "ok: hoist.yml: 3 health checks" "$WORK/out" || fail "validate does not check hoist.yml"
+run_expect 0 hoist validate "$s1/hoist.yml"
+grep -q "ok: $s1/hoist.yml: 3 health checks" "$WORK/out" || fail "validate of a lone hoist.yml: $(cat "$WORK/out")"
 
 # v2 flaps: its endpoint answers twice, then fails inside min_healthy_time -> rollback to v1.
 start_server flap flap 2
