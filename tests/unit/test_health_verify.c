@@ -8,9 +8,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "exitcodes.h"
@@ -243,6 +245,45 @@ static void test_history_json(void **state)
 	free(rb);
 }
 
+/* The history keeps the newest HISTORY_KEEP entries and prints them newest first. */
+static void test_history_bounded(void **state)
+{
+	char dir[] = "/tmp/hoist-test-history-XXXXXX", cmd[128];
+	struct deploy_status *st = mkstatus("deploy", "succeeded");
+	struct herr err;
+	FILE *out;
+	char *text = NULL;
+	size_t len = 0, n = 0;
+	DIR *d;
+	struct dirent *e;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < HISTORY_KEEP + 5; i++) {
+		snprintf(st->id, sizeof(st->id), "d-%05d", i);
+		st->started = 1765000000 + i;
+		history_save(dir, st);
+	}
+	snprintf(cmd, sizeof(cmd), "%s/history", dir);
+	d = opendir(cmd);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strstr(e->d_name, ".json") != NULL;
+	closedir(d);
+	assert_int_equal(n, HISTORY_KEEP);
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	assert_int_equal(history_print(dir, true, out, &err), 0);
+	fclose(out);
+	/* newest first; the five oldest pruned */
+	assert_non_null(strstr(text, "{\"deployments\": [\n  {\"id\": \"d-00204\""));
+	assert_null(strstr(text, "\"d-00004\""));
+	assert_non_null(strstr(text, "\"d-00005\""));
+	free(text);
+	free(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* cli_parse wants writable strings (as main's argv are): copy the literals. */
 static int parse_args(struct cli *c, struct herr *e, const char *const *args)
 {
@@ -287,6 +328,7 @@ int main(void)
 	    cmocka_unit_test(test_compare),
 	    cmocka_unit_test(test_history_result),
 	    cmocka_unit_test(test_history_json),
+	    cmocka_unit_test(test_history_bounded),
 	    cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
