@@ -330,7 +330,8 @@ static int run_health(struct run *r, struct herr *err)
 	/* Commands run as the user each names: HOME and USER are those of hoist here. */
 	envp = run_env(r, "HealthCheck", r->np.tree, r->version, NULL);
 	if (envp == NULL) {
-		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory building the environment of the health checks");
+		herr_set(err, HOIST_EXIT_INTERNAL,
+		         "out of memory building the environment of the health checks");
 		goto out;
 	}
 	if (health_check(r->health, r->np.tree, envp, r->ctx->cfg->hook_grace_s, &r->st->health) == 0) {
@@ -380,7 +381,8 @@ static int run_install(struct run *r, struct install_plan *plan, struct herr *er
 		struct herr me;
 		herr_clear(&me);
 		if (file_manifest_write(r->np.list, r->ctx->root, r->np.dir, &me) != 0)
-			log_warnx("cannot write the manifest of %s (hoist verify falls back to its installed list): %s",
+			log_warnx("cannot write the manifest of %s (hoist verify falls back to its "
+			          "installed list): %s",
 			          r->version, me.msg);
 	}
 	rc = 0;
@@ -439,7 +441,8 @@ static int lifecycle(struct run *r, struct herr *err)
 	    rev_record_version(r->ctx->state, "last-good", good, sizeof(good), err) != 0 ||
 	    state_path(r->ctx, "journal", jpath, err) != 0)
 		goto out;
-	if (appspec_load_bundle(r->np.tree, &spec, err) != 0 || health_load(r->np.tree, &r->health, err) != 0) {
+	if (appspec_load_bundle(r->np.tree, &spec, err) != 0 ||
+	    health_load(r->np.tree, &r->health, err) != 0) {
 		herr_prefix(err, "revision %s", r->version);
 		goto out;
 	}
@@ -1086,13 +1089,13 @@ int deploy_restart(const struct deploy_ctx *ctx, struct herr *err)
 	    rev_record_version(ctx->state, "installed", inst, sizeof(inst), err) != 0)
 		return err->code;
 	if (cur[0] == '\0' || strcmp(cur, inst) != 0) {
-		herr_set(err, HOIST_EXIT_NO_REVISION,
-		         "nothing to restart: %s%s%s (deploy or roll back first)",
+		herr_set(err, HOIST_EXIT_NO_REVISION, "nothing to restart: %s%s (deploy or roll back first)",
 		         cur[0] ? "the installed files are not those of current revision " : "no current revision",
-		         cur, "");
+		         cur);
 		return HOIST_EXIT_NO_REVISION;
 	}
-	if (rev_paths(ctx->state, cur, &cp, err) != 0 || fs_exists(cp.tree) != 1 || meta_read(&cp, &meta, err) != 0) {
+	if (rev_paths(ctx->state, cur, &cp, err) != 0 || fs_exists(cp.tree) != 1 ||
+	    meta_read(&cp, &meta, err) != 0) {
 		if (err->code == 0)
 			herr_set(err, HOIST_EXIT_NO_REVISION, "revision %s is not kept (see hoist list)", cur);
 		record_free(&meta);

@@ -227,22 +227,24 @@ int file_manifest_write(const char *list_path, const char *root, const char *dir
 			uint8_t d[SHA256_LEN];
 			ssize_t n = readlink(host, target, sizeof(target));
 			if (n < 0 || (size_t)n >= sizeof(target)) {
-				herr_errno(err, HOIST_EXIT_IO, errno, "manifest: cannot read link %s", e->path);
+				herr_errno(err, HOIST_EXIT_IO, errno, "manifest: cannot read link %s",
+				           e->path);
 				goto out;
 			}
 			sha256_buf(target, (size_t)n, d);
 			hex_encode(d, SHA256_LEN, sha);
 		}
-		if (add_line(&b, e->kind, e->kind == 'F' ? e->sha : sha, e->kind == 'L' ? -1 : (long long)(st.st_mode & 07777),
-		             (long long)st.st_uid, (long long)st.st_gid,
-		             e->kind == 'F' ? (long long)st.st_size : -1, e->path) != 0)
+		if (add_line(&b, e->kind, e->kind == 'F' ? e->sha : sha,
+		             e->kind == 'L' ? -1 : (long long)(st.st_mode & 07777), (long long)st.st_uid,
+		             (long long)st.st_gid, e->kind == 'F' ? (long long)st.st_size : -1, e->path) != 0)
 			goto too_big;
 	}
 	/* informational, like status.json: atomic, not fsync'd */
 	rc = fs_write_replace(path, b.data, b.len, 0644, err);
 	goto out;
 too_big:
-	herr_set(err, HOIST_EXIT_IO, "manifest of %s is larger than %u bytes", list_path, FILE_MANIFEST_MAX_BYTES);
+	herr_set(err, HOIST_EXIT_IO, "manifest of %s is larger than %u bytes", list_path,
+	         FILE_MANIFEST_MAX_BYTES);
 out:
 	instlist_free(&l);
 out_nolist:
@@ -292,7 +294,8 @@ int file_manifest_refresh(const char *root, const char *dir, struct herr *err)
 			if (fresh && e->kind == 'F') {
 				uint8_t d[SHA256_LEN];
 				struct herr he;
-				int fd = open(host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+				int fd =
+				    open(host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 				if (fd >= 0 && sha256_fd(fd, e->path, d, &he) == 0)
 					hex_encode(d, SHA256_LEN, e->sha);
 				if (fd >= 0)
@@ -309,7 +312,8 @@ int file_manifest_refresh(const char *root, const char *dir, struct herr *err)
 			}
 		}
 		if (add_line(&b, e->kind, e->sha, e->mode, e->uid, e->gid, e->size, e->path) != 0) {
-			herr_set(err, HOIST_EXIT_IO, "manifest %s is larger than %u bytes", path, FILE_MANIFEST_MAX_BYTES);
+			herr_set(err, HOIST_EXIT_IO, "manifest %s is larger than %u bytes", path,
+			         FILE_MANIFEST_MAX_BYTES);
 			goto out;
 		}
 	}

@@ -40,7 +40,8 @@ struct file_manifest {
 };
 
 /* Pure: parses a manifest's text (takes ownership of text, malloc'ed, NUL-terminated). */
-int file_manifest_parse(char *text, size_t len, const char *name, struct file_manifest *out, struct herr *err);
+int file_manifest_parse(char *text, size_t len, const char *name, struct file_manifest *out,
+                        struct herr *err);
 /* Reads a manifest file (never through a symlink). */
 int file_manifest_load(const char *path, struct file_manifest *out, struct herr *err);
 /* Reads an installed list (install.h) as a manifest with unknown owners and sizes. */

@@ -128,8 +128,8 @@ int history_entry_text(const struct deploy_status *st, long long finished, struc
 static int entry_path(const char *state_dir, long long started, const char *id, const char *kind,
                       const char *ext, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, "%s/%s/%020lld-%s.%s.%s", state_dir, HISTORY_DIR, started < 0 ? 0 : started,
-	                 id, kind, ext);
+	int n = snprintf(out, cap, "%s/%s/%020lld-%s.%s.%s", state_dir, HISTORY_DIR,
+	                 started < 0 ? 0 : started, id, kind, ext);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 

@@ -84,7 +84,8 @@ static void look(const char *host, const struct file_manifest_entry *w, struct v
 		struct stat st2;
 		/* O_NONBLOCK: a FIFO planted since the lstat must not hang verify */
 		int fd = open(host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-		if (fd < 0 || fstat(fd, &st2) != 0 || !S_ISREG(st2.st_mode) || sha256_fd(fd, host, d, &e) != 0)
+		if (fd < 0 || fstat(fd, &st2) != 0 || !S_ISREG(st2.st_mode) ||
+		    sha256_fd(fd, host, d, &e) != 0)
 			g->unreadable = true;
 		else
 			hex_encode(d, SHA256_LEN, g->sha);
@@ -120,9 +121,9 @@ static const char *kind_name(char k)
 static const struct {
 	unsigned bit;
 	const char *name;
-} names[] = {{VERIFY_MISSING, "missing"}, {VERIFY_SIZE, "size"},   {VERIFY_MODE, "mode"},
-             {VERIFY_SHA, "sha256"},      {VERIFY_LINK, "link"},   {VERIFY_OWNER, "owner"},
-             {VERIFY_GROUP, "group"},     {VERIFY_TYPE, "type"},   {VERIFY_UNREADABLE, "unreadable"}};
+} names[] = {{VERIFY_MISSING, "missing"}, {VERIFY_SIZE, "size"}, {VERIFY_MODE, "mode"},
+             {VERIFY_SHA, "sha256"},      {VERIFY_LINK, "link"}, {VERIFY_OWNER, "owner"},
+             {VERIFY_GROUP, "group"},     {VERIFY_TYPE, "type"}, {VERIFY_UNREADABLE, "unreadable"}};
 
 /* One JSON problem object. */
 static int json_item(struct buf *o, bool first, const char *path, unsigned p, const char flags[10],
@@ -159,12 +160,14 @@ int verify_run(const char *state_dir, const char *root, bool json, FILE *out, st
 	}
 	if (fs_path_join(jpath, sizeof(jpath), state_dir, "journal") != 0 || fs_exists(jpath) != 0) {
 		herr_set(err, HOIST_EXIT_CANNOT_VERIFY,
-		         "a deployment is in progress or was interrupted (hoist recover); nothing to verify against");
+		         "a deployment is in progress or was interrupted (hoist recover); nothing to verify "
+		         "against");
 		goto out;
 	}
 	if (cur[0] == '\0' || strcmp(cur, inst) != 0) {
-		herr_set(err, HOIST_EXIT_CANNOT_VERIFY, "%s", cur[0] ? "the installed revision is not the current one"
-		                                                      : "no current revision: nothing to verify");
+		herr_set(err, HOIST_EXIT_CANNOT_VERIFY, "%s",
+		         cur[0] ? "the installed revision is not the current one"
+		                : "no current revision: nothing to verify");
 		goto out;
 	}
 	if (rev_paths(state_dir, cur, &rp, err) != 0 ||
@@ -219,8 +222,12 @@ int verify_run(const char *state_dir, const char *root, bool json, FILE *out, st
 	}
 	code = drift ? HOIST_EXIT_DRIFT : unreadable ? HOIST_EXIT_CANNOT_VERIFY : 0;
 	if (json)
-		bad |= buf_printf(&o, "], \"checked\": %zu, \"differing\": %zu, \"unreadable\": %zu, \"result\": \"%s\"}\n",
-		                  m.n, drift, unreadable, code == 0 ? "clean" : drift ? "drift" : "cannot-verify");
+		bad |= buf_printf(
+		    &o, "], \"checked\": %zu, \"differing\": %zu, \"unreadable\": %zu, \"result\": \"%s\"}\n",
+		    m.n, drift, unreadable,
+		    code == 0 ? "clean"
+		    : drift   ? "drift"
+		              : "cannot-verify");
 	if (bad) {
 		herr_set(err, HOIST_EXIT_INTERNAL, "verify report too large");
 		code = HOIST_EXIT_INTERNAL;
@@ -235,7 +242,8 @@ int verify_run(const char *state_dir, const char *root, bool json, FILE *out, st
 out:
 	if (code == HOIST_EXIT_CANNOT_VERIFY && json && o.len == 0) {
 		/* still one JSON document for machines, with the reason */
-		if (buf_append_str(&o, "{\"version\": null, \"result\": \"cannot-verify\", \"error\": ") == 0 &&
+		if (buf_append_str(&o, "{\"version\": null, \"result\": \"cannot-verify\", \"error\": ") ==
+		        0 &&
 		    json_string(&o, err->msg) == 0 && buf_append_str(&o, "}\n") == 0)
 			fwrite(o.data, 1, o.len, out);
 	}

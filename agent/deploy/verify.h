@@ -33,7 +33,7 @@ enum verify_problem {
 
 /* What was found on the host for one entry. */
 struct verify_actual {
-	char kind;     /* 'F', 'L', 'D', '?' (other type), 0 missing */
+	char kind; /* 'F', 'L', 'D', '?' (other type), 0 missing */
 	int mode;
 	long long uid, gid, size;
 	char sha[SHA256_HEX_LEN + 1]; /* F: content, L: target; "" not computed / unreadable */

@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct health_check *c = &s->checks[i];
 			if (c->name[0] == '\0' || c->interval_ms < 10 || c->timeout_ms < 10)
 				abort();
-			if ((c->type == HEALTH_HTTP && c->url == NULL) || (c->type == HEALTH_TCP && c->port == 0) ||
+			if ((c->type == HEALTH_HTTP && c->url == NULL) ||
+			    (c->type == HEALTH_TCP && c->port == 0) ||
 			    (c->type == HEALTH_COMMAND && (c->argv == NULL || c->argv[c->argc] != NULL)))
 				abort();
 		}

@@ -37,29 +37,32 @@ static const struct tcase cases[] = {
     {"no version", "health_checks:\n  checks:\n    - {type: tcp, port: 1}\n", HOIST_EXIT_BAD_BUNDLE,
      "hoist.yml:1:1: ", "version: is required"},
     {"version 2", "version: 2\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:1:10: ", "version: '2' is not supported"},
-    {"unknown top key", V1 "healthchecks: {}\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:2:1: ",
-     "unknown key 'healthchecks'"},
+    {"unknown top key", V1 "healthchecks: {}\n", HOIST_EXIT_BAD_BUNDLE,
+     "hoist.yml:2:1: ", "unknown key 'healthchecks'"},
     {"syntax", V1 "health_checks:\n  checks: [\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:", "YAML syntax error"},
-    {"no checks", V1 "health_checks:\n  deadline: 10s\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:3:3: ",
-     "checks is required"},
-    {"checks not a list", V1 "health_checks:\n  checks: {}\n", HOIST_EXIT_BAD_BUNDLE, NULL, "expected a list"},
-    {"zero checks", V1 "health_checks:\n  checks: []\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:3:3: ",
-     "needs 1 to 16 checks"},
-    {"no type", HC "    - {name: a, port: 1}\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:4:7: ", "type is required"},
-    {"bad type", HC "    - type: udp\n      port: 1\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:4:13: ",
-     "'udp' is not a check type"},
-    {"key of another type", HC "    - type: tcp\n      port: 1\n      url: http://x/\n", HOIST_EXIT_BAD_BUNDLE,
-     "hoist.yml:6:7: ", "url: is only for http checks (this one is tcp)"},
+    {"no checks", V1 "health_checks:\n  deadline: 10s\n", HOIST_EXIT_BAD_BUNDLE,
+     "hoist.yml:3:3: ", "checks is required"},
+    {"checks not a list", V1 "health_checks:\n  checks: {}\n", HOIST_EXIT_BAD_BUNDLE, NULL,
+     "expected a list"},
+    {"zero checks", V1 "health_checks:\n  checks: []\n", HOIST_EXIT_BAD_BUNDLE,
+     "hoist.yml:3:3: ", "needs 1 to 16 checks"},
+    {"no type", HC "    - {name: a, port: 1}\n", HOIST_EXIT_BAD_BUNDLE,
+     "hoist.yml:4:7: ", "type is required"},
+    {"bad type", HC "    - type: udp\n      port: 1\n", HOIST_EXIT_BAD_BUNDLE,
+     "hoist.yml:4:13: ", "'udp' is not a check type"},
+    {"key of another type", HC "    - type: tcp\n      port: 1\n      url: http://x/\n",
+     HOIST_EXIT_BAD_BUNDLE, "hoist.yml:6:7: ", "url: is only for http checks (this one is tcp)"},
     {"unknown check key", HC "    - type: tcp\n      port: 1\n      retry: 3\n", HOIST_EXIT_BAD_BUNDLE,
      "hoist.yml:6:7: ", "unknown key 'retry'"},
     {"http without url", HC "    - type: http\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:4:7: ", "needs url"},
-    {"bad url", HC "    - {type: http, url: \"ftp://x/\"}\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:4:25: ",
-     "not an http:// or https:// URL"},
+    {"bad url", HC "    - {type: http, url: \"ftp://x/\"}\n", HOIST_EXIT_BAD_BUNDLE,
+     "hoist.yml:4:25: ", "not an http:// or https:// URL"},
     {"bad status", HC "    - {type: http, url: \"http://x/\", expect_status: 700}\n", HOIST_EXIT_BAD_BUNDLE,
      "hoist.yml:4:53: ", "700 is out of range"},
     {"octal-looking status", HC "    - {type: http, url: \"http://x/\", expect_status: 0200}\n",
      HOIST_EXIT_BAD_BUNDLE, NULL, "expected a whole number"},
-    {"tcp without port", HC "    - {type: tcp, host: localhost}\n", HOIST_EXIT_BAD_BUNDLE, NULL, "needs port"},
+    {"tcp without port", HC "    - {type: tcp, host: localhost}\n", HOIST_EXIT_BAD_BUNDLE, NULL,
+     "needs port"},
     {"port 0", HC "    - {type: tcp, port: 0}\n", HOIST_EXIT_BAD_BUNDLE, NULL, "0 is out of range"},
     {"bad host", HC "    - {type: tcp, port: 1, host: \"a b\"}\n", HOIST_EXIT_BAD_BUNDLE, NULL,
      "not a host name"},
@@ -71,8 +74,8 @@ static const struct tcase cases[] = {
      "needs 1 to 64 arguments"},
     {"numeric runas", HC "    - {type: command, argv: [x], runas: \"0\"}\n", HOIST_EXIT_BAD_BUNDLE, NULL,
      "not a user name"},
-    {"bad duration", HC "    - {type: tcp, port: 1, interval: 2h}\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:4:38: ",
-     "interval: expected a duration"},
+    {"bad duration", HC "    - {type: tcp, port: 1, interval: 2h}\n", HOIST_EXIT_BAD_BUNDLE,
+     "hoist.yml:4:38: ", "interval: expected a duration"},
     {"too short interval", HC "    - {type: tcp, port: 1, interval: 1ms}\n", HOIST_EXIT_BAD_BUNDLE, NULL,
      "out of range"},
     {"negative retries", HC "    - {type: tcp, port: 1, retries: -1}\n", HOIST_EXIT_BAD_BUNDLE, NULL,
@@ -83,12 +86,13 @@ static const struct tcase cases[] = {
      "use 1-63 characters"},
     {"duplicate key", HC "    - type: tcp\n      port: 1\n      port: 2\n", HOIST_EXIT_BAD_BUNDLE,
      "hoist.yml:6:7: ", "duplicate key 'port' (first at line 5)"},
-    {"alias", HC "    - &a {type: tcp, port: 1}\n    - *a\n", HOIST_EXIT_BAD_BUNDLE, "hoist.yml:5:7: ",
-     "aliases are not supported"},
+    {"alias", HC "    - &a {type: tcp, port: 1}\n    - *a\n", HOIST_EXIT_BAD_BUNDLE,
+     "hoist.yml:5:7: ", "aliases are not supported"},
     {"tag", HC "    - !!map {type: tcp, port: 1}\n", HOIST_EXIT_BAD_BUNDLE, NULL, "tags are not supported"},
     {"two documents", V1 "---\n" V1, HOIST_EXIT_BAD_BUNDLE, NULL, "more than one YAML document"},
-    {"deadline not above min", V1 "health_checks:\n  min_healthy_time: 10s\n  deadline: 10s\n  checks:\n"
-                               "    - {type: tcp, port: 1}\n",
+    {"deadline not above min",
+     V1 "health_checks:\n  min_healthy_time: 10s\n  deadline: 10s\n  checks:\n"
+        "    - {type: tcp, port: 1}\n",
      HOIST_EXIT_BAD_BUNDLE, "hoist.yml:3:3: ", "deadline (10000ms) must be longer than min_healthy_time"},
     {"too many checks",
      HC "    - {type: tcp, port: 1}\n    - {type: tcp, port: 1}\n    - {type: tcp, port: 1}\n"
@@ -181,7 +185,8 @@ static void test_full(void **state)
 
 static void test_default_deadline(void **state)
 {
-	static const char doc[] = V1 "health_checks:\n  min_healthy_time: 1m\n  checks:\n    - {type: tcp, port: 1}\n";
+	static const char doc[] =
+	    V1 "health_checks:\n  min_healthy_time: 1m\n  checks:\n    - {type: tcp, port: 1}\n";
 	struct health_spec *s = NULL;
 	struct herr err;
 	(void)state;
@@ -196,10 +201,11 @@ static void test_durations(void **state)
 		const char *in;
 		int ok;
 		unsigned ms;
-	} d[] = {{"2", 1, 2000},    {"0.5", 1, 500},  {"1.25", 1, 1250}, {"500ms", 1, 500}, {"10s", 1, 10000},
-	         {"2m", 1, 120000}, {"0", 1, 0},      {"1.0005", 0, 0},  {"1.5ms", 0, 0},   {"", 0, 0},
-	         {"s", 0, 0},       {"-1", 0, 0},     {"1h", 0, 0},      {"1 s", 0, 0},     {"1.", 0, 0},
-	         {".5", 0, 0},      {"9999999999", 0, 0}};
+	} d[] = {{"2", 1, 2000},      {"0.5", 1, 500},   {"1.25", 1, 1250}, {"500ms", 1, 500},
+	         {"10s", 1, 10000},   {"2m", 1, 120000}, {"0", 1, 0},       {"1.0005", 0, 0},
+	         {"1.5ms", 0, 0},     {"", 0, 0},        {"s", 0, 0},       {"-1", 0, 0},
+	         {"1h", 0, 0},        {"1 s", 0, 0},     {"1.", 0, 0},      {".5", 0, 0},
+	         {"9999999999", 0, 0}};
 	(void)state;
 	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
 		unsigned ms = 12345;

@@ -226,14 +226,15 @@ static void test_history_json(void **state)
 	    "{\"name\": \"HealthCheck\", \"result\": \"failed\", \"started\": \"2025-12-06T05:46:40Z\", "
 	    "\"duration_ms\": 250}], "
 	    "\"output_tail\": \"line \\\"1\\\"\\nline 2\", \"rolled_back_to\": \"v1\", \"exit_code\": 13, "
-	    "\"error\": null, \"health\": {\"result\": \"failed\", \"checks\": [], \"min_healthy_time_s\": 0.000, "
+	    "\"error\": null, \"health\": {\"result\": \"failed\", \"checks\": [], \"min_healthy_time_s\": "
+	    "0.000, "
 	    "\"duration_ms\": 0, \"error\": null}}");
 	/* in progress: no finish, no failed step, no tail */
 	buf_reset(&b);
 	status_copy(st->result, sizeof(st->result), "in-progress");
 	assert_int_equal(history_entry_json(st, -1, &b), 0);
 	assert_non_null(strstr(b.data, "\"result\": \"in-progress\", \"started\": \"2025-12-06T05:46:40Z\", "
-	                                "\"finished\": null, \"failed_step\": null"));
+	                               "\"finished\": null, \"failed_step\": null"));
 	assert_non_null(strstr(b.data, "\"output_tail\": null, \"rolled_back_to\": null"));
 	buf_reset(&b);
 	status_copy(st->result, sizeof(st->result), "rolled-back");
@@ -324,12 +325,9 @@ static void test_cli(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_manifest_parse),
-	    cmocka_unit_test(test_compare),
-	    cmocka_unit_test(test_history_result),
-	    cmocka_unit_test(test_history_json),
-	    cmocka_unit_test(test_history_bounded),
-	    cmocka_unit_test(test_cli),
+	    cmocka_unit_test(test_manifest_parse),  cmocka_unit_test(test_compare),
+	    cmocka_unit_test(test_history_result),  cmocka_unit_test(test_history_json),
+	    cmocka_unit_test(test_history_bounded), cmocka_unit_test(test_cli),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,8 +198,8 @@ static int probe_tcp(const struct health_check *c, unsigned timeout_ms, char *ms
 	return r;
 }
 
-static int probe_command(struct health_probe *p, const struct health_check *c, unsigned timeout_ms,
-                         char *msg, size_t cap)
+static int probe_command(struct health_probe *p, const struct health_check *c, unsigned timeout_ms, char *msg,
+                         size_t cap)
 {
 	char path[PATH_MAX], desc[256];
 	struct hook_result res;

@@ -39,9 +39,10 @@ int health_report_text(const struct health_report *rep, const char *ind, struct 
 	                  (double)rep->duration_ms / 1000.0, rep->min_healthy_ms / 1000.0);
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct health_check_result *c = &rep->checks[i];
-		bad |= buf_printf(o, "%s    %-20s %-7s %-7s %4u attempt%s %8.3f s%s%s\n", ind, c->name, c->type,
-		                  c->result, c->attempts, c->attempts == 1 ? " " : "s", (double)c->duration_ms / 1000.0,
-		                  c->last_error[0] ? "  last error: " : "", c->last_error);
+		bad |= buf_printf(o, "%s    %-20s %-7s %-7s %4u attempt%s %8.3f s%s%s\n", ind, c->name,
+		                  c->type, c->result, c->attempts, c->attempts == 1 ? " " : "s",
+		                  (double)c->duration_ms / 1000.0, c->last_error[0] ? "  last error: " : "",
+		                  c->last_error);
 	}
 	return bad ? -1 : 0;
 }

@@ -30,18 +30,21 @@ static void deadline_passed(const struct health_spec *spec, struct health_report
 			copy(r->result, sizeof(r->result), "failed");
 			r->duration_ms = elapsed;
 			if (r->last_error[0] == '\0')
-				copy(r->last_error, sizeof(r->last_error), "no attempt finished before the deadline");
+				copy(r->last_error, sizeof(r->last_error),
+				     "no attempt finished before the deadline");
 			size_t len = strlen(names);
 			snprintf(names + len, sizeof(names) - len, "%s%s", n++ ? ", " : "", r->name);
 		}
 	}
 	if (staying)
-		snprintf(rep->error, sizeof(rep->error),
-		         "health checks: the deadline of %ums passed before min_healthy_time (%ums) was reached",
-		         spec->deadline_ms, spec->min_healthy_ms);
+		snprintf(
+		    rep->error, sizeof(rep->error),
+		    "health checks: the deadline of %ums passed before min_healthy_time (%ums) was reached",
+		    spec->deadline_ms, spec->min_healthy_ms);
 	else
 		snprintf(rep->error, sizeof(rep->error),
-		         "health checks: the deadline of %ums passed; not healthy: %s", spec->deadline_ms, names);
+		         "health checks: the deadline of %ums passed; not healthy: %s", spec->deadline_ms,
+		         names);
 }
 
 int health_run(const struct health_spec *spec, const struct health_ops *ops, struct health_report *rep)
@@ -58,7 +61,8 @@ int health_run(const struct health_spec *spec, const struct health_ops *ops, str
 	rep->min_healthy_ms = spec->min_healthy_ms;
 	for (size_t i = 0; i < rep->n; i++) {
 		copy(rep->checks[i].name, sizeof(rep->checks[i].name), spec->checks[i].name);
-		copy(rep->checks[i].type, sizeof(rep->checks[i].type), health_type_name(spec->checks[i].type));
+		copy(rep->checks[i].type, sizeof(rep->checks[i].type),
+		     health_type_name(spec->checks[i].type));
 		copy(rep->checks[i].result, sizeof(rep->checks[i].result), "pending");
 		next[i] = t0;
 		fails[i] = 0;
@@ -129,16 +133,17 @@ int health_run(const struct health_spec *spec, const struct health_ops *ops, str
 				snprintf(rep->error, sizeof(rep->error),
 				         "health check %s failed %llums after all checks had passed, before "
 				         "min_healthy_time (%ums): %s",
-				         c->name, (unsigned long long)(after - healthy_since), spec->min_healthy_ms,
-				         r->last_error);
+				         c->name, (unsigned long long)(after - healthy_since),
+				         spec->min_healthy_ms, r->last_error);
 				break;
 			}
 			if (++fails[pick] > c->retries) {
 				copy(r->result, sizeof(r->result), "failed");
 				r->duration_ms = after - t0;
 				snprintf(rep->error, sizeof(rep->error),
-				         "health check %s failed %u time%s in a row (retries: %u): %s", c->name,
-				         fails[pick], fails[pick] == 1 ? "" : "s", c->retries, r->last_error);
+				         "health check %s failed %u time%s in a row (retries: %u): %s",
+				         c->name, fails[pick], fails[pick] == 1 ? "" : "s", c->retries,
+				         r->last_error);
 				break;
 			}
 			next[pick] = after + c->interval_ms;

@@ -23,10 +23,10 @@
 struct health_check_result {
 	char name[HEALTH_NAME_MAX];
 	char type[16];
-	char result[16];                  /* "passed", "failed", "pending" (deadline came first) */
+	char result[16]; /* "passed", "failed", "pending" (deadline came first) */
 	unsigned attempts;
 	char last_error[HEALTH_ERROR_MAX]; /* the last failed attempt's reason, "" none */
-	uint64_t duration_ms;             /* from the start until it first passed, or until it failed */
+	uint64_t duration_ms;              /* from the start until it first passed, or until it failed */
 };
 
 struct health_report {
@@ -40,7 +40,7 @@ struct health_report {
 
 struct health_ops {
 	void *ud;
-	uint64_t (*now_ms)(void *ud);          /* monotonic */
+	uint64_t (*now_ms)(void *ud); /* monotonic */
 	void (*sleep_ms)(void *ud, uint64_t ms);
 	/* One attempt of check c within timeout_ms: 0 passed, -1 failed (reason in msg). */
 	int (*probe)(void *ud, const struct health_check *c, unsigned timeout_ms, char *msg, size_t cap);

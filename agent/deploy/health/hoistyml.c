@@ -23,10 +23,10 @@
 #define DEFAULT_INTERVAL_MS 2000u
 #define DEFAULT_TIMEOUT_MS 2000u
 #define DEFAULT_RETRIES 3u
-#define DEFAULT_SLACK_MS 300000u   /* deadline = min_healthy_time + 5 min when not given */
-#define MAX_STEP_MS 3600000u       /* interval, timeout: at most 1 h */
-#define MIN_STEP_MS 10u            /* interval, timeout: at least 10 ms */
-#define MAX_DEADLINE_MS 86400000u  /* deadline, min_healthy_time: at most 24 h */
+#define DEFAULT_SLACK_MS 300000u  /* deadline = min_healthy_time + 5 min when not given */
+#define MAX_STEP_MS 3600000u      /* interval, timeout: at most 1 h */
+#define MIN_STEP_MS 10u           /* interval, timeout: at least 10 ms */
+#define MAX_DEADLINE_MS 86400000u /* deadline, min_healthy_time: at most 24 h */
 #define MAX_RETRIES 100000u
 
 struct ctx {
@@ -273,7 +273,8 @@ static int check_keys(struct ctx *c)
 				return fail_at(c, k ? k->start_mark : n->start_mark, NULL,
 				               "keys must be plain names");
 			if (strcmp(text(k), "<<") == 0)
-				return fail_at(c, k->start_mark, NULL, "YAML merge keys (<<) are not supported");
+				return fail_at(c, k->start_mark, NULL,
+				               "YAML merge keys (<<) are not supported");
 			for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
 				yaml_node_t *k2 = node(c, q->key);
 				if (k2->data.scalar.length == k->data.scalar.length &&
@@ -329,8 +330,8 @@ static int parse_argv(struct ctx *c, struct health_check *hc, yaml_node_t *v, co
 		yaml_node_t *a = node(c, v->data.sequence.items.start[i]);
 		const char *t = NULL;
 		if (a->type != YAML_SCALAR_NODE)
-			return fail_at(c, a->start_mark, key, "argument %zu: expected a string, got %s", i + 1,
-			               kind(a));
+			return fail_at(c, a->start_mark, key, "argument %zu: expected a string, got %s",
+			               i + 1, kind(a));
 		t = text(a);
 		if (strlen(t) != a->data.scalar.length)
 			return fail_at(c, a->start_mark, key, "argument %zu contains a NUL character", i + 1);
@@ -341,10 +342,11 @@ static int parse_argv(struct ctx *c, struct health_check *hc, yaml_node_t *v, co
 			char esc[SHOW];
 			relpath_escape(t, esc, sizeof(esc));
 			if (t[0] == '\0' || !str_printable(t) || relpath_has_dotdot(t))
-				return fail_at(c, a->start_mark, key,
-				               "the program '%s' must be an absolute path or a path inside the "
-				               "bundle, without '..' (it is not looked up in PATH)",
-				               esc);
+				return fail_at(
+				    c, a->start_mark, key,
+				    "the program '%s' must be an absolute path or a path inside the "
+				    "bundle, without '..' (it is not looked up in PATH)",
+				    esc);
 		}
 		if (dup_into(c, t, &hc->argv[i]) != 0)
 			return -1;
@@ -358,13 +360,21 @@ static const struct {
 	const char *key;
 	enum health_type only; /* 0: every type */
 } check_keys_tab[] = {
-    {"name", 0},           {"type", 0},           {"interval", 0},       {"timeout", 0},
-    {"retries", 0},        {"url", HEALTH_HTTP},  {"expect_status", HEALTH_HTTP},
-    {"expect_body", HEALTH_HTTP}, {"host", HEALTH_TCP},  {"port", HEALTH_TCP},
-    {"argv", HEALTH_COMMAND},     {"runas", HEALTH_COMMAND},
+    {"name", 0},
+    {"type", 0},
+    {"interval", 0},
+    {"timeout", 0},
+    {"retries", 0},
+    {"url", HEALTH_HTTP},
+    {"expect_status", HEALTH_HTTP},
+    {"expect_body", HEALTH_HTTP},
+    {"host", HEALTH_TCP},
+    {"port", HEALTH_TCP},
+    {"argv", HEALTH_COMMAND},
+    {"runas", HEALTH_COMMAND},
 };
-#define CHECK_KEYS_ALLOWED                                                                        \
-	"name, type, interval, timeout, retries; http: url, expect_status, expect_body; tcp: host, " \
+#define CHECK_KEYS_ALLOWED                                                                                   \
+	"name, type, interval, timeout, retries; http: url, expect_status, expect_body; tcp: host, "         \
 	"port; command: argv, runas"
 
 static int parse_check(struct ctx *c, yaml_node_t *item, size_t idx, struct health_check *hc)
@@ -399,8 +409,8 @@ static int parse_check(struct ctx *c, yaml_node_t *item, size_t idx, struct heal
 	else {
 		char esc[SHOW];
 		relpath_escape(t, esc, sizeof(esc));
-		return fail_at(c, type_node->start_mark, "type", "'%s' is not a check type (http, tcp or command)",
-		               esc);
+		return fail_at(c, type_node->start_mark, "type",
+		               "'%s' is not a check type (http, tcp or command)", esc);
 	}
 	snprintf(where, sizeof(where), "health_checks.checks[%zu]", idx);
 	for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
@@ -467,7 +477,8 @@ static int parse_check(struct ctx *c, yaml_node_t *item, size_t idx, struct heal
 			if (t[0] == '\0' || strlen(t) > MAX_HOST || t[0] == '-' ||
 			    strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-:") !=
 			        strlen(t))
-				return fail_at(c, v->start_mark, key, "'%s' is not a host name or address", esc);
+				return fail_at(c, v->start_mark, key, "'%s' is not a host name or address",
+				               esc);
 			if (dup_into(c, t, &hc->host) != 0)
 				return -1;
 		} else if (strcmp(key, "port") == 0) {
@@ -574,8 +585,8 @@ static int parse_top(struct ctx *c, yaml_node_t *root, struct health_spec *s)
 			if (strcmp(t, "1") != 0) {
 				char esc[SHOW];
 				relpath_escape(t, esc, sizeof(esc));
-				return fail_at(c, v->start_mark, key, "'%s' is not supported (use version: 1)",
-				               esc);
+				return fail_at(c, v->start_mark, key,
+				               "'%s' is not supported (use version: 1)", esc);
 			}
 			have_version = true;
 		} else if (strcmp(key, "health_checks") == 0) {
@@ -631,8 +642,9 @@ int hoistyml_parse(const char *t, size_t len, const char *filename, struct healt
 	have_doc = 1;
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || is_null(root)) {
-		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s:1:1: the file is empty (remove it, or add version: 1 "
-		                                     "and health_checks)",
+		herr_set(err, HOIST_EXIT_BAD_BUNDLE,
+		         "%s:1:1: the file is empty (remove it, or add version: 1 "
+		         "and health_checks)",
 		         c.file);
 		goto out;
 	}
