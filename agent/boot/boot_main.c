@@ -85,7 +85,8 @@ static void usage(FILE *f)
 	    "\n"
 	    "Config keys (hoist.conf, key = value): state_dir cache_dir agent_path imds_endpoint\n"
 	    "  imds_v1_disabled imds_timeout_ms imds_deadline_s imds_retries region s3_endpoint ca_bundle\n"
-	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s download_retries same_version\n"
+	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s low_speed_bytes_s\n"
+	    "  download_deadline_s download_retries same_version\n"
 	    "\n"
 	    "Exit codes: 0 ok (or already deployed), 1 internal, 2 usage, 3 config, 4 bad directive,\n"
 	    "  5 no directive/user data, 6 no role/credentials, 7 S3 access denied, 8 S3 not found,\n"
@@ -252,7 +253,11 @@ static int get_creds(void *ud, const struct credentials **out, struct herr *err)
 		return 0;
 	}
 	buf_init(&b, CREDS_DOC_MAX);
-	imds_rearm(s->imds);
+	/* The first credentials are metadata work of this boot and share the
+	 * deadline of the user data and region; a refresh late in a long
+	 * download gets one deadline of its own. */
+	if (s->have)
+		imds_rearm(s->imds);
 	if (s->role[0] == '\0') {
 		size_t n;
 		r = imds_get(s->imds, "/latest/meta-data/iam/security-credentials/", ROLE_MAX - 1, &b, err);
@@ -450,6 +455,7 @@ int main(int argc, char **argv)
 		                       c.imds_deadline_s, c.imds_retries};
 		if ((http = http_new(&ho, &err)) == NULL || (imds = imds_new(http, &io, &err)) == NULL)
 			goto fail;
+		http_set_stall_floor(http, c.low_speed_bytes_s);
 	}
 
 	log_set_phase("imds");
@@ -508,6 +514,7 @@ int main(int argc, char **argv)
 	dopt.tmp_dir = tmp;
 	dopt.max_bytes = c.max_bundle_bytes;
 	dopt.retries = c.download_retries;
+	dopt.deadline_s = c.download_deadline_s;
 	dopt.has_expected = d.has_sha256;
 	memcpy(dopt.expected, d.sha256, 32);
 	dopt.progress_tty = isatty(STDERR_FILENO);

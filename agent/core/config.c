@@ -60,6 +60,8 @@ static const struct key KEYS[] = {
     {"max_bundle_bytes", K_SIZE, F(max_bundle_bytes), 1, NULL},
     {"connect_timeout_s", K_UINT, F(connect_timeout_s), 1, "a number of seconds"},
     {"low_speed_timeout_s", K_UINT, F(low_speed_timeout_s), 1, "a number of seconds"},
+    {"low_speed_bytes_s", K_UINT, F(low_speed_bytes_s), 1, "a number of bytes per second"},
+    {"download_deadline_s", K_UINT, F(download_deadline_s), 0, "a number of seconds"},
     {"download_retries", K_UINT, F(download_retries), 0, "a whole number"},
     {"same_version", K_SAME_VERSION, F(same_version), 0, NULL},
     {"keep_revisions", K_UINT, F(keep_revisions), 1, "a whole number"},
@@ -120,6 +122,8 @@ void config_init(struct hoist_config *c)
 	c->max_bundle_bytes = UINT64_C(4) << 30;
 	c->connect_timeout_s = 5;
 	c->low_speed_timeout_s = 30;
+	c->low_speed_bytes_s = 1024;
+	c->download_deadline_s = 3600;
 	c->download_retries = 5;
 	c->same_version = SAME_VERSION_SKIP;
 	c->keep_revisions = 5;

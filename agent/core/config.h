@@ -46,7 +46,9 @@ struct hoist_config {
 	char *ca_bundle;          /* ca_bundle   "" (AWS_CA_BUNDLE)           */
 	uint64_t max_bundle_bytes;/* max_bundle_bytes 4294967296 (4 GiB)     */
 	unsigned connect_timeout_s; /* connect_timeout_s 5                  */
-	unsigned low_speed_timeout_s; /* low_speed_timeout_s 30: stall limit */
+	unsigned low_speed_timeout_s; /* low_speed_timeout_s 30: stall window */
+	unsigned low_speed_bytes_s; /* low_speed_bytes_s 1024: stall floor   */
+	unsigned download_deadline_s; /* download_deadline_s 3600: 0 = none */
 	unsigned download_retries;  /* download_retries 5                    */
 	char *access_key_id;      /* environment only: AWS_ACCESS_KEY_ID     */
 	char *secret_access_key;  /* environment only: AWS_SECRET_ACCESS_KEY */

@@ -1,6 +1,7 @@
 /* http.h - a thin libcurl easy wrapper: one handle reused for the whole run
  * (connections kept alive), verified TLS only, http/https only, no
- * redirects, bounded response headers and error bodies.
+ * redirects, bounded response headers and error bodies. The URL's path is
+ * sent as given ("." and ".." segments are not squashed).
  *
  * Transport failures (connect, timeout, reset) are HOIST_EXIT_TEMPFAIL;
  * the caller interprets HTTP status codes. Request headers are never
@@ -22,7 +23,8 @@ struct http; /* opaque: a CURL easy handle and its settings */
 struct http_opts {
 	const char *ca_bundle; /* CURLOPT_CAINFO when non-empty */
 	unsigned connect_timeout_ms;
-	unsigned low_speed_time_s; /* abort a transfer slower than 1 B/s this long; 0 = off */
+	unsigned low_speed_time_s; /* abort a transfer slower than the stall floor
+	                            * (1 B/s, http_set_stall_floor) for this long; 0 = off */
 };
 
 /* Receives 2xx body bytes; returns 0 to continue, -1 to abort (err set). */
@@ -50,6 +52,9 @@ struct http_response {
 
 struct http *http_new(const struct http_opts *o, struct herr *err);
 void http_free(struct http *h);
+/* Sets the stall floor: a transfer slower than bytes_per_s on average over
+ * low_speed_time_s is aborted (a trickle counts as a stall). Default 1. */
+void http_set_stall_floor(struct http *h, unsigned bytes_per_s);
 
 void http_response_init(struct http_response *r);
 void http_response_free(struct http_response *r);

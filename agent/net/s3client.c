@@ -112,16 +112,37 @@ out:
 	return rc;
 }
 
+/* 1 when S3 refused the request for its region: a 301 redirect or a 400
+ * AuthorizationHeaderMalformed/PermanentRedirect naming the bucket's region
+ * in x-amz-bucket-region (copied to region when it looks like one). */
+static int wrong_region(const struct http_response *resp, const char *code, char *region, size_t regionsz)
+{
+	if (resp->status != 301 && strcmp(code, "AuthorizationHeaderMalformed") != 0 &&
+	    strcmp(code, "PermanentRedirect") != 0 && strcmp(code, "IllegalLocationConstraintException") != 0)
+		return 0;
+	if (http_header_get(resp->headers.data, resp->headers.len, "x-amz-bucket-region", region, regionsz) !=
+	    1)
+		return 0;
+	return region[0] != '\0' && strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(region);
+}
+
 int s3_status_error(const struct http_response *resp, const char *method, const char *bucket, const char *key,
                     struct herr *err)
 {
-	char code[64] = "";
+	char code[64] = "", region[64];
 	long st = resp->status;
 	int ec;
 	const char *why;
 
 	if (!s3_error_code(resp->body.data, resp->body.len, code, sizeof(code)))
 		(void)snprintf(code, sizeof(code), "HTTP %ld", st);
+	if (wrong_region(resp, code, region, sizeof(region)))
+		return herr_set(
+		    err, HOIST_EXIT_DENIED,
+		    "%s s3://%s/%s: the bucket is in region %s (S3's x-amz-bucket-region), not the "
+		    "region the request was signed for: set region=%s in the directive or "
+		    "hoist.conf (%s)",
+		    method, bucket, key, region, region, code);
 	if (st == 403) {
 		ec = HOIST_EXIT_DENIED;
 		why = strcmp(code, "SignatureDoesNotMatch") == 0

@@ -21,7 +21,10 @@ struct s3client {
 	const char *region;
 	s3_creds_fn creds;
 	void *creds_ud;
-	unsigned requests; /* sent so far */
+	unsigned requests; /* sent so far: a failed s3_request that did not add
+	                    * one was never sent (credentials, signing), and a
+	                    * retry would not help (the credentials provider
+	                    * retries within its own deadline) */
 };
 
 /* One signed request (GET or HEAD) for bucket/key. extra: more "Name: value"

@@ -7,13 +7,16 @@ all headers including Host (so a SigV4 signature made for the proxy's address
 still verifies at moto), and the body. The first N matching object GETs
 (GET with a key in the path and a 200/206 answer) get the upstream status and
 headers, then only K body bytes, then the connection is dropped (--mode drop,
-default) or held silent for S seconds first (--mode stall). By default only
+default) or held silent for S seconds first (--mode stall); --mode trickle
+sends the rest of the body at --trickle-bps bytes per second instead (a
+server that never quite stalls). By default only
 GETs without a Range header match (so a client's resume with Range succeeds);
 --faults-on range|all changes that.
 
 Control (never forwarded; '_' is not valid in a bucket name):
   GET  /_faultproxy/config          current settings and remaining count (JSON)
-  POST /_faultproxy/config          merge JSON: count, drop_after, mode, stall_seconds, faults_on
+  POST /_faultproxy/config          merge JSON: count, drop_after, mode, stall_seconds, faults_on,
+                                    trickle_bps
 Every proxied request is appended to --log as a JSON line: method, path, status,
 range, faulted, body_bytes (bytes of body actually sent).
 """
@@ -178,6 +181,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(data)
                 sent += len(data)
             entry["body_bytes"] = sent
+            if fault and self.server.cfg.get("mode") == "trickle":
+                self._trickle(r, entry)
+                return
             if fault:
                 self.wfile.flush()
                 if self.server.cfg.get("mode") == "stall":
@@ -189,6 +195,19 @@ class Handler(BaseHTTPRequestHandler):
                     pass
         finally:
             conn.close()
+
+    def _trickle(self, r, entry):
+        """Sends the rest of the upstream body at trickle_bps bytes/s (until the client gives up)."""
+        bps = max(1.0, float(self.server.cfg.get("trickle_bps", 4)))
+        step = max(1, int(bps / 4))
+        while True:
+            data = r.read(step)
+            if not data:
+                break
+            self.wfile.write(data)
+            self.wfile.flush()
+            entry["body_bytes"] += len(data)
+            time.sleep(len(data) / bps)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _proxy
 
@@ -204,7 +223,8 @@ def main(argv=None):
     ap.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT")
     ap.add_argument("--fail-count", type=int, default=1, help="N: object GETs to cut")
     ap.add_argument("--drop-after", type=int, default=0, help="K: body bytes sent before the cut")
-    ap.add_argument("--mode", choices=("drop", "stall"), default="drop")
+    ap.add_argument("--mode", choices=("drop", "stall", "trickle"), default="drop")
+    ap.add_argument("--trickle-bps", type=float, default=4.0)
     ap.add_argument("--stall-seconds", type=float, default=30.0)
     ap.add_argument("--faults-on", choices=("full", "range", "all"), default="full")
     ap.add_argument("--port", type=int, default=0)
@@ -217,7 +237,8 @@ def main(argv=None):
     srv.lock = threading.Lock()
     srv.log_path = args.log
     srv.cfg = {"count": args.fail_count, "drop_after": args.drop_after, "mode": args.mode,
-               "stall_seconds": args.stall_seconds, "faults_on": args.faults_on}
+               "stall_seconds": args.stall_seconds, "faults_on": args.faults_on,
+               "trickle_bps": args.trickle_bps}
     port = srv.server_address[1]
     write_port_file(args.port_file, port)
     serve(srv)

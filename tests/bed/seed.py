@@ -122,12 +122,17 @@ def find(root, tag):
     die(f"no <{tag}> in moto's answer")
 
 
-def seed(endpoint):
+def seed(endpoint, region=REGION):
     """Creates buckets, admin user, instance role; returns (admin, role credentials)."""
     # Raw HTTP instead of boto3: importing boto3 and building three clients
     # costs more than the whole seeding, and every test pays for bed_start.
-    call(endpoint, "PUT", f"/{BUCKET}")
-    call(endpoint, "PUT", f"/{OTHER_BUCKET}")
+    # The buckets live in the scenario's region (moto_wire refuses a request
+    # signed for another region, as S3 does); us-east-1 takes no constraint.
+    where = b"" if region == "us-east-1" else (
+        "<CreateBucketConfiguration><LocationConstraint>" + region +
+        "</LocationConstraint></CreateBucketConfiguration>").encode()
+    call(endpoint, "PUT", f"/{BUCKET}", where)
+    call(endpoint, "PUT", f"/{OTHER_BUCKET}", where)
     call(endpoint, "PUT", f"/{OTHER_BUCKET}/secret.txt", b"not for the instance role\n")
 
     iam = "2010-05-08"
@@ -187,7 +192,7 @@ def main(argv=None):
     moto_port = wait_port(args.moto_port_file, deadline, "moto", args.moto_log, args.moto_pid)
     endpoint = f"http://127.0.0.1:{moto_port}"
     wait_http(f"{endpoint}/moto-api/", deadline, "moto")
-    admin, role = seed(endpoint)
+    admin, role = seed(endpoint, args.region)
 
     scenario = {
         "instance_id": args.instance_id, "region": args.region,
