@@ -7,6 +7,7 @@ packages=(
 	build-essential cmake pkg-config git ca-certificates curl openssl
 	libcurl4-openssl-dev libssl-dev libyaml-dev zlib1g-dev libarchive-dev libcmocka-dev
 	python3 nginx-light
+	signify-openbsd # release signatures: tests check hoist against the real signify (issue 10)
 )
 # Packaging and man pages (issue 5) when those parts are present.
 [ -d "$(dirname "$0")/../packaging" ] && packages+=(dpkg-dev fakeroot lintian rpm systemd man-db mandoc shellcheck)

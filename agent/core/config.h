@@ -23,6 +23,12 @@ enum same_version_policy {
 	SAME_VERSION_REDEPLOY,  /* hand over again (cached bundle, re-run hooks) */
 };
 
+enum require_signature {
+	REQUIRE_SIG_AUTO = 0, /* default: required as soon as a trusted key is installed */
+	REQUIRE_SIG_YES,
+	REQUIRE_SIG_NO,
+};
+
 struct hoist_config {
 	/* where: every absolute host path below is resolved under root */
 	char *root;               /* root        "" (HOIST_ROOT)            */
@@ -56,6 +62,9 @@ struct hoist_config {
 
 	/* boot behaviour */
 	enum same_version_policy same_version; /* same_version skip|redeploy */
+	/* release trust (issue 10, docs/releases.md) */
+	char *trusted_keys_dir;   /* trusted_keys_dir /etc/hoist/trusted-keys: signify *.pub files */
+	enum require_signature require_signature; /* require_signature auto|yes|no */
 
 	/* agent */
 	unsigned keep_revisions;  /* keep_revisions 5                        */

@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +26,8 @@ struct xfer {
 	CURL *curl;
 	struct herr *err;
 	int overflow;
+	uint64_t sent; /* request body bytes handed to libcurl */
+	int source_failed;
 	char why[CURL_ERROR_SIZE]; /* libcurl's detail, e.g. "Operation too slow. ..." */
 };
 
@@ -133,6 +136,41 @@ static size_t on_body(char *data, size_t size, size_t nitems, void *ud)
 	return n;
 }
 
+/* Feeds the request body: from the buffer, or from the caller's source. A
+ * rewind (after a 100-continue refusal or a reused connection that died) is
+ * allowed only for buffers; a source reports the error. */
+static size_t on_read(char *out, size_t size, size_t nitems, void *ud)
+{
+	struct xfer *x = ud;
+	size_t n = size * nitems;
+	uint64_t left = x->req->body_len - x->sent;
+	if (n > left)
+		n = (size_t)left;
+	if (n == 0)
+		return 0;
+	if (x->req->source != NULL) {
+		long got = x->req->source(x->req->source_ud, out, n, x->err);
+		if (got < 0 || (size_t)got > n) {
+			x->source_failed = 1;
+			return CURL_READFUNC_ABORT;
+		}
+		n = (size_t)got;
+	} else {
+		memcpy(out, (const char *)x->req->body + x->sent, n);
+	}
+	x->sent += n;
+	return n;
+}
+
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+	struct xfer *x = ud;
+	if (origin != SEEK_SET || offset < 0 || x->req->source != NULL || (uint64_t)offset > x->req->body_len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->sent = (uint64_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* Sets every option of one request on a freshly reset handle. curl_easy_reset
  * keeps the connection cache, so keep-alive survives between requests. */
 static int setup(struct http *h, const struct http_request *req, struct xfer *x, struct curl_slist **hdrs)
@@ -162,7 +200,7 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 		bad |= curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_bundle) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)h->connect_timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms) != CURLE_OK;
-	if (h->low_speed_time_s > 0) {
+	if (h->low_speed_time_s > 0 && !req->no_stall_limit) {
 		/* a trickle counts as a stall: below the floor on average over the
 		 * window, the transfer is aborted (and resumed by the caller) */
 		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)h->low_speed_bytes_s) != CURLE_OK;
@@ -176,7 +214,17 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, x) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->why) != CURLE_OK;
-	if (strcmp(req->method, "HEAD") == 0)
+	if (req->has_body) {
+		/* UPLOAD sends the body with the method below; the size is always
+		 * known, so no chunked encoding */
+		bad |= curl_easy_setopt(c, CURLOPT_UPLOAD, 1L) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_READDATA, x) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_SEEKDATA, x) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
+	} else if (strcmp(req->method, "HEAD") == 0)
 		bad |= curl_easy_setopt(c, CURLOPT_NOBODY, 1L) != CURLE_OK;
 	else if (strcmp(req->method, "GET") != 0)
 		bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
@@ -203,7 +251,7 @@ static int url_len_for_msg(const char *url)
 int http_do(struct http *h, const struct http_request *req, struct http_response *resp, struct herr *err)
 {
 	struct curl_slist *hdrs = NULL;
-	struct xfer x = {req, resp, h->curl, err, 0, ""};
+	struct xfer x = {req, resp, h->curl, err, 0, 0, 0, ""};
 	CURLcode cc;
 	int rc = -1;
 
@@ -219,9 +267,9 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 	}
 	cc = curl_easy_perform(h->curl);
 	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (resp->sink_failed) {
+	if (resp->sink_failed || x.source_failed) {
 		resp->transport_error = (int)cc;
-		goto out; /* the sink filled err */
+		goto out; /* the sink or source filled err */
 	}
 	if (x.overflow) {
 		/* a retry gets the same oversized answer: permanent */

@@ -30,8 +30,12 @@ struct http_opts {
 /* Receives 2xx body bytes; returns 0 to continue, -1 to abort (err set). */
 typedef int (*http_sink_fn)(void *ud, const char *data, size_t n, struct herr *err);
 
+/* Supplies request body bytes: fills up to n bytes of out, returns how many
+ * (0 only at the end), or -1 to abort (err set). */
+typedef long (*http_source_fn)(void *ud, char *out, size_t n, struct herr *err);
+
 struct http_request {
-	const char *method; /* "GET", "HEAD", "PUT" (empty body) */
+	const char *method; /* "GET", "HEAD", "PUT", "POST", "DELETE" */
 	const char *url;
 	const char *const *headers; /* "Name: value" strings */
 	size_t n_headers;
@@ -39,6 +43,14 @@ struct http_request {
 	http_sink_fn sink;   /* 2xx body; NULL: into resp->body (bounded by body_max) */
 	void *sink_ud;
 	size_t body_max; /* for sink == NULL */
+	/* request body (PUT/POST): body_len bytes from body, or from source when
+	 * set; has_body false sends none */
+	int has_body;
+	const void *body;
+	uint64_t body_len;
+	http_source_fn source;
+	void *source_ud;
+	int no_stall_limit; /* 1: no low-speed abort (an answer that may take minutes to start) */
 };
 
 struct http_response {

@@ -13,12 +13,17 @@ server that never quite stalls). By default only
 GETs without a Range header match (so a client's resume with Range succeeds);
 --faults-on range|all changes that.
 
+PUT faults (hoist-release's part retries): with "put_fail": {"count": N,
+"query": "partNumber=2", "status": 503}, the first N PUTs whose query string
+contains that text are answered with that status and an S3 SlowDown error
+document, after their body was read, without reaching moto.
+
 Control (never forwarded; '_' is not valid in a bucket name):
   GET  /_faultproxy/config          current settings and remaining count (JSON)
   POST /_faultproxy/config          merge JSON: count, drop_after, mode, stall_seconds, faults_on,
                                     trickle_bps
-Every proxied request is appended to --log as a JSON line: method, path, status,
-range, faulted, body_bytes (bytes of body actually sent).
+Every proxied request is appended to --log as a JSON line: method, path, query,
+status, range, faulted, body_bytes (bytes of body actually sent).
 """
 
 import argparse
@@ -97,6 +102,27 @@ class Handler(BaseHTTPRequestHandler):
                 return True
         return False
 
+    def _put_fault(self, entry):
+        """Answers a matching PUT with the configured error (consumes one); True when it did."""
+        if self.command != "PUT":
+            return False
+        with self.server.lock:
+            pf = self.server.cfg.get("put_fail") or {}
+            if pf.get("count", 0) <= 0 or pf.get("query", "") not in urlsplit(self.path).query:
+                return False
+            pf["count"] -= 1
+        status = int(pf.get("status", 503))
+        msg = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
+               b'<Message>injected by faultproxy</Message></Error>')
+        entry["status"] = status
+        entry["faulted"] = True
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(msg)))
+        self.end_headers()
+        self.wfile.write(msg)
+        return True
+
     def _read_body(self):
         """The request body: Content-Length bytes, or a de-chunked chunked body."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -117,7 +143,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._control()
         t0 = time.time()
         entry = {"ts": round(t0, 6), "method": self.command,
-                 "path": urlsplit(self.path).path, "range": self.headers.get("Range"),
+                 "path": urlsplit(self.path).path, "query": urlsplit(self.path).query,
+                 "range": self.headers.get("Range"),
                  "status": 0, "faulted": False, "body_bytes": 0}
         try:
             self._forward(entry)
@@ -133,6 +160,8 @@ class Handler(BaseHTTPRequestHandler):
         """Sends the request upstream and relays (or cuts) the answer."""
         up = self.server.upstream
         body, chunked = self._read_body()
+        if self._put_fault(entry):
+            return
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
