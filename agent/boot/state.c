@@ -28,7 +28,8 @@ static int failed_here(const char *state_dir, const char *version, const char *s
 		goto out;
 	result = record_get(&meta, "result");
 	sha = record_get(&meta, "sha256");
-	rc = r == 0 && result != NULL && strcmp(result, "failed") == 0 &&
+	/* an interrupted deployment (recovered: the agent marks it so) counts as failed */
+	rc = r == 0 && result != NULL && (strcmp(result, "failed") == 0 || strcmp(result, "interrupted") == 0) &&
 	     (sha256_hex == NULL || sha == NULL || sha[0] == '\0' || strcmp(sha, sha256_hex) == 0);
 out:
 	record_free(&meta);

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "strutil.h"
 
 void record_init(struct record *r)
 {
@@ -71,8 +72,13 @@ int record_parse(const char *text, size_t len, struct record *r, struct herr *er
 {
 	size_t pos = 0;
 	unsigned line = 0;
-	if (memchr(text, '\0', len) != NULL)
-		return herr_set(err, HOIST_EXIT_IO, "record contains a NUL byte");
+	const char *nul = memchr(text, '\0', len);
+	if (nul != NULL) {
+		unsigned at = 1;
+		for (const char *q = text; q < nul; q++)
+			at += *q == '\n';
+		return herr_set(err, HOIST_EXIT_IO, "line %u: contains a NUL byte", at);
+	}
 	while (pos < len) {
 		const char *start = text + pos;
 		const char *nl = memchr(start, '\n', len - pos);
@@ -94,7 +100,8 @@ int record_parse(const char *text, size_t len, struct record *r, struct herr *er
 			return herr_set(err, HOIST_EXIT_IO, "line %u: expected key=value", line);
 		*eq = '\0';
 		if (record_set(r, tmp, eq + 1) != 0)
-			return herr_set(err, HOIST_EXIT_IO, "line %u: bad key '%.64s' or too many keys", line, tmp);
+			return herr_set(err, HOIST_EXIT_IO, "line %u: bad key '%.64s' or too many keys", line,
+			                str_printable(tmp) ? tmp : "(not printable)");
 	}
 	return 0;
 }

@@ -277,7 +277,11 @@ static int vet_archive_entry(struct stage *s, struct archive_entry *e, const cha
 static int fail_archive(struct stage *s, struct archive *a, const char *shown, const char *what)
 {
 	const char *m = archive_error_string(a);
-	int code = is_io_errno(archive_errno(a)) ? HOIST_EXIT_IO : HOIST_EXIT_BAD_BUNDLE;
+	int en = archive_errno(a);
+	int code = is_io_errno(en) ? HOIST_EXIT_IO : HOIST_EXIT_BAD_BUNDLE;
+	/* libarchive's "Write failed" keeps the reason in its errno (ENOSPC, EDQUOT...) */
+	if (en > 0 && m != NULL && strstr(m, strerror(en)) == NULL)
+		return fail_entry(s->err, code, shown, "%s: %s: %s", what, m, strerror(en));
 	return fail_entry(s->err, code, shown, "%s: %s", what, m != NULL ? m : "unknown error");
 }
 

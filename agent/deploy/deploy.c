@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "log.h"
 #include "filemanifest.h"
+#include "orphans.h"
 #include "preflight.h"
 #include "record.h"
 #include "revisions.h"
@@ -225,6 +226,21 @@ static char **run_env(const struct run *r, const char *event, const char *tree, 
 	return hookenv_build(&h, event, home, user);
 }
 
+/* hook_run's on_spawn: the journal records the hook's group before it can do
+ * much, so recovery can end what a killed hoist leaves of it. A failure only
+ * warns (the hook runs anyway; recovery then cannot end its leftovers). */
+static void journal_hook_spawned(void *ctx, pid_t pid)
+{
+	struct run *r = ctx;
+	struct hook_ident id;
+	struct herr e;
+	herr_clear(&e);
+	if (orphans_ident(pid, &id) != 0)
+		log_warnx("cannot read the identity of hook process %ld from /proc", (long)pid);
+	else if (journal_hook(r->j, &id, &e) != 0)
+		log_warnx("%s", e.msg);
+}
+
 /* Runs the scripts of one event, in order; stops at the first failure. */
 static int run_event(struct run *r, const char *event, const struct appspec_hook *hook, const char *tree,
                      const char *rev_version, bool ignorable, struct herr *err)
@@ -265,7 +281,9 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 			                         .envp = envp,
 			                         .runas = sc->runas,
 			                         .timeout_s = sc->timeout_s ? sc->timeout_s : 3600,
-			                         .grace_s = r->ctx->cfg->hook_grace_s};
+			                         .grace_s = r->ctx->cfg->hook_grace_s,
+			                         .on_spawn = journal_hook_spawned,
+			                         .spawn_ctx = r};
 			log_info("running %s (revision %s)%s%s", sc->location, rev_version,
 			         sc->runas ? " as " : "", sc->runas ? sc->runas : "");
 			hr = hook_run(&hr_in, &res, err);
@@ -335,7 +353,8 @@ static int run_health(struct run *r, struct herr *err)
 		         "out of memory building the environment of the health checks");
 		goto out;
 	}
-	if (health_check(r->health, r->np.tree, envp, r->ctx->cfg->hook_grace_s, &r->st->health) == 0) {
+	if (health_check(r->health, r->np.tree, envp, r->ctx->cfg->hook_grace_s, journal_hook_spawned, r,
+	                 &r->st->health) == 0) {
 		rc = 0;
 	} else {
 		herr_set(err, HOIST_EXIT_FAILED, "%s", r->st->health.error);
@@ -399,32 +418,67 @@ out:
 	return rc;
 }
 
+/* What the last deploy_kept left when it failed: an undo that could not remove
+ * everything (a read-only or failing destination), or an Install cut short. The
+ * host then holds no whole revision; the caller keeps the journal so that
+ * `hoist recover` (or the next run) finishes the job once the cause is fixed. */
+static struct {
+	bool undo_failed;
+	bool install_cut;
+	char why[HERR_MSG_MAX];
+} left;
+
 /* Undoes an Install that began and did not end: the new partial files and
- * what is left of the previous revision; the host then holds no revision. */
-static void undo_partial_install(const struct deploy_ctx *ctx, const struct rev_paths *np,
+ * what is left of the previous revision; the host then holds no revision.
+ * A list whose undo fails is kept, and so is the installed record when the
+ * previous revision's files could not all be removed: a record of what is
+ * still on the host is never dropped. Returns false when something is left. */
+static bool undo_partial_install(const struct deploy_ctx *ctx, const struct rev_paths *np,
                                  const char *prev_version)
 {
 	struct herr e;
+	bool prev_left = false;
 	herr_clear(&e);
 	if (fs_exists(np->partial) == 1) {
-		if (install_undo(np->partial, ctx->root, &e) != 0)
+		if (install_undo(np->partial, ctx->root, &e) != 0) {
 			log_warnx("cannot undo the partial install %s: %s", np->partial, e.msg);
-		else
+			left.undo_failed = true;
+		} else {
 			(void)unlink(np->partial);
+		}
 	}
 	/* A crash between the list's rename and the installed record leaves a
 	 * complete new list (a stale one was removed before Install began). */
-	if (fs_exists(np->list) == 1 && install_undo(np->list, ctx->root, &e) != 0)
+	if (!left.undo_failed && fs_exists(np->list) == 1 && install_undo(np->list, ctx->root, &e) != 0) {
 		log_warnx("cannot undo %s: %s", np->list, e.msg);
+		left.undo_failed = true;
+	}
 	if (prev_version != NULL && prev_version[0]) {
 		struct rev_paths pp;
-		if (rev_paths(ctx->state, prev_version, &pp, &e) == 0 && fs_exists(pp.list) == 1 &&
-		    install_undo(pp.list, ctx->root, &e) != 0)
-			log_warnx("cannot undo the files of %s: %s", prev_version, e.msg);
+		struct herr pe;
+		herr_clear(&pe);
+		if (rev_paths(ctx->state, prev_version, &pp, &pe) == 0 && fs_exists(pp.list) == 1 &&
+		    install_undo(pp.list, ctx->root, &pe) != 0) {
+			log_warnx("cannot undo the files of %s: %s", prev_version, pe.msg);
+			prev_left = true;
+			if (!left.undo_failed)
+				e = pe;
+			left.undo_failed = true;
+		}
+	}
+	if (left.undo_failed) {
+		snprintf(left.why, sizeof(left.why), "files could not be removed (%.700s); %s", e.msg,
+		         prev_left ? "the installed record still names the revision whose files remain"
+		                   : "the installed list of the cut Install is kept");
+		log_error("the partial install could not be undone: %s", left.why);
+		if (!prev_left && rev_record_remove(ctx->state, "installed", &e) != 0)
+			log_warnx("%s", e.msg);
+		return false;
 	}
 	if (rev_record_remove(ctx->state, "installed", &e) != 0)
 		log_warnx("%s", e.msg);
 	log_info("the partial install was undone; no revision is installed");
+	return true;
 }
 
 /* The lifecycle of one kept revision. On failure the Install (if partial) is undone
@@ -520,8 +574,10 @@ static int lifecycle(struct run *r, struct herr *err)
 	}
 	rc = 0;
 out:
-	if (rc != 0 && r->install_begun && !r->install_ended)
-		undo_partial_install(r->ctx, &r->np, r->installed);
+	if (rc != 0 && r->install_begun && !r->install_ended) {
+		left.install_cut = true;
+		(void)undo_partial_install(r->ctx, &r->np, r->installed);
+	}
 	install_plan_free(plan);
 	appspec_free(spec);
 	appspec_free(pspec);
@@ -540,6 +596,7 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
+	memset(&left, 0, sizeof(left));
 	r.ctx = ctx;
 	r.id = id;
 	r.kind = kind;
@@ -597,6 +654,24 @@ static void journal_discard(const struct deploy_ctx *ctx)
 		(void)fs_fsync_dir(ctx->state, &e);
 }
 
+/* Ends a failed deployment's journal: removed, unless the host was left
+ * without a whole revision (an undo failed; or, with cut_counts, an Install
+ * was cut), in which case it is kept for `hoist recover` and st says so. */
+static void journal_end_failed(const struct deploy_ctx *ctx, bool cut_counts, struct deploy_status *st)
+{
+	char note[sizeof(st->error) + sizeof(left.why) + 256];
+	if (!left.undo_failed && !(cut_counts && left.install_cut)) {
+		journal_discard(ctx);
+		return;
+	}
+	snprintf(note, sizeof(note),
+	         "%s%sthe host holds no whole revision: %s; the journal is kept: once the cause is fixed, "
+	         "'hoist recover' (or the next deploy) finishes the job",
+	         st->error, st->error[0] ? "; " : "", left.undo_failed ? left.why : "its Install was cut short");
+	status_copy(st->error, sizeof(st->error), note);
+	log_error("the host holds no whole revision; the journal is kept for 'hoist recover'");
+}
+
 /* Opens a revision's deploy.log for appending and attaches it to the log. */
 static int open_log(const struct rev_paths *p)
 {
@@ -620,6 +695,119 @@ static int meta_read(const struct rev_paths *p, struct record *m, struct herr *e
 	return record_read(p->meta, m, err) < 0 ? -1 : 0;
 }
 
+/* A journal that cannot be read leaves hoist unable to tell what the interrupted
+ * deployment changed, so nothing is changed; the message says what to do. */
+static void journal_unusable_hint(const char *jpath, struct herr *err)
+{
+	char msg[HERR_MSG_MAX];
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	herr_set(err, HOIST_EXIT_IO,
+	         "%s; hoist cannot tell what the interrupted deployment changed and changes nothing: "
+	         "look at the file, move it aside (mv %s %s.bad), then run 'hoist rollback' to put the "
+	         "last good revision back whole (docs/operations.md, 'A journal that cannot be read')",
+	         msg, jpath, jpath);
+}
+
+/* The meta of an interrupted deployment's revision says so (result=interrupted)
+ * when the deployment had written it: still "in-progress", or already
+ * "succeeded" under this deployment's id (killed before last-good and current
+ * were written). So list, the default rollback target and the stub's "failed
+ * here" rule never take it for a success. Informational: a failure only warns. */
+static void mark_interrupted(const struct rev_paths *np, const char *id)
+{
+	struct record m;
+	struct herr e;
+	const char *res, *mid;
+	herr_clear(&e);
+	record_init(&m);
+	if (record_read(np->meta, &m, &e) == 0) {
+		res = record_get(&m, "result");
+		mid = record_get(&m, "deployment_id");
+		if ((res != NULL && strcmp(res, "in-progress") == 0) || (mid != NULL && strcmp(mid, id) == 0)) {
+			if (record_set(&m, "result", "interrupted") != 0 || record_write(np->meta, &m, &e) != 0)
+				log_warnx("cannot mark %s interrupted: %s", np->meta, e.msg);
+		}
+	} else if (e.code != 0) {
+		log_warnx("%s", e.msg);
+	}
+	record_free(&m);
+}
+
+static bool is_protected(const struct deploy_ctx *ctx, const char *version);
+static void drop_refused(const struct rev_paths *np, const struct record *meta, bool reuse);
+
+/* Without a journal, no deployment runs (the lock is held): a meta still
+ * "in-progress" was left by a run killed before its journal existed (while
+ * its bundle was unpacked). Such a revision changed nothing on the host: it
+ * is marked interrupted and keeps only its record, unless a record names it
+ * (a kept revision being redeployed), whose meta says succeeded again. */
+static void mark_stale_in_progress(const struct deploy_ctx *ctx)
+{
+	struct rev_entry *e = NULL;
+	size_t n = 0;
+	struct herr er;
+	herr_clear(&er);
+	if (rev_list(ctx->state, &e, &n, &er) != 0) {
+		log_warnx("%s", er.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct rev_paths p;
+		struct record m;
+		char good[REV_NAME_MAX], cur[REV_NAME_MAX];
+		bool kept;
+		if (strcmp(e[i].result, "in-progress") != 0 || rev_paths(ctx->state, e[i].version, &p, &er) != 0)
+			continue;
+		kept = (rev_record_version(ctx->state, "last-good", good, sizeof(good), &er) == 0 &&
+		        strcmp(good, e[i].version) == 0) ||
+		       (rev_record_version(ctx->state, "current", cur, sizeof(cur), &er) == 0 &&
+		        strcmp(cur, e[i].version) == 0);
+		record_init(&m);
+		if (record_read(p.meta, &m, &er) == 0 && record_set(&m, "result", kept ? "succeeded" : "interrupted") == 0 &&
+		    record_write(p.meta, &m, &er) == 0)
+			log_warnx("revision %s was left in progress by a run killed before it changed the host; "
+			          "marked %s",
+			          e[i].version, kept ? "succeeded (it is current or last good)" : "interrupted");
+		if (!kept && !is_protected(ctx, e[i].version))
+			drop_refused(&p, &m, false);
+		/* the status it published still says in-progress */
+		{
+			struct deploy_status *st = calloc(1, sizeof(*st));
+			const char *mid = meta_get(&m, "deployment_id");
+			if (st != NULL) {
+				status_start(st, mid ? mid : "-", "deploy", e[i].version, &m);
+				status_copy(st->result, sizeof(st->result), "interrupted");
+				snprintf(st->error, sizeof(st->error),
+				         "the deployment of %s was interrupted while its bundle was unpacked, before it "
+				         "changed the host",
+				         e[i].version);
+				st->exit_code = HOIST_EXIT_FAILED;
+				status_publish(ctx, st, p.dir);
+				free(st);
+			}
+		}
+		record_free(&m);
+	}
+	free(e);
+}
+
+/* A deployment refused before it touched the host keeps only its record
+ * (meta, status, deploy.log): the unpacked tree and the kept bundle go. A
+ * kept revision redeployed (reuse) keeps everything. */
+static void drop_refused(const struct rev_paths *np, const struct record *meta, bool reuse)
+{
+	struct herr e;
+	const char *b = meta_get(meta, "bundle");
+	char bp[PATH_MAX];
+	herr_clear(&e);
+	if (reuse)
+		return;
+	if (fs_rm_rf(np->tree, &e) != 0)
+		log_warnx("cannot remove the tree of the refused deployment: %s", e.msg);
+	if (b != NULL && fs_path_join(bp, sizeof(bp), np->dir, b) == 0 && unlink(bp) != 0 && errno != ENOENT)
+		log_warnx("cannot remove %s: %s", bp, strerror(errno));
+}
+
 /* After a failed deployment that touched the host: redeploy last-good, or not.
  * Returns the exit code and fills st->rollback. */
 static int after_failure(const struct deploy_ctx *ctx, const char *failed_version, bool no_rollback,
@@ -640,7 +828,7 @@ static int after_failure(const struct deploy_ctx *ctx, const char *failed_versio
 		log_warnx("deployment of %s failed; %s", failed_version,
 		          no_rollback ? "no rollback (--no-rollback)"
 		                      : "no last good revision to roll back to");
-		journal_discard(ctx);
+		journal_end_failed(ctx, false, st);
 		(void)rev_record_remove(ctx->state, "current", &e);
 		goto out;
 	}
@@ -660,7 +848,7 @@ static int after_failure(const struct deploy_ctx *ctx, const char *failed_versio
 		log_info("rolled back to %s", good);
 	} else {
 		log_error("rollback to %s failed: %s", good, e.msg);
-		journal_discard(ctx);
+		journal_end_failed(ctx, true, rb);
 		(void)rev_record_remove(ctx->state, "current", &e);
 	}
 	status_publish(ctx, rb, gp.dir);
@@ -686,12 +874,20 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	if (state_path(ctx, "journal", jpath, err) != 0 || state_path(ctx, "tmp", tmp, err) != 0)
 		return HOIST_EXIT_IO;
 	stage_clean_tmp(tmp);
+	stage_clean_state_tmp(ctx->state);
 	r = journal_read(jpath, &j, err);
-	if (r == 1)
+	if (r == 1) {
+		mark_stale_in_progress(ctx);
 		return 0;
-	if (r < 0)
+	}
+	if (r < 0) {
+		journal_unusable_hint(jpath, err);
 		return err->code ? err->code : HOIST_EXIT_IO;
+	}
 	*did = true;
+	/* A hook the killed hoist left running would race recovery's own hooks. */
+	if (j.hook.pgid > 0 && orphans_end(&j.hook, ctx->cfg->hook_grace_s) > 0)
+		log_info("the interrupted hook's processes were ended");
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || rev_paths(ctx->state, j.version, &np, err) != 0 ||
 	    rev_record_version(ctx->state, "current", cur, sizeof(cur), err) != 0 ||
@@ -707,6 +903,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		         "%s %s of %s was interrupted before it changed the host; discarded", j.kind, j.id,
 		         j.version);
 		status_copy(st->result, sizeof(st->result), "recovered");
+		mark_interrupted(&np, j.id);
 		journal_discard(ctx);
 		code = 0;
 		goto out;
@@ -725,6 +922,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		goto out;
 	}
 	history_interrupted(ctx->state, j.id, j.kind, j.version, j.last_step, "interrupted");
+	mark_interrupted(&np, j.id);
 	if (j.install_begun && !j.install_ended)
 		undo_partial_install(ctx, &np, j.installed);
 	if (good[0] && rev_paths(ctx->state, good, &gp, err) == 0 && fs_exists(gp.tree) == 1 &&
@@ -739,7 +937,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 			status_copy(st->result, sizeof(st->result), "recovered");
 			code = 0;
 		} else {
-			journal_discard(ctx);
+			journal_end_failed(ctx, true, st);
 			(void)rev_record_remove(ctx->state, "current", err);
 			code = HOIST_EXIT_FAILED;
 		}
@@ -758,8 +956,18 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	if (inst[0]) {
 		struct rev_paths ip;
 		if (rev_paths(ctx->state, inst, &ip, err) == 0 && fs_exists(ip.list) == 1 &&
-		    install_undo(ip.list, ctx->root, err) != 0)
-			log_warnx("cannot undo %s: %s", inst, err->msg);
+		    install_undo(ip.list, ctx->root, err) != 0) {
+			/* the record of what is still installed stays, and so does the journal */
+			char note[HERR_MSG_MAX + 1024];
+			snprintf(note, sizeof(note),
+			         "interrupted %s %s of %s at %s; no last good revision is kept and the files of %s "
+			         "could not all be removed: %s; once the cause is fixed, 'hoist recover' finishes",
+			         j.kind, j.id, j.version, j.last_step, inst, err->msg);
+			status_copy(st->error, sizeof(st->error), note);
+			status_copy(st->result, sizeof(st->result), "failed");
+			code = HOIST_EXIT_FAILED;
+			goto out;
+		}
 	}
 	herr_clear(err);
 	(void)rev_record_remove(ctx->state, "installed", err);
@@ -968,6 +1176,8 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 		code = touched ? after_failure(ctx, version, req->no_rollback, st, rb, err) : err->code;
 		if (code == 0)
 			code = HOIST_EXIT_FAILED;
+		if (!touched)
+			drop_refused(&np, &meta, reuse);
 	}
 	goto done;
 early:
@@ -978,6 +1188,7 @@ early:
 		st->exit_code = code;
 		st->duration_s = (double)((long long)time(NULL) - st->started);
 		(void)meta_save(&meta, np.meta, id, "failed", &(struct herr){0});
+		drop_refused(&np, &meta, reuse);
 	}
 done:
 	retain(ctx);

@@ -50,7 +50,19 @@ int query_status(const char *state_dir, bool json, FILE *out, struct herr *err)
 	}
 	if (fs_read_file(path, 1u << 20, FS_NOFOLLOW, &b, err) != 0)
 		goto out;
-	fwrite(b.data, 1, b.len, out);
+	if (json) {
+		size_t at = 0;
+		if (status_json_valid(b.data ? b.data : "", b.len, &at) != 0) {
+			herr_set(err, HOIST_EXIT_IO,
+			         "%s is damaged (not JSON from byte %zu); it is rewritten by the next deployment, "
+			         "rollback or recover; hoist list shows the kept revisions",
+			         path, at);
+			goto out;
+		}
+		fwrite(b.data, 1, b.len, out);
+	} else {
+		status_print_text(b.data ? b.data : "", b.len, out);
+	}
 	if (!json && fs_exists(jpath) == 1)
 		fputs(
 		    "a deployment is in progress, or was interrupted: the next hoist run (or hoist recover) "
@@ -58,6 +70,8 @@ int query_status(const char *state_dir, bool json, FILE *out, struct herr *err)
 		    out);
 	code = 0;
 out:
+	if (json && code != 0) /* stdout stays one JSON document whatever happened */
+		fputs("{\"deployment_id\": null, \"result\": \"unknown\"}\n", out);
 	buf_free(&b);
 	return code;
 }

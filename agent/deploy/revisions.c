@@ -16,6 +16,8 @@
 #include "fsutil.h"
 #include "log.h"
 #include "record.h"
+#include "relpath.h"
+#include "strutil.h"
 
 /* out = dir/name; herr on overflow. */
 static int join(char *out, const char *dir, const char *name, struct herr *err)
@@ -25,9 +27,24 @@ static int join(char *out, const char *dir, const char *name, struct herr *err)
 	return 0;
 }
 
+int rev_name_check(const char *version, const char *where, struct herr *err)
+{
+	char shown[64];
+	if (str_safe_token(version, REV_NAME_MAX - 1))
+		return 0;
+	relpath_escape(version, shown, sizeof(shown));
+	return herr_set(err, HOIST_EXIT_IO,
+	                "%s names version '%s', which is not a version name ([A-Za-z0-9._+-], not starting "
+	                "with '.' or '-', no '..'): the state directory was changed by hand or is damaged",
+	                where, shown);
+}
+
 int rev_paths(const char *state_dir, const char *version, struct rev_paths *p, struct herr *err)
 {
 	char revs[PATH_MAX];
+	/* the last guard: a name from a state file never becomes a path outside revisions/ */
+	if (rev_name_check(version, "the state", err) != 0)
+		return -1;
 	if (join(revs, state_dir, "revisions", err) != 0 || join(p->dir, revs, version, err) != 0 ||
 	    join(p->tree, p->dir, "tree", err) != 0 || join(p->list, p->dir, "installed.list", err) != 0 ||
 	    join(p->partial, p->dir, "installed.partial", err) != 0 ||
@@ -54,9 +71,20 @@ int rev_record_field(const char *state_dir, const char *name, const char *key, c
 		return -1;
 	record_init(&r);
 	rc = record_read(path, &r, err);
+	if (rc < 0 && err->code == HOIST_EXIT_IO && strstr(err->msg, "line ") != NULL) {
+		/* parsed and refused: a damaged record, not a failed read; say what to do */
+		char msg[HERR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		herr_set(err, HOIST_EXIT_IO,
+		         "%s; the record is damaged: it names one kept version ('hoist list'): rewrite it as "
+		         "the line version=V or remove it (docs/operations.md, 'Damaged state files')",
+		         msg);
+	}
 	if (rc == 0 && (v = record_get(&r, key)) != NULL) {
 		if (strlen(v) >= cap) {
 			rc = herr_set(err, HOIST_EXIT_IO, "%s: %s too long", path, key);
+		} else if (strcmp(key, "version") == 0 && v[0] != '\0' && rev_name_check(v, path, err) != 0) {
+			rc = -1;
 		} else {
 			memcpy(out, v, strlen(v) + 1);
 		}
@@ -205,7 +233,8 @@ int rev_list(const char *state_dir, struct rev_entry **out, size_t *n, struct he
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot list %s", revs);
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= REV_NAME_MAX)
+		/* a name that is not a version was not made by hoist: never listed, never removed */
+		if (!str_safe_token(de->d_name, REV_NAME_MAX - 1))
 			continue;
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 16;

@@ -35,7 +35,11 @@ struct rev_paths {
 	char log[PATH_MAX];
 };
 
-/* Fills the paths of a version's revision directory. */
+/* 0 when version is a version name (str_safe_token, the rule of --version and
+ * of the directive); else an error naming where it was read (HOIST_EXIT_IO).
+ * Every name read from a state file passes it before it is used in a path. */
+int rev_name_check(const char *version, const char *where, struct herr *err);
+/* Fills the paths of a version's revision directory (refuses a bad name). */
 int rev_paths(const char *state_dir, const char *version, struct rev_paths *p, struct herr *err);
 
 /* Reads key of record STATE/name into out ("" when the record or key is absent). */

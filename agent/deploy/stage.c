@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -141,4 +142,60 @@ void stage_clean_tmp(const char *tmp_dir)
 			log_warnx("cannot remove leftover %s: %s", p, e.msg);
 	}
 	closedir(d);
+}
+
+/* A temporary name of fsutil's writers: "X.tmp.DIGITS" (X not empty), or
+ * the installed list's "installed.list.new". */
+static bool is_leftover_tmp(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	const char *p;
+	if (strcmp(name, "installed.list.new") == 0)
+		return true;
+	if (t == NULL || t == name)
+		return false;
+	for (p = t + 5; *p >= '0' && *p <= '9'; p++)
+		;
+	return p > t + 5 && *p == '\0';
+}
+
+/* Removes the leftover temporary files directly in dir; returns how many. */
+static unsigned clean_tmp_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_leftover_tmp(de->d_name))
+			continue;
+		/* regular files only, never followed: unlinkat removes the name itself */
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+		else if (errno != ENOENT && errno != EISDIR)
+			log_warnx("cannot remove leftover %s/%s: %s", dir, de->d_name, strerror(errno));
+	}
+	closedir(d);
+	return n;
+}
+
+void stage_clean_state_tmp(const char *state_dir)
+{
+	char revs[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	unsigned n = clean_tmp_files(state_dir);
+
+	if (fs_path_join(revs, sizeof(revs), state_dir, "revisions") == 0 && (d = opendir(revs)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char p[PATH_MAX];
+			if (de->d_name[0] == '.' || fs_path_join(p, sizeof(p), revs, de->d_name) != 0)
+				continue;
+			n += clean_tmp_files(p);
+		}
+		closedir(d);
+	}
+	if (n > 0)
+		log_info("removed %u temporary file(s) left by an interrupted run", n);
 }

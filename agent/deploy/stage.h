@@ -24,5 +24,9 @@ int stage_tree(const char *bundle, const char *tmp_dir, const char *id, const ch
                const struct bundle_limits *lim, struct herr *err);
 /* Removes leftovers of interrupted stagings in tmp_dir (stage-* entries). */
 void stage_clean_tmp(const char *tmp_dir);
+/* Removes the temporary files a killed run left beside the records: NAME.tmp.PID
+ * (fs_write_atomic, fs_write_replace) in state_dir and in each revisions/V/, and
+ * revisions/V/installed.list.new. Run under the lock, so no writer owns them. */
+void stage_clean_state_tmp(const char *state_dir);
 
 #endif

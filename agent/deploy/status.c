@@ -1,7 +1,9 @@
 /* status.c - deployment status as JSON and text. */
 #include "status.h"
 
+#include <ctype.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,10 +24,49 @@ void status_copy(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), 0 if it is not one
+ * (overlong forms, surrogates and code points past U+10FFFF are not). */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0; /* also stops at the NUL */
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
 int json_string(struct buf *out, const char *s)
 {
 	int bad = buf_append(out, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && !bad; p++) {
+		if (*p >= 0x80) {
+			/* valid UTF-8 as it is; any other byte as the code point of its value,
+			 * so the document stays valid JSON whatever a name or a hook printed */
+			size_t n = utf8_len(p);
+			if (n == 0) {
+				bad = buf_printf(out, "\\u%04x", *p);
+			} else {
+				bad = buf_append(out, p, n);
+				p += n - 1;
+			}
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			bad = buf_append(out, "\\\"", 2);
@@ -163,6 +204,176 @@ static int text_obj(const struct deploy_status *s, struct buf *o, const char *in
 		}
 	}
 	return bad ? -1 : 0;
+}
+
+void status_print_text(const char *text, size_t len, FILE *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+/* A strict JSON checker (RFC 8259) over a bounded depth; p advances. */
+struct jcur {
+	const unsigned char *p, *end;
+	int depth;
+};
+
+static void jws(struct jcur *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+		c->p++;
+}
+
+static int jlit(struct jcur *c, const char *lit)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+		return -1;
+	c->p += n;
+	return 0;
+}
+
+static int jstring(struct jcur *c)
+{
+	if (c->p >= c->end || *c->p != '"')
+		return -1;
+	for (c->p++; c->p < c->end; c->p++) {
+		unsigned char ch = *c->p;
+		if (ch == '"') {
+			c->p++;
+			return 0;
+		}
+		if (ch < 0x20)
+			return -1;
+		if (ch == '\\') {
+			if (++c->p >= c->end)
+				return -1;
+			if (*c->p == 'u') {
+				for (int i = 0; i < 4; i++)
+					if (++c->p >= c->end || !isxdigit(*c->p))
+						return -1;
+			} else if (strchr("\"\\/bfnrt", *c->p) == NULL || *c->p == '\0') {
+				return -1;
+			}
+		} else if (ch >= 0x80) {
+			/* utf8_len stops at a NUL; a sequence must also end before end */
+			size_t n = 0;
+			unsigned char b[4] = {0};
+			for (size_t i = 0; i < 4 && c->p + i < c->end; i++)
+				b[i] = c->p[i];
+			n = utf8_len(b);
+			if (n == 0)
+				return -1;
+			c->p += n - 1;
+		}
+	}
+	return -1;
+}
+
+static int jnumber(struct jcur *c)
+{
+	const unsigned char *s = c->p;
+	if (c->p < c->end && *c->p == '-')
+		c->p++;
+	if (c->p < c->end && *c->p == '0')
+		c->p++;
+	else if (c->p < c->end && *c->p >= '1' && *c->p <= '9')
+		while (c->p < c->end && isdigit(*c->p))
+			c->p++;
+	else
+		return -1;
+	if (c->p < c->end && *c->p == '.') {
+		c->p++;
+		if (c->p >= c->end || !isdigit(*c->p))
+			return -1;
+		while (c->p < c->end && isdigit(*c->p))
+			c->p++;
+	}
+	if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+		c->p++;
+		if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
+			c->p++;
+		if (c->p >= c->end || !isdigit(*c->p))
+			return -1;
+		while (c->p < c->end && isdigit(*c->p))
+			c->p++;
+	}
+	return c->p > s ? 0 : -1;
+}
+
+static int jvalue(struct jcur *c)
+{
+	jws(c);
+	if (c->p >= c->end)
+		return -1;
+	switch (*c->p) {
+	case '"':
+		return jstring(c);
+	case 't':
+		return jlit(c, "true");
+	case 'f':
+		return jlit(c, "false");
+	case 'n':
+		return jlit(c, "null");
+	case '{':
+	case '[': {
+		char close = *c->p == '{' ? '}' : ']';
+		bool obj = close == '}';
+		if (++c->depth > 32)
+			return -1;
+		c->p++;
+		jws(c);
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			c->depth--;
+			return 0;
+		}
+		for (;;) {
+			if (obj) {
+				jws(c);
+				if (jstring(c) != 0)
+					return -1;
+				jws(c);
+				if (c->p >= c->end || *c->p++ != ':')
+					return -1;
+			}
+			if (jvalue(c) != 0)
+				return -1;
+			jws(c);
+			if (c->p >= c->end)
+				return -1;
+			if (*c->p == ',') {
+				c->p++;
+				continue;
+			}
+			if (*c->p++ != close)
+				return -1;
+			c->depth--;
+			return 0;
+		}
+	}
+	default:
+		return jnumber(c);
+	}
+}
+
+int status_json_valid(const char *text, size_t len, size_t *bad_at)
+{
+	struct jcur c = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
+	int rc = jvalue(&c);
+	if (rc == 0) {
+		jws(&c);
+		if (c.p != c.end)
+			rc = -1;
+	}
+	if (rc != 0 && bad_at != NULL)
+		*bad_at = (size_t)(c.p - (const unsigned char *)text);
+	return rc;
 }
 
 int status_text(const struct deploy_status *s, struct buf *out)

@@ -7,6 +7,7 @@
 #define HOIST_STATUS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "healthrun.h"
@@ -56,6 +57,12 @@ int json_string(struct buf *out, const char *s);
 int status_json(const struct deploy_status *s, struct buf *out);
 /* Pure: the status for people. */
 int status_text(const struct deploy_status *s, struct buf *out);
+/* Prints a status text with control bytes other than newline and tab as \xNN
+ * (a damaged status.txt, or a name or hook output that carried them). */
+void status_print_text(const char *text, size_t len, FILE *out);
+/* Pure: 0 when text is one JSON value (RFC 8259, UTF-8, nesting <= 32);
+ * else -1 with *bad_at the offset where it stops being JSON. */
+int status_json_valid(const char *text, size_t len, size_t *bad_at);
 /* Copies src into a fixed field, truncating. */
 void status_copy(char *dst, size_t cap, const char *src);
 /* Writes status.json and status.txt into dir (atomically). */

@@ -155,7 +155,7 @@ bed_start() {
 _bed_seed() {
 	local log=()
 	[ "$BED_MOTO_MODE" = plain ] && log=(--moto-log "$BED_DIR/moto.stderr")
-	"$BED_PYTHON" -S "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
+	"$BED_PYTHON" -S "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" --moto-host "${BED_BIND:-127.0.0.1}" \
 		--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
 		--moto-pid "$BED_MOTO_PID" --imds-pid "$BED_IMDS_PID" \
 		"${log[@]}" "$@" 2>"$BED_DIR/seed.stderr"
@@ -166,10 +166,10 @@ _bed_start_moto() {
 	rm -f "$BED_DIR/moto.port"
 	if [ "$1" = 1 ]; then
 		BED_MOTO_MODE=plain
-		_bed_spawn moto moto_server -H 127.0.0.1 -p 0
+		_bed_spawn moto moto_server -H "${BED_BIND:-127.0.0.1}" -p 0
 	else
 		BED_MOTO_MODE=wire
-		_bed_spawn moto "$BED_PYTHON" "$BED_HOME/moto_wire.py" \
+		_bed_spawn moto "$BED_PYTHON" "$BED_HOME/moto_wire.py" --bind "${BED_BIND:-127.0.0.1}" \
 			--port-file "$BED_DIR/moto.port" --log "$BED_DIR/moto.log"
 	fi
 	BED_MOTO_PID=$_bed_last_pid

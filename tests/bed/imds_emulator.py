@@ -412,13 +412,15 @@ def main(argv=None):
     ap.add_argument("--port-file", help="write the bound port here (atomically)")
     ap.add_argument("--scenario", help="scenario JSON file")
     ap.add_argument("--log", help="request log (JSON lines)")
+    ap.add_argument("--bind", default="127.0.0.1",
+                    help="address (default 127.0.0.1; the fleet bed: 169.254.169.254 in a host's namespace)")
     args = ap.parse_args(argv)
 
     state = State(args.log)
     if args.scenario:
         with open(args.scenario, encoding="utf-8") as f:
             state.load(json.load(f))
-    srv = Server(("127.0.0.1", args.port), Handler)
+    srv = Server((args.bind, args.port), Handler)
     srv.state = state
     port = srv.server_address[1]
     write_port_file(args.port_file, port)

@@ -203,11 +203,12 @@ def main(argv=None):
     ap.add_argument("--faults", help="initial faults (JSON object)")
     ap.add_argument("--instance-id", default="i-0123456789abcdef0")
     ap.add_argument("--region", default=REGION)
+    ap.add_argument("--moto-host", default="127.0.0.1", help="the address moto is bound to")
     args = ap.parse_args(argv)
 
     deadline = time.monotonic() + args.timeout
     moto_port = wait_port(args.moto_port_file, deadline, "moto", args.moto_log, args.moto_pid)
-    endpoint = f"http://127.0.0.1:{moto_port}"
+    endpoint = f"http://{args.moto_host}:{moto_port}"
     wait_http(f"{endpoint}/moto-api/", deadline, "moto")
     admin, role = seed(endpoint, args.region)
 

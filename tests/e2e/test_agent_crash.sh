@@ -115,26 +115,100 @@ run_expect 0 hoist recover
 assert_whole v1
 page | grep -q "version v1<" || fail "v1 service not running after the mid-Install recovery"
 
+# plant_wait SRC TRAP: AfterInstall of SRC runs TRAP on SIGTERM, says it started, then waits 60 s.
+plant_wait() {
+	sed -i "s#^\\. \"\$(dirname \"\$0\")/common.sh\"\$#&\\ntrap '$2' TERM; echo started >\"\$R/hook-started\"; i=0; while [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done#" \
+		"$1/scripts/after_install.sh"
+	grep -q "hook-started" "$1/scripts/after_install.sh" || fail "could not plant the wait in after_install.sh"
+}
+
+# term_during_hook VERSION SRC: deploys in the background, sends SIGTERM to hoist alone once the
+# hook started, expects hoist to die of it (143) with the journal kept.
+term_during_hook() {
+	"$H" --root "$ROOT" deploy --bundle "$(make_tgz "$1" "$2")" --version "$1" >"$WORK/out" 2>"$WORK/err" &
+	agent=$!
+	PIDS+=("$agent")
+	for _ in $(seq 1 3000); do [ -f "$ROOT/hook-started" ] && break; sleep 0.01; done
+	[ -f "$ROOT/hook-started" ] || fail "the slow hook never started: $(cat "$WORK/err")"
+	kill -TERM "$agent"
+	rc=0
+	wait "$agent" || rc=$?
+	[ "$rc" -eq 143 ] || fail "hoist exited $rc after SIGTERM, want 143 (died of SIGTERM)"
+	[ -e "$STATE/journal" ] || fail "no journal after SIGTERM"
+}
+
 echo "== SIGTERM to hoist while a hook runs (systemctl stop; the unit signals hoist alone)"
 new_root
 run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
 slow=$(make_src slow)
-# AfterInstall waits; on SIGTERM it records it and exits.
-sed -i "s#^\\. \"\$(dirname \"\$0\")/common.sh\"\$#&\\ntrap 'echo got-TERM >\"\$R/hook-signal\"; exit 1' TERM; echo started >\"\$R/hook-started\"; i=0; while [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done#" \
-	"$slow/scripts/after_install.sh"
-grep -q "hook-started" "$slow/scripts/after_install.sh" || fail "could not plant the wait in after_install.sh"
-"$H" --root "$ROOT" deploy --bundle "$(make_tgz slow "$slow")" --version slow >"$WORK/out" 2>"$WORK/err" &
-agent=$!
-PIDS+=("$agent")
-for _ in $(seq 1 1000); do [ -f "$ROOT/hook-started" ] && break; sleep 0.01; done
-[ -f "$ROOT/hook-started" ] || fail "the slow hook never started: $(cat "$WORK/err")"
-kill -TERM "$agent"
-rc=0
-wait "$agent" || rc=$?
-[ "$rc" -eq 143 ] || fail "hoist exited $rc after SIGTERM, want 143 (died of SIGTERM)"
-for _ in $(seq 1 300); do [ -f "$ROOT/hook-signal" ] && break; sleep 0.01; done
+# On SIGTERM the hook says so on its output (a dead reader would kill it with SIGPIPE: hoist
+# must still be reading), records it and exits. hoist dies only after the hook ended, so the
+# file is there when hoist's exit is seen: no waiting.
+plant_wait "$slow" 'echo cleaning up after TERM; echo got-TERM >"$R/hook-signal"; exit 1'
+term_during_hook slow "$slow"
 [ "$(cat "$ROOT/hook-signal" 2>/dev/null)" = got-TERM ] || fail "the running hook did not get the SIGTERM"
-[ -e "$STATE/journal" ] || fail "no journal after SIGTERM"
+grep -q "cleaning up after TERM" "$WORK/err" || fail "the hook's output after SIGTERM was not logged"
+grep -q "stopped by signal 15" "$WORK/err" || fail "hoist did not say why it stopped"
 run_expect 0 hoist recover
 assert_whole v1
+
+echo "== SIGTERM while a hook that ignores it runs: SIGKILL to its group after hook_grace_s"
+new_root
+mkdir -p "$ROOT/etc/hoist"
+printf 'hook_grace_s = 1\n' >"$ROOT/etc/hoist/hoist.conf"
+run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
+deaf=$(make_src deaf)
+plant_wait "$deaf" ''
+term_during_hook deaf "$deaf"
+grep -q "sending SIGKILL to its process group" "$WORK/err" || fail "the deaf hook was not killed: $(tail -3 "$WORK/err")"
+pgrep -f "revisions/deaf/tree/scripts/after_install.sh" >/dev/null && fail "the deaf hook outlived hoist"
+run_expect 0 hoist recover
+assert_whole v1
+
+# gone PID: the process is gone (or a zombie waiting for its reaper).
+gone() { ! [ -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
+# A hoist killed while its hook runs leaves the hook running; recovery must end it (TERM, then
+# KILL after hook_grace_s) before it runs hooks of its own.
+for variant in handles-TERM ignores-TERM; do
+	echo "== hoist killed during ApplicationStart; the hook $variant; recovery ends it first"
+	new_root
+	mkdir -p "$ROOT/etc/hoist"
+	# Room for the TERM trap to finish on a loaded machine; the deaf one is killed after 1 s.
+	printf 'hook_grace_s = %s\n' "$([ $variant = handles-TERM ] && echo 30 || echo 1)" >"$ROOT/etc/hoist/hoist.conf"
+	run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
+	orphan=$(make_src orphan)
+	if [ $variant = handles-TERM ]; then trap_cmd="note got-TERM; exit 1"; else trap_cmd=""; fi
+	# Its output goes to a file: the pipe to the killed hoist has no reader (a write would be SIGPIPE).
+	sed -i "s#^\\. \"\$(dirname \"\$0\")/common.sh\"\$#&\\nexec >>\"\$RUNDIR/orphan.out\" 2>\&1; trap '$trap_cmd' TERM; echo \$\$ >\"\$R/hook-pid\"; i=0; while [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done; note orphan-finished#" \
+		"$orphan/scripts/start.sh"
+	grep -q "orphan-finished" "$orphan/scripts/start.sh" || fail "could not plant the wait in start.sh"
+	"$H" --root "$ROOT" deploy --bundle "$(make_tgz orphan "$orphan")" --version orphan >"$WORK/out" 2>"$WORK/err" &
+	agent=$!
+	PIDS+=("$agent")
+	for _ in $(seq 1 3000); do [ -s "$ROOT/hook-pid" ] && break; sleep 0.01; done
+	[ -s "$ROOT/hook-pid" ] || fail "the hook never started: $(cat "$WORK/err")"
+	hook=$(cat "$ROOT/hook-pid")
+	PIDS+=("$hook")
+	grep -q "^hook $hook " "$STATE/journal" || fail "the journal does not record the hook's group: $(cat "$STATE/journal")"
+	kill -KILL "$agent"
+	wait "$agent" 2>/dev/null || true
+	gone "$hook" && fail "the hook did not outlive the killed hoist (nothing to test)"
+	run_expect 0 hoist recover
+	# Ended: a SIGKILLed process runs no more code, but may take a moment to finish dying.
+	for _ in $(seq 1 1000); do gone "$hook" && break; sleep 0.01; done
+	gone "$hook" || fail "the orphaned hook still runs after recovery: $(cat "/proc/$hook/stat" 2>/dev/null)"
+	grep -q "still run; sending SIGTERM" "$WORK/err" || fail "recovery did not say it ended the hook"
+	if [ $variant = ignores-TERM ]; then
+		grep -q "sending SIGKILL" "$WORK/err" || fail "recovery did not escalate to SIGKILL"
+	else
+		grep -q "ApplicationStart orphan got-TERM" "$ROOT/var/lib/hoist-sample/events.log" || fail "the hook did not get SIGTERM"
+	fi
+	# The orphan ended before recovery's own hooks ran: its line (if any) precedes ApplicationStop's.
+	awk '/got-TERM|orphan-finished/ { o = NR } /ApplicationStop orphan/ { s = NR } END { exit !(o == 0 || s == 0 || o < s) }' \
+		"$ROOT/var/lib/hoist-sample/events.log" || fail "the orphan ran on after recovery's ApplicationStop"
+	grep -q "orphan-finished" "$ROOT/var/lib/hoist-sample/events.log" && fail "the orphaned hook finished its work"
+	assert_whole v1
+	page | grep -q "version v1<" || fail "v1 not running after recovery"
+done
 echo "ok"

@@ -74,7 +74,7 @@ static int real_probe(void *ud, const struct health_check *c, unsigned timeout_m
 }
 
 int health_check(const struct health_spec *spec, const char *tree, char *const *envp, unsigned grace_s,
-                 struct health_report *rep)
+                 void (*on_spawn)(void *ctx, pid_t pid), void *spawn_ctx, struct health_report *rep)
 {
 	struct real x;
 	struct health_ops ops = {.ud = &x, .now_ms = real_now, .sleep_ms = real_sleep, .probe = real_probe};
@@ -86,6 +86,8 @@ int health_check(const struct health_spec *spec, const char *tree, char *const *
 	x.probe.tree = tree;
 	x.probe.envp = envp;
 	x.probe.grace_s = grace_s;
+	x.probe.on_spawn = on_spawn;
+	x.probe.spawn_ctx = spawn_ctx;
 	if (health_probe_init(&x.probe, &e) != 0) {
 		health_report_none(rep);
 		snprintf(rep->result, sizeof(rep->result), "failed");

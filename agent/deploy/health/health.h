@@ -4,6 +4,8 @@
 #ifndef HOIST_HEALTH_H
 #define HOIST_HEALTH_H
 
+#include <sys/types.h>
+
 #include "healthrun.h"
 #include "herr.h"
 #include "hoistyml.h"
@@ -12,8 +14,9 @@
  * the revision has none; a malformed file is HOIST_EXIT_BAD_BUNDLE with
  * "hoist.yml:LINE:COL: ..." in err. */
 int health_load(const char *tree, struct health_spec **out, struct herr *err);
-/* Runs the checks; 0 passed, -1 failed or could not run (rep->error says why). */
+/* Runs the checks; 0 passed, -1 failed or could not run (rep->error says why).
+ * on_spawn (may be NULL) is called with each command check's process, as for hooks. */
 int health_check(const struct health_spec *spec, const char *tree, char *const *envp, unsigned grace_s,
-                 struct health_report *rep);
+                 void (*on_spawn)(void *ctx, pid_t pid), void *spawn_ctx, struct health_report *rep);
 
 #endif

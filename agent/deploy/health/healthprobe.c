@@ -221,7 +221,9 @@ static int probe_command(struct health_probe *p, const struct health_check *c, u
 		                       .timeout_s = (timeout_ms + 999) / 1000,
 		                       .grace_s = p->grace_s,
 		                       .argv = c->argv,
-		                       .timeout_ms = timeout_ms};
+		                       .timeout_ms = timeout_ms,
+		                       .on_spawn = p->on_spawn,
+		                       .spawn_ctx = p->spawn_ctx};
 		if (hook_run(&run, &res, &err) != 0) {
 			snprintf(msg, cap, "%s", err.msg);
 			return -1;

@@ -11,6 +11,7 @@
 #define HOIST_HEALTHPROBE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "herr.h"
 #include "hoistyml.h"
@@ -19,6 +20,9 @@ struct health_probe {
 	const char *tree;  /* the revision's tree: cwd of commands, base of relative argv[0] */
 	char *const *envp; /* environment of commands */
 	unsigned grace_s;  /* command: SIGTERM -> SIGKILL */
+	/* command: hook_run's on_spawn (the journal records the process group) */
+	void (*on_spawn)(void *ctx, pid_t pid);
+	void *spawn_ctx;
 	void *curl;        /* CURL easy handle, reused (kept-alive connections); owned */
 };
 

@@ -33,6 +33,8 @@
 #define READS_PER_WAKE 8
 
 static int force_sigchld;
+/* The stop signal (SIGTERM, SIGINT, SIGHUP) forwarded to the running hook, 0 none. */
+static volatile sig_atomic_t stop_signal;
 static int sigchld_pipe[2] = {-1, -1};
 
 void hook_force_sigchld_fallback(int on)
@@ -242,6 +244,13 @@ static void step_clock(struct loop *l, int64_t now)
 {
 	pid_t pgid = l->child.pid; /* setsid() made the pid the group id */
 
+	if (stop_signal != 0 && !l->timed_out) {
+		/* the handler already signalled the group: the same grace as a timeout */
+		log_warnx("%s %s: hoist got signal %d; waiting up to %u s for the hook to end", l->out.event,
+		          l->out.script, (int)stop_signal, l->run->grace_s);
+		l->timed_out = true;
+		l->kill_at = now + (int64_t)l->run->grace_s * 1000;
+	}
 	if (!l->reaped && !l->timed_out && now >= l->deadline) {
 		log_warnx("%s %s: timed out after %u s; sending SIGTERM to its process group", l->out.event,
 		          l->out.script, l->run->timeout_s);
@@ -398,14 +407,35 @@ static void set_setup_failed(struct hook_result *res, const struct herr *err)
 	(void)snprintf(res->setup_error, sizeof(res->setup_error), "%s", err->msg);
 }
 
-/* Async-signal-safe only: pass the signal on, then die of it. */
+/* Async-signal-safe only. With a hook running: pass the signal on and let
+ * the hook loop wait for the hook to end (stop_signal) before hoist dies of
+ * it, so the hook's cleanup is logged and never finds its output pipe
+ * without a reader (SIGPIPE: a shell printing "Terminated" died of it before
+ * its TERM trap ran). Without one, or on a second signal: die of it now. */
 static void forward_and_die(int sig)
 {
 	pid_t pgid = (pid_t)hook_running_pgid;
 	if (pgid > 0) {
 		(void)kill(-pgid, sig);
 		(void)kill(pgid, sig); /* the child itself, should it not have called setsid() yet */
+		if (stop_signal == 0) {
+			stop_signal = sig;
+			return;
+		}
 	}
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+}
+
+/* After the hook a stop signal was forwarded to has ended: die of the signal. */
+static void die_of_stop_signal(void)
+{
+	int sig = (int)stop_signal;
+	if (sig == 0)
+		return;
+	log_warnx("stopped by signal %d (%s) while a hook ran; the hook has ended, hoist stops too "
+	          "(the journal is kept: the next run recovers)",
+	          sig, strsignal(sig));
 	(void)signal(sig, SIG_DFL);
 	(void)raise(sig);
 }
@@ -482,6 +512,8 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 		goto out;
 	}
 	watch_attach(&w, l->child.pid);
+	if (run->on_spawn != NULL)
+		run->on_spawn(run->spawn_ctx, l->child.pid);
 	l->deadline =
 	    now_ms() + (run->timeout_ms ? (int64_t)run->timeout_ms : (int64_t)run->timeout_s * 1000);
 	if (run_loop(l, &w, res, err) != 0) {
@@ -517,6 +549,7 @@ out:
 	}
 	watch_end(&w);
 	hook_ids_free(&ids);
+	die_of_stop_signal(); /* the group is reaped and its output read */
 	res->duration_s = now_s() - start;
 	return rc;
 }

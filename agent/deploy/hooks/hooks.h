@@ -14,6 +14,7 @@
 #define HOIST_HOOKS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "herr.h"
 
@@ -42,6 +43,10 @@ struct hook_run {
 	 * script) instead of the script alone, and a finer limit than timeout_s. */
 	char *const *argv;       /* NULL: {script, NULL}; at most HOOK_MAX_ARGV */
 	unsigned timeout_ms;     /* 0: timeout_s */
+	/* Called once the child exists, before the loop waits (NULL: none); the
+	 * journal records the group from it (orphans.h). */
+	void (*on_spawn)(void *ctx, pid_t pid);
+	void *spawn_ctx;
 };
 
 struct hook_result {
@@ -69,9 +74,11 @@ struct hook_result {
  * (look at res->outcome), -1 only for errors of hoist itself (err set). */
 int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *err);
 /* Installs handlers for SIGTERM, SIGINT and SIGHUP that pass the signal on
- * to the process group of the hook running at that moment (if any), then
- * let it kill hoist as the default action would. hoist dies at a point its
- * journal already records, so the next run recovers, as after a crash;
+ * to the process group of the hook running at that moment (if any); hoist
+ * then keeps reading the hook's output until the hook has ended (SIGKILL to
+ * its group after hook_grace_s) and dies of the signal, as the default action
+ * would (at once when no hook runs, or on a second signal). hoist dies at a
+ * point its journal already records, so the next run recovers, as after a crash;
  * without this, a hook would outlive a stopped hoist (the systemd unit
  * signals hoist alone, KillMode=process). Called once from main. */
 int hook_signals_forward(struct herr *err);
