@@ -24,6 +24,8 @@ const char *hoist_exit_name(int code)
 	case HOIST_EXIT_POLICY: return "policy";
 	case HOIST_EXIT_UNTRUSTED: return "untrusted";
 	case HOIST_EXIT_STALE: return "stale";
+	case HOIST_EXIT_DRIFT: return "drift";
+	case HOIST_EXIT_CANNOT_VERIFY: return "cannot-verify";
 	case HOIST_EXIT_TEMPFAIL: return "tempfail";
 	default: return "unknown";
 	}

@@ -28,6 +28,8 @@ enum hoist_exit {
 	HOIST_EXIT_POLICY = 17,    /* refused by the host's deploy policy (policy.conf) */
 	HOIST_EXIT_UNTRUSTED = 18,  /* release manifest refused by the trust policy (signature, key, app) */
 	HOIST_EXIT_STALE = 19,      /* release manifest expired, or an older channel seq than applied here */
+	HOIST_EXIT_DRIFT = 20,      /* hoist verify: installed files differ from the manifest */
+	HOIST_EXIT_CANNOT_VERIFY = 21, /* hoist verify: no current revision or no readable manifest */
 	HOIST_EXIT_TEMPFAIL = 75,   /* network, 5xx, throttling, metadata unavailable */
 };
 

@@ -17,6 +17,9 @@ static const char usage_main[] =
     "  validate   check an appspec or a bundle without deploying\n"
     "  recover    finish or roll back an interrupted deployment\n"
     "  preflight  run every check a deployment makes (policy, bundle, host), change nothing\n"
+    "  restart    stop and start the current revision, validate it, run its health checks\n"
+    "  verify     compare the installed files with the recorded manifest (--json)\n"
+    "  history    every deployment's steps and result, newest first (--json)\n"
     "  --version  print the version\n"
     "'hoist COMMAND --help' describes each command. --root DIR (or HOIST_ROOT) resolves every\n"
     "host path (state, install destinations) under DIR.\n";
@@ -51,9 +54,30 @@ static const char usage_recover[] =
     "usage: hoist recover\n"
     "Completes or rolls back a deployment that was interrupted (crash, kill -9).\n";
 
+static const char usage_restart[] =
+    "usage: hoist restart\n"
+    "Runs ApplicationStop, ApplicationStart, ValidateService and the health checks of the current\n"
+    "revision, without downloading or installing anything; recorded like a deployment. A failure\n"
+    "exits 14 and does not roll back (hoist rollback does).\n";
+static const char usage_verify[] =
+    "usage: hoist verify [--json]\n"
+    "Compares the installed files of the current revision with its manifest, like rpm -V:\n"
+    "S size, 5 sha256, M mode, U owner, G group, T type, L link target, missing.\n"
+    "Exit 0 clean, 20 drift found, 21 cannot verify.\n";
+static const char usage_history[] =
+    "usage: hoist history [--json]\n"
+    "Every deployment, rollback, restart and recovery kept (the newest 200), newest first,\n"
+    "with each step's result and time.\n";
+
 const char *cli_usage(enum cli_command cmd)
 {
 	switch (cmd) {
+	case CMD_RESTART:
+		return usage_restart;
+	case CMD_VERIFY:
+		return usage_verify;
+	case CMD_HISTORY:
+		return usage_history;
 	case CMD_DEPLOY:
 		return usage_deploy;
 	case CMD_ROLLBACK:
@@ -114,6 +138,8 @@ static const struct flagopt flagopts[] = {
     {"--ignore-stop-failures", CMD_DEPLOY, OFF(ignore_stop_failures)},
     {"--json", CMD_STATUS, OFF(json)},
     {"--json", CMD_PREFLIGHT, OFF(json)},
+    {"--json", CMD_VERIFY, OFF(json)},
+    {"--json", CMD_HISTORY, OFF(json)},
 };
 
 static const struct {
@@ -123,6 +149,7 @@ static const struct {
     {"deploy", CMD_DEPLOY}, {"rollback", CMD_ROLLBACK}, {"status", CMD_STATUS},
     {"list", CMD_LIST},     {"validate", CMD_VALIDATE}, {"recover", CMD_RECOVER},
     {"preflight", CMD_PREFLIGHT},
+    {"restart", CMD_RESTART}, {"verify", CMD_VERIFY},   {"history", CMD_HISTORY},
 };
 
 /* Tries arg as a valued option of scope cmd; returns 1 if consumed (advancing *i), 0 if not one. */

@@ -6,6 +6,7 @@
  *          [--bundle-etag T] [--no-rollback] [--ignore-stop-failures]
  *   rollback [--to V] [--no-rollback]   status [--json]   list   validate PATH   recover
  *   preflight BUNDLE [--json]
+ *   restart   verify [--json]   history [--json]
  * Every option also accepts the "--opt=value" form; --help works on each command. */
 #ifndef HOIST_CLI_H
 #define HOIST_CLI_H
@@ -23,6 +24,9 @@ enum cli_command {
 	CMD_VALIDATE,
 	CMD_RECOVER,
 	CMD_PREFLIGHT,
+	CMD_RESTART,
+	CMD_VERIFY,
+	CMD_HISTORY,
 };
 
 struct cli {
@@ -48,7 +52,7 @@ struct cli {
 	bool ignore_stop_failures;
 	/* rollback */
 	const char *to;
-	/* status */
+	/* status, verify, history */
 	bool json;
 	/* validate, preflight (which also takes --json) */
 	const char *path;

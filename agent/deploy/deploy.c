@@ -17,11 +17,14 @@
 #include "exitcodes.h"
 #include "buf.h"
 #include "fsutil.h"
+#include "health.h"
+#include "history.h"
 #include "hookenv.h"
 #include "hooks.h"
 #include "install.h"
 #include "journal.h"
 #include "log.h"
+#include "filemanifest.h"
 #include "orphans.h"
 #include "preflight.h"
 #include "record.h"
@@ -29,7 +32,7 @@
 #include "stage.h"
 #include "status.h"
 
-enum scripts_of { OF_INSTALLED, OF_NEW, OF_INSTALL_STEP };
+enum scripts_of { OF_INSTALLED, OF_NEW, OF_INSTALL_STEP, OF_HEALTH };
 
 /* The in-place order; the first three use the installed (previous) revision. */
 static const struct {
@@ -40,8 +43,16 @@ static const struct {
     {"ApplicationStop", OF_INSTALLED},    {"BeforeInstall", OF_NEW},
     {"Install", OF_INSTALL_STEP},         {"AfterInstall", OF_NEW},
     {"ApplicationStart", OF_NEW},         {"ValidateService", OF_NEW},
+    {"HealthCheck", OF_HEALTH}, /* hoist.yml (health.h), before traffic is allowed */
     {"BeforeAllowTraffic", OF_NEW},       {"AfterAllowTraffic", OF_NEW},
 };
+
+/* hoist restart runs only these steps, with the current revision as installed and new. */
+static bool restart_step(const char *event)
+{
+	return strcmp(event, "ApplicationStop") == 0 || strcmp(event, "ApplicationStart") == 0 ||
+	       strcmp(event, "ValidateService") == 0 || strcmp(event, "HealthCheck") == 0;
+}
 
 /* One deployment of one kept revision (its tree is in place). */
 struct run {
@@ -57,6 +68,8 @@ struct run {
 	bool install_begun, install_ended;
 	char installed[REV_NAME_MAX];
 	struct rev_paths pp; /* the installed revision's paths (when installed[0]) */
+	struct health_spec *health; /* the revision's hoist.yml, NULL without one */
+	bool restart;               /* hoist restart: no Install, the same revision stops and starts */
 };
 
 /* Monotonic seconds, for durations. */
@@ -141,6 +154,7 @@ static void status_publish(const struct deploy_ctx *ctx, struct deploy_status *s
 		log_warnx("cannot write status: %s", e.msg);
 	if (revdir != NULL && status_save(st, revdir, &e) != 0)
 		log_warnx("cannot write status: %s", e.msg);
+	history_save(ctx->state, st);
 }
 
 /* Appends a step to the status; returns it (the last slot is reused when full). */
@@ -189,6 +203,29 @@ static void make_executable(const char *path, const char *display)
 	close(fd);
 }
 
+/* The environment of a hook script or health check command of r (NULL: out of memory). */
+static char **run_env(const struct run *r, const char *event, const char *tree, const char *rev_version,
+                      const char *runas)
+{
+	struct hookenv h;
+	char home[PATH_MAX], user[256];
+	runas_identity(runas, home, sizeof(home), user, sizeof(user));
+	memset(&h, 0, sizeof(h));
+	h.deployment_id = r->id;
+	h.application = meta_get(r->meta, "application");
+	h.group = meta_get(r->meta, "deployment_group");
+	h.group_id = h.group;
+	h.bucket = meta_get(r->meta, "bundle_bucket");
+	h.key = meta_get(r->meta, "bundle_key");
+	h.etag = meta_get(r->meta, "bundle_etag");
+	h.bundle_version = h.bucket ? rev_version : NULL;
+	h.version = rev_version;
+	h.environment = meta_get(r->meta, "environment");
+	h.revision_dir = tree;
+	h.root = r->ctx->root;
+	return hookenv_build(&h, event, home, user);
+}
+
 /* hook_run's on_spawn: the journal records the hook's group before it can do
  * much, so recovery can end what a killed hoist leaves of it. A failure only
  * warns (the hook runs anyway; recovery then cannot end its leftovers). */
@@ -219,8 +256,7 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 	for (size_t i = 0; i < hook->n_scripts && ok; i++) {
 		const struct appspec_script *sc = &hook->scripts[i];
 		struct hook_result res;
-		struct hookenv h;
-		char path[PATH_MAX], home[PATH_MAX], user[256], desc[256];
+		char path[PATH_MAX], desc[256];
 		char **envp = NULL;
 		int hr;
 
@@ -230,21 +266,7 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 			goto out;
 		}
 		make_executable(path, sc->location);
-		runas_identity(sc->runas, home, sizeof(home), user, sizeof(user));
-		memset(&h, 0, sizeof(h));
-		h.deployment_id = r->id;
-		h.application = meta_get(r->meta, "application");
-		h.group = meta_get(r->meta, "deployment_group");
-		h.group_id = h.group;
-		h.bucket = meta_get(r->meta, "bundle_bucket");
-		h.key = meta_get(r->meta, "bundle_key");
-		h.etag = meta_get(r->meta, "bundle_etag");
-		h.bundle_version = h.bucket ? rev_version : NULL;
-		h.version = rev_version;
-		h.environment = meta_get(r->meta, "environment");
-		h.revision_dir = tree;
-		h.root = r->ctx->root;
-		envp = hookenv_build(&h, event, home, user);
+		envp = run_env(r, event, tree, rev_version, sc->runas);
 		if (envp == NULL) {
 			herr_set(err, HOIST_EXIT_INTERNAL, "out of memory building the environment of %s",
 			         event);
@@ -301,6 +323,55 @@ out:
 	return rc;
 }
 
+/* The health checks of the new revision (hoist.yml); skipped without one. A
+ * failure fails the deployment like a failed ValidateService script. */
+static int run_health(struct run *r, struct herr *err)
+{
+	struct status_step *step;
+	char **envp = NULL;
+	double t0 = mono_now();
+	int rc = -1;
+
+	if (r->health == NULL)
+		return 0;
+	step = step_add(r->st, "HealthCheck", r->version);
+	if (journal_begin(r->j, "HealthCheck", err) != 0)
+		return -1;
+	log_set_phase("HealthCheck");
+	for (size_t i = 0; i < r->health->n; i++) {
+		const struct health_check *c = &r->health->checks[i];
+		char path[PATH_MAX];
+		/* a bundle's own check script, zipped without modes, is made executable like a hook */
+		if (c->type == HEALTH_COMMAND && c->argv[0][0] != '/' &&
+		    fs_path_join(path, sizeof(path), r->np.tree, c->argv[0]) == 0)
+			make_executable(path, c->argv[0]);
+	}
+	/* Commands run as the user each names: HOME and USER are those of hoist here. */
+	envp = run_env(r, "HealthCheck", r->np.tree, r->version, NULL);
+	if (envp == NULL) {
+		herr_set(err, HOIST_EXIT_INTERNAL,
+		         "out of memory building the environment of the health checks");
+		goto out;
+	}
+	if (health_check(r->health, r->np.tree, envp, r->ctx->cfg->hook_grace_s, journal_hook_spawned, r,
+	                 &r->st->health) == 0) {
+		rc = 0;
+	} else {
+		herr_set(err, HOIST_EXIT_FAILED, "%s", r->st->health.error);
+		status_copy(step->detail, sizeof(step->detail), err->msg);
+		status_copy(r->st->failed_event, sizeof(r->st->failed_event), "HealthCheck");
+	}
+out:
+	hookenv_free(envp);
+	step->duration_s = mono_now() - t0;
+	status_copy(step->result, sizeof(step->result), rc == 0 ? "ok" : "failed");
+	log_info("HealthCheck %s in %.3f s", step->result, step->duration_s);
+	log_set_phase(NULL);
+	if (journal_end(r->j, "HealthCheck", rc == 0, rc == 0 ? err : &(struct herr){0}) != 0)
+		rc = -1;
+	return rc;
+}
+
 /* The Install step: old files out, new files in, then the installed record. */
 static int run_install(struct run *r, struct install_plan *plan, struct herr *err)
 {
@@ -325,6 +396,15 @@ static int run_install(struct run *r, struct install_plan *plan, struct herr *er
 	                     err) != 0)
 		goto out;
 	r->install_ended = true;
+	{
+		/* what hoist verify compares with later; informational, so only a warning */
+		struct herr me;
+		herr_clear(&me);
+		if (file_manifest_write(r->np.list, r->ctx->root, r->np.dir, &me) != 0)
+			log_warnx("cannot write the manifest of %s (hoist verify falls back to its "
+			          "installed list): %s",
+			          r->version, me.msg);
+	}
 	rc = 0;
 out:
 	step->duration_s = mono_now() - t0;
@@ -416,7 +496,8 @@ static int lifecycle(struct run *r, struct herr *err)
 	    rev_record_version(r->ctx->state, "last-good", good, sizeof(good), err) != 0 ||
 	    state_path(r->ctx, "journal", jpath, err) != 0)
 		goto out;
-	if (appspec_load_bundle(r->np.tree, &spec, err) != 0) {
+	if (appspec_load_bundle(r->np.tree, &spec, err) != 0 ||
+	    health_load(r->np.tree, &r->health, err) != 0) {
 		herr_prefix(err, "revision %s", r->version);
 		goto out;
 	}
@@ -438,7 +519,8 @@ static int lifecycle(struct run *r, struct herr *err)
 			herr_clear(err);
 		}
 	}
-	(void)unlink(r->np.partial);
+	if (!r->restart)
+		(void)unlink(r->np.partial);
 	/* A list left from an older install of this version would be taken for
 	 * this one by recovery; the installed revision's own list is kept (it is
 	 * what Install undoes). */
@@ -448,7 +530,7 @@ static int lifecycle(struct run *r, struct herr *err)
 			herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove %s", r->np.list);
 		goto out;
 	}
-	{
+	if (!r->restart) {
 		struct install_opts io = {.root = r->ctx->root,
 		                          .tree = r->np.tree,
 		                          .spec = spec,
@@ -471,6 +553,13 @@ static int lifecycle(struct run *r, struct herr *err)
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const struct appspec *s = order[i].of == OF_INSTALLED ? pspec : spec;
 		const struct appspec_hook *h;
+		if (r->restart && !restart_step(order[i].event))
+			continue;
+		if (order[i].of == OF_HEALTH) {
+			if (run_health(r, err) != 0)
+				goto out;
+			continue;
+		}
 		if (order[i].of == OF_INSTALL_STEP) {
 			if (run_install(r, plan, err) != 0)
 				goto out;
@@ -492,6 +581,8 @@ out:
 	install_plan_free(plan);
 	appspec_free(spec);
 	appspec_free(pspec);
+	hoistyml_free(r->health);
+	r->health = NULL;
 	return rc;
 }
 
@@ -515,11 +606,18 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	r.meta = meta;
 	r.ignore_stop = ignore_stop;
 	r.st = st;
+	r.restart = strcmp(kind, "restart") == 0;
 	if (rev_paths(ctx->state, version, &r.np, err) != 0)
 		goto out;
 	log_info("%s %s: revision %s", kind, id, version);
 	if (lifecycle(&r, err) != 0)
 		goto out;
+	if (r.install_ended) {
+		/* what hoist verify compares with: the files as this deployment's hooks left them */
+		herr_clear(&e);
+		if (file_manifest_refresh(ctx->root, r.np.dir, &e) != 0)
+			log_warnx("cannot update the manifest of %s: %s", version, e.msg);
+	}
 	/* Records first, journal last: the journal's removal commits the deployment. */
 	{
 		char bytes[32];
@@ -805,6 +903,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	          j.last_step[0] ? j.last_step : "none");
 	status_start(st, j.id, "recover", j.version, NULL);
 	if (!j.host_touched) {
+		history_interrupted(ctx->state, j.id, j.kind, j.version, j.last_step, "interrupted");
 		snprintf(st->error, sizeof(st->error),
 		         "%s %s of %s was interrupted before it changed the host; discarded", j.kind, j.id,
 		         j.version);
@@ -819,6 +918,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		goto out;
 	if (strcmp(cur, j.version) == 0 && strcmp(cur_id, j.id) == 0 && strcmp(inst, j.version) == 0 &&
 	    fs_exists(np.partial) != 1) {
+		history_interrupted(ctx->state, j.id, j.kind, j.version, j.last_step, "succeeded");
 		snprintf(st->error, sizeof(st->error), "%s %s of %s had completed; journal removed", j.kind,
 		         j.id, j.version);
 		status_copy(st->result, sizeof(st->result), "succeeded");
@@ -826,6 +926,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		code = 0;
 		goto out;
 	}
+	history_interrupted(ctx->state, j.id, j.kind, j.version, j.last_step, "interrupted");
 	mark_interrupted(&np, j.id);
 	if (j.install_begun && !j.install_ended)
 		undo_partial_install(ctx, &np, j.installed);
@@ -1183,5 +1284,63 @@ out:
 	record_free(&meta);
 	free(st);
 	free(rb);
+	return code;
+}
+
+int deploy_restart(const struct deploy_ctx *ctx, struct herr *err)
+{
+	struct deploy_status *st = NULL;
+	struct rev_paths cp;
+	struct record meta;
+	char cur[REV_NAME_MAX], inst[REV_NAME_MAX], id[32];
+	bool did;
+	int lfd = -1, code;
+
+	record_init(&meta);
+	code = deploy_recover(ctx, &did, err);
+	if (code != 0)
+		return code;
+	if (rev_record_version(ctx->state, "current", cur, sizeof(cur), err) != 0 ||
+	    rev_record_version(ctx->state, "installed", inst, sizeof(inst), err) != 0)
+		return err->code;
+	if (cur[0] == '\0' || strcmp(cur, inst) != 0) {
+		herr_set(err, HOIST_EXIT_NO_REVISION, "nothing to restart: %s%s (deploy or roll back first)",
+		         cur[0] ? "the installed files are not those of current revision " : "no current revision",
+		         cur);
+		return HOIST_EXIT_NO_REVISION;
+	}
+	if (rev_paths(ctx->state, cur, &cp, err) != 0 || fs_exists(cp.tree) != 1 ||
+	    meta_read(&cp, &meta, err) != 0) {
+		if (err->code == 0)
+			herr_set(err, HOIST_EXIT_NO_REVISION, "revision %s is not kept (see hoist list)", cur);
+		record_free(&meta);
+		return err->code;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || stage_new_id(id, sizeof(id), err) != 0) {
+		code = HOIST_EXIT_INTERNAL;
+		goto out;
+	}
+	lfd = open_log(&cp);
+	status_start(st, id, "restart", cur, &meta);
+	status_publish(ctx, st, NULL);
+	log_info("restart %s: revision %s", id, cur);
+	/* The files stay; a failed restart is not rolled back (hoist rollback is the operator's call). */
+	if (deploy_kept(ctx, id, "restart", cur, &meta, false, st, err) == 0) {
+		code = 0;
+	} else {
+		journal_discard(ctx);
+		code = HOIST_EXIT_FAILED;
+		st->exit_code = code;
+	}
+	status_publish(ctx, st, cp.dir);
+	if (code != 0)
+		log_info("restart %s of %s: failed (exit %d)", id, cur, code);
+	else
+		log_info("restart %s of %s succeeded in %.3f s", id, cur, st->duration_s);
+out:
+	close_log(lfd);
+	record_free(&meta);
+	free(st);
 	return code;
 }

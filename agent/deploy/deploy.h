@@ -3,7 +3,8 @@
  * Order (../shared/reference/codedeploy-agent.md 1.6, 1.7): BeforeBlockTraffic,
  * AfterBlockTraffic, ApplicationStop (scripts of the INSTALLED revision; none on
  * a first deploy), BeforeInstall, Install, AfterInstall, ApplicationStart,
- * ValidateService, BeforeAllowTraffic, AfterAllowTraffic (the new revision's).
+ * ValidateService, HealthCheck (hoist.yml, health/health.h), BeforeAllowTraffic,
+ * AfterAllowTraffic (the new revision's).
  * Events without scripts are skipped. Install conflicts are planned before any
  * hook runs, so a refused deployment changes nothing.
  *
@@ -58,5 +59,10 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 int deploy_rollback(const struct deploy_ctx *ctx, const char *to, bool no_rollback, struct herr *err);
 /* Recovers an interrupted deployment if STATE/journal exists; *did tells whether one was found. */
 int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err);
+/* hoist restart: ApplicationStop, ApplicationStart, ValidateService and the health
+ * checks of the current revision (which must be the installed one), recorded like
+ * a deployment (kind "restart"); no download, no Install. A failure exits
+ * HOIST_EXIT_FAILED and rolls nothing back; current and last-good stay. */
+int deploy_restart(const struct deploy_ctx *ctx, struct herr *err);
 
 #endif

@@ -22,6 +22,8 @@
 #include "policy.h"
 #include "preflight.h"
 #include "query.h"
+#include "history.h"
+#include "verify.h"
 
 #define HOIST_AGENT_VERSION "0.1.0"
 
@@ -143,6 +145,12 @@ int main(int argc, char **argv)
 	case CMD_LIST:
 		code = query_list(state, stdout, &err);
 		goto out;
+	case CMD_VERIFY:
+		code = verify_run(state, cfg.root, c.json, stdout, &err);
+		goto out;
+	case CMD_HISTORY:
+		code = history_print(state, c.json, stdout, &err);
+		goto out;
 	default:
 		break;
 	}
@@ -193,6 +201,8 @@ int main(int argc, char **argv)
 			code = deploy_run(&ctx, &r, &err);
 		} else if (c.cmd == CMD_ROLLBACK) {
 			code = deploy_rollback(&ctx, c.to, c.no_rollback, &err);
+		} else if (c.cmd == CMD_RESTART) {
+			code = deploy_restart(&ctx, &err);
 		} else {
 			bool did;
 			code = deploy_recover(&ctx, &did, &err);

@@ -14,6 +14,7 @@
 #include "bundle.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "health.h"
 #include "install.h"
 #include "preflight.h"
 #include "revisions.h"
@@ -38,7 +39,8 @@ int query_status(const char *state_dir, bool json, FILE *out, struct herr *err)
 	if (r == 0) {
 		if (json) {
 			fputs("{\"deployment_id\": null, \"result\": \"none\", \"current\": null, "
-			      "\"last_good\": null}\n",
+			      "\"last_good\": null, \"health\": {\"result\": \"none\", \"checks\": [], "
+			      "\"min_healthy_time_s\": 0, \"duration_ms\": 0, \"error\": null}}\n",
 			      out);
 		} else {
 			fputs("no deployment has run yet\n", out);
@@ -163,8 +165,9 @@ static int installed_revision(const char *state, char *list, size_t cap, struct 
 
 /* Runs the checks of a deployment on path; *passed counts the checks that passed. */
 static int run_checks(const struct preflight_req *q, struct appspec **a, unsigned *passed, bool *lone,
-                      struct herr *err)
+                      size_t *n_health, struct herr *err)
 {
+	struct health_spec *hs = NULL;
 	struct install_plan *plan = NULL;
 	struct appspec *pspec = NULL;
 	struct stat st;
@@ -184,6 +187,23 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 	*passed = CK_BUNDLE;
 	if (stat(q->path, &st) != 0) {
 		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s", q->path);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && n >= 9 && strcmp(q->path + n - 9, HOISTYML_NAME) == 0 &&
+	    (n == 9 || q->path[n - 10] == '/')) {
+		/* A lone hoist.yml: its health checks (counted as the appspec check). */
+		struct buf b;
+		*lone = true;
+		*passed = CK_APPSPEC;
+		buf_init(&b, HOISTYML_MAX_BYTES + 1);
+		rc = fs_read_file(q->path, HOISTYML_MAX_BYTES, 0, &b, err) != 0 ||
+		             hoistyml_parse(b.data ? b.data : "", b.len, q->path, &hs, err) != 0
+		         ? -1
+		         : 0;
+		buf_free(&b);
+		if (rc == 0)
+			*n_health = hs->n;
+		*passed = rc == 0 ? CK_INSTALLED : CK_APPSPEC;
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) &&
@@ -222,8 +242,9 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 			goto out;
 	}
 	*passed = CK_APPSPEC;
-	if (appspec_load_bundle(staging, a, err) != 0)
+	if (appspec_load_bundle(staging, a, err) != 0 || health_load(staging, &hs, err) != 0)
 		goto out;
+	*n_health = hs != NULL ? hs->n : 0;
 	*passed = CK_INSTALLED;
 	if (installed_revision(q->state, prev, sizeof(prev), &pspec, err) != 0)
 		goto out;
@@ -243,6 +264,7 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 out:
 	install_plan_free(plan);
 	appspec_free(pspec);
+	hoistyml_free(hs);
 	if (made) {
 		struct herr e;
 		(void)fs_rm_rf(tmpl, &e);
@@ -296,14 +318,25 @@ static void report_json(const struct preflight_req *q, const struct appspec *a, 
 	buf_free(&b);
 }
 
+/* The summary lines: the appspec's, then the health checks' (hoist.yml) when there are any. */
+static void summaries(const struct appspec *a, size_t n_health, const char *path, FILE *out)
+{
+	if (a != NULL)
+		summary(a, out);
+	if (n_health > 0)
+		fprintf(out, "ok: %s: %zu health check%s\n", a != NULL ? HOISTYML_NAME : path, n_health,
+		        n_health == 1 ? "" : "s");
+}
+
 int query_preflight(const struct preflight_req *q, FILE *out, struct herr *err)
 {
 	struct appspec *a = NULL;
 	unsigned passed = 0;
 	bool lone = false;
+	size_t n_health = 0;
 	int code = 0;
 
-	if (run_checks(q, &a, &passed, &lone, err) != 0) {
+	if (run_checks(q, &a, &passed, &lone, &n_health, err) != 0) {
 		code = err->code ? err->code : HOIST_EXIT_BAD_BUNDLE;
 		err->code = code;
 	}
@@ -316,9 +349,9 @@ int query_preflight(const struct preflight_req *q, FILE *out, struct herr *err)
 			fprintf(out, "refused: %s (exit %d, %s)\n", check_name(passed, lone), code,
 			        hoist_exit_name(code));
 		else
-			summary(a, out);
+			summaries(a, n_health, q->path, out);
 	} else if (code == 0) {
-		summary(a, out);
+		summaries(a, n_health, q->path, out);
 	}
 	appspec_free(a);
 	return code;

@@ -5,6 +5,7 @@
  *   tree/             the unpacked bundle (staged in STATE/tmp, then renamed here)
  *   installed.list    what Install put on the host (install.h format), complete
  *   installed.partial the list while Install runs (a crash leaves it for recovery)
+ *   installed.manifest what hoist verify compares with (filemanifest.h)
  *   meta              record: version, deployed_at, result, sha256, bundle, deployment_id,
  *                     bytes, application, environment, deployment_group, bundle_*
  *   status.json/.txt  the status of the last deployment of this revision

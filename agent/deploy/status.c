@@ -10,6 +10,7 @@
 
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "healthreport.h"
 
 void status_copy(char *dst, size_t cap, const char *src)
 {
@@ -152,6 +153,7 @@ static int json_obj(const struct deploy_status *s, struct buf *o, int depth)
 	bad |= kv(o, "failed_script", s->failed_script, 1);
 	bad |= kv(o, "failed_outcome", s->failed_outcome, 1);
 	bad |= kv(o, "output_tail", s->tail, 1);
+	bad |= buf_append_str(o, ", \"health\": ") | health_report_json(&s->health, o);
 	if (depth == 0) {
 		bad |= buf_append_str(o, ", \"rollback\": ");
 		if (s->rollback != NULL)
@@ -189,6 +191,7 @@ static int text_obj(const struct deploy_status *s, struct buf *o, const char *in
 		bad |= buf_printf(o, "%s  %-18s %-8s %8.3f s  (%s)%s%s\n", ind, st->event, st->result,
 		                  st->duration_s, st->revision, st->detail[0] ? "  " : "", st->detail);
 	}
+	bad |= health_report_text(&s->health, ind, o);
 	if (s->error[0])
 		bad |= buf_printf(o, "%s  error: %s\n", ind, s->error);
 	if (s->tail[0]) {

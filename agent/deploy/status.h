@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "healthrun.h"
 #include "herr.h"
 #include "hooks.h"
 
@@ -46,6 +47,7 @@ struct deploy_status {
 	struct deploy_status *rollback; /* the automatic rollback, when one ran (not owned here) */
 	char current[STATUS_NAME_MAX];  /* records after the deployment */
 	char last_good[STATUS_NAME_MAX];
+	struct health_report health; /* hoist.yml checks; result "" = none ran */
 };
 
 /* Pure: appends s as a JSON string literal (quotes, escapes, \u00XX for controls;

@@ -19,6 +19,7 @@
 #include "herr.h"
 
 #define HOOK_TAIL_MAX 2048
+#define HOOK_MAX_ARGV 64 /* struct hook_run argv entries (hoistyml.h HEALTH_MAX_ARGS) */
 
 enum hook_outcome {
 	HOOK_OK = 0,
@@ -38,6 +39,10 @@ struct hook_run {
 	const char *runas;       /* user name, or NULL to run as the caller */
 	unsigned timeout_s;      /* total time allowed */
 	unsigned grace_s;        /* SIGTERM -> SIGKILL */
+	/* Health checks (health/healthprobe.c): the whole argv (argv[0] is
+	 * script) instead of the script alone, and a finer limit than timeout_s. */
+	char *const *argv;       /* NULL: {script, NULL}; at most HOOK_MAX_ARGV */
+	unsigned timeout_ms;     /* 0: timeout_s */
 	/* Called once the child exists, before the loop waits (NULL: none); the
 	 * journal records the group from it (orphans.h). */
 	void (*on_spawn)(void *ctx, pid_t pid);

@@ -235,7 +235,8 @@ static int child_drop(const struct hook_ids *ids)
 static _Noreturn void child_run(const struct hook_run *run, const struct hook_ids *ids, int devnull,
                                 int out_w, int err_w, int status_w)
 {
-	char *argv[3];
+	char *argv[3], *shv[HOOK_MAX_ARGV + 2];
+	char *const *av;
 	struct sigaction sa;
 	sigset_t none;
 	int stage;
@@ -267,14 +268,19 @@ static _Noreturn void child_run(const struct hook_run *run, const struct hook_id
 	/* An argv vector, never a shell string: the path is not re-parsed. */
 	argv[0] = (char *)(uintptr_t)run->script;
 	argv[1] = NULL;
-	execve(run->script, argv, run->envp);
+	av = run->argv != NULL ? run->argv : argv;
+	execve(run->script, av, run->envp);
 	if (errno == ENOEXEC) {
 		/* No #! line and not a binary: run it with /bin/sh, as execvp and
-		 * the CodeDeploy agent (through its shell) do. hooks.c logs it. */
-		argv[0] = (char *)(uintptr_t) "/bin/sh";
-		argv[1] = (char *)(uintptr_t)run->script;
-		argv[2] = NULL;
-		execve("/bin/sh", argv, run->envp);
+		 * the CodeDeploy agent (through its shell) do. hooks.c logs it.
+		 * A health check's arguments follow the script. */
+		size_t n = 0;
+		shv[n++] = (char *)(uintptr_t) "/bin/sh";
+		shv[n++] = (char *)(uintptr_t)run->script;
+		for (size_t i = 1; av[i] != NULL && n < HOOK_MAX_ARGV + 1; i++)
+			shv[n++] = av[i];
+		shv[n] = NULL;
+		execve("/bin/sh", shv, run->envp);
 	}
 	child_fail(status_w, HOOK_STAGE_EXEC, errno);
 }
