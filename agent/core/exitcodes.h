@@ -25,6 +25,7 @@ enum hoist_exit {
 	HOIST_EXIT_FAILED = 14,     /* deployment failed; no rollback done or it failed */
 	HOIST_EXIT_BUSY = 15,       /* another deployment holds the lock */
 	HOIST_EXIT_NO_REVISION = 16,/* rollback asked for a revision that is not kept */
+	HOIST_EXIT_POLICY = 17,    /* refused by the host's deploy policy (policy.conf) */
 	HOIST_EXIT_TEMPFAIL = 75,   /* network, 5xx, throttling, metadata unavailable */
 };
 

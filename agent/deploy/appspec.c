@@ -137,13 +137,115 @@ static void key_join(char *out, size_t outsz, const char *key, const char *name)
 	}
 }
 
-/* Warns about a key the reference ignores. */
-static void warn_unknown(struct ctx *c, yaml_node_t *k, const char *where)
+/* ---- keys that only look like known ones ---- */
+
+/* Spaces that are not YAML whitespace, and invisible characters: an editor
+ * or a copy from a web page puts them in, and "files" indented with them is
+ * another key that the reference silently ignores, section and all. */
+static const struct {
+	uint32_t cp;
+	const char *name;
+} odd_chars[] = {
+	{0x00A0, "NO-BREAK SPACE"},        {0x00AD, "SOFT HYPHEN"},
+	{0x1680, "OGHAM SPACE MARK"},      {0x180E, "MONGOLIAN VOWEL SEPARATOR"},
+	{0x2000, "EN QUAD"},               {0x2001, "EM QUAD"},
+	{0x2002, "EN SPACE"},              {0x2003, "EM SPACE"},
+	{0x2004, "THREE-PER-EM SPACE"},    {0x2005, "FOUR-PER-EM SPACE"},
+	{0x2006, "SIX-PER-EM SPACE"},      {0x2007, "FIGURE SPACE"},
+	{0x2008, "PUNCTUATION SPACE"},     {0x2009, "THIN SPACE"},
+	{0x200A, "HAIR SPACE"},            {0x200B, "ZERO WIDTH SPACE"},
+	{0x200C, "ZERO WIDTH NON-JOINER"}, {0x200D, "ZERO WIDTH JOINER"},
+	{0x200E, "LEFT-TO-RIGHT MARK"},    {0x200F, "RIGHT-TO-LEFT MARK"},
+	{0x2028, "LINE SEPARATOR"},        {0x2029, "PARAGRAPH SEPARATOR"},
+	{0x202F, "NARROW NO-BREAK SPACE"}, {0x205F, "MEDIUM MATHEMATICAL SPACE"},
+	{0x2060, "WORD JOINER"},           {0x3000, "IDEOGRAPHIC SPACE"},
+	{0xFEFF, "ZERO WIDTH NO-BREAK SPACE (byte order mark)"},
+};
+
+/* Every key the appspec knows, at any level (event names included below). */
+static const char *const known_keys[] = {
+	"version", "os", "files", "permissions", "hooks", "file_exists_behavior", "source", "destination",
+	"object", "pattern", "except", "owner", "group", "mode", "type", "acls", "context", "location",
+	"timeout", "runas", "sudo",
+};
+
+/* Decodes one UTF-8 sequence at s (n bytes left); returns its length, 0 if invalid. */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+					: (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	*cp = len == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> len));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	return len;
+}
+
+/* Refuses a key that equals a known key (or event) once its odd characters
+ * and spaces are removed, naming the first odd character and where it is. */
+static int check_lookalike(struct ctx *c, yaml_node_t *k, const char *where)
+{
+	const unsigned char *t = (const unsigned char *)text(k);
+	char bare[128];
+	size_t n = strlen((const char *)t), blen = 0, chars = 0, odd_col = 0;
+	int odd = -1;
+	bool known = false;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0;
+		size_t l = utf8_next(t + i, n - i, &cp);
+		size_t j;
+		if (l == 0)
+			return 0; /* not UTF-8: the ordinary checks decide */
+		for (j = 0; j < sizeof(odd_chars) / sizeof(odd_chars[0]); j++)
+			if (odd_chars[j].cp == cp)
+				break;
+		if (j < sizeof(odd_chars) / sizeof(odd_chars[0])) {
+			if (odd < 0) {
+				odd = (int)j;
+				odd_col = chars;
+			}
+		} else if (cp != ' ' && cp != '\t') {
+			if (blen + l >= sizeof(bare))
+				return 0;
+			memcpy(bare + blen, t + i, l);
+			blen += l;
+		}
+		i += l;
+		chars++;
+	}
+	if (odd < 0)
+		return 0;
+	bare[blen] = '\0';
+	for (size_t i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
+		known = known || strcmp(bare, known_keys[i]) == 0;
+	for (size_t i = 0; i < appspec_n_events; i++)
+		known = known || strcmp(bare, appspec_events[i]) == 0;
+	if (!known)
+		return 0;
+	{
+		yaml_mark_t m = k->start_mark;
+		m.column += odd_col; /* libyaml counts columns in characters */
+		return fail_mark(c, m, where,
+				 "key '%s' contains U+%04X %s; it would be another key than '%s' and its "
+				 "whole section would be ignored: retype it with plain spaces",
+				 bare, (unsigned)odd_chars[odd].cp, odd_chars[odd].name, bare);
+	}
+}
+
+/* Warns about a key the reference ignores; refuses one that only looks known. */
+static int warn_unknown(struct ctx *c, yaml_node_t *k, const char *where)
 {
 	char esc[SHOW];
+	if (check_lookalike(c, k, where) != 0)
+		return -1;
 	relpath_escape(text(k), esc, sizeof(esc));
 	log_warnx("%s:%zu:%zu: %s: unknown key '%s' ignored", c->file, k->start_mark.line + 1,
 		  k->start_mark.column + 1, where, esc);
+	return 0;
 }
 
 /* ---- duplicate keys ---- */
@@ -388,8 +490,8 @@ static int parse_files(struct ctx *c, yaml_node_t *v)
 			} else if (strcmp(text(k), "destination") == 0) {
 				if (host_path(c, val, sub, &f->destination) != 0)
 					return -1;
-			} else {
-				warn_unknown(c, k, key);
+			} else if (warn_unknown(c, k, key) != 0) {
+				return -1;
 			}
 		}
 		if (f->source == NULL)
@@ -498,8 +600,7 @@ static int parse_perm_key(struct ctx *c, struct appspec_permission *pm, yaml_nod
 		return fail_mark(c, k->start_mark, sub, "not supported by hoist; use a hook script (%s)",
 				 name[0] == 'a' ? "setfacl" : "semanage fcontext / restorecon");
 	}
-	warn_unknown(c, k, key);
-	return 0;
+	return warn_unknown(c, k, key);
 }
 
 static int parse_permissions(struct ctx *c, yaml_node_t *v)
@@ -612,8 +713,8 @@ static int parse_script(struct ctx *c, yaml_node_t *item, const char *key, struc
 		} else if (strcmp(text(k), "sudo") == 0) {
 			if (parse_sudo(c, v, sub) != 0)
 				return -1;
-		} else {
-			warn_unknown(c, k, key);
+		} else if (warn_unknown(c, k, key) != 0) {
+			return -1;
 		}
 	}
 	if (s->location == NULL)
@@ -651,10 +752,12 @@ static int parse_hook(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 		if (strcmp(ev, "Install") == 0 || strcmp(ev, "DownloadBundle") == 0)
 			return fail_mark(c, k->start_mark, key,
 					 "%s is a built-in step of the agent and cannot have scripts", ev);
+		if (check_lookalike(c, k, "hooks") != 0)
+			return -1;
 		events_list(list, sizeof(list));
 		return fail_mark(c, k->start_mark, key,
-				 "unknown lifecycle event (the reference would silently never run it); "
-				 "known events: %s",
+				 "unknown lifecycle event (the CodeDeploy agent refuses it too: \"appspec.yml "
+				 "file contains unknown lifecycle events\"); known events: %s",
 				 list);
 	}
 	if (is_null(v) || (v->type == YAML_SEQUENCE_NODE &&
@@ -780,7 +883,7 @@ static int parse_top(struct ctx *c, yaml_node_t *root)
 		} else if (strcmp(name, "file_exists_behavior") == 0) {
 			r = parse_feb(c, v);
 		} else {
-			warn_unknown(c, k, "top level");
+			r = warn_unknown(c, k, "top level");
 		}
 		if (r != 0)
 			return -1;
@@ -844,7 +947,7 @@ static int prescan(struct ctx *c, const char *t, size_t len)
 			break;
 		case YAML_ALIAS_EVENT:
 			fail_mark(c, ev.start_mark, NULL, "YAML aliases (*%s) are not supported",
-				  (const char *)ev.data.alias.anchor);
+				  relpath_show((const char *)ev.data.alias.anchor));
 			goto fail_ev;
 		case YAML_SCALAR_EVENT:
 			tag = (const char *)ev.data.scalar.tag;

@@ -20,8 +20,13 @@
  *   - a relative files.destination and a files.source or hook location
  *     whose ".." leaves the bundle are refused;
  *   - unknown hook events are an error listing the known ones (the
- *     reference silently never runs them); Install and DownloadBundle are
- *     built-in steps and cannot have scripts;
+ *     reference refuses them at Install: "appspec.yml file contains unknown
+ *     lifecycle events"); Install and DownloadBundle are built-in steps and
+ *     cannot have scripts;
+ *   - a key that equals a known key (or event) once invisible or non-ASCII
+ *     spaces are removed (`files:` indented with U+00A0) is refused, naming
+ *     the character and its line:col (the reference ignores the key, and
+ *     with it the whole section);
  *   - a hook written as a mapping is a clear error (the reference crashes);
  *   - duplicate mapping keys are an error naming both lines (the reference
  *     keeps the last); YAML aliases, tags and a second document are refused;

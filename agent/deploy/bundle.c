@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ struct stage {
 	int fd;              /* the staging directory */
 	uint64_t entries;
 	uint64_t bytes;      /* bytes written so far, all entries */
+	uint64_t cap;        /* bundle_extract_cap of this bundle */
+	uint64_t archive_bytes; /* the archive's size (0: a directory) */
 	struct herr *err;
 };
 
@@ -38,6 +41,19 @@ void bundle_limits_default(struct bundle_limits *l)
 	l->max_total_bytes = UINT64_C(8) * 1024 * 1024 * 1024;
 	l->max_path_len = 1024;
 	l->allow_setid = false;
+	l->max_ratio = 100;
+	l->ratio_floor = UINT64_C(128) * 1024 * 1024;
+}
+
+uint64_t bundle_extract_cap(const struct bundle_limits *l, uint64_t archive_bytes)
+{
+	uint64_t by_ratio;
+	if (archive_bytes == 0 || l->max_ratio == 0)
+		return l->max_total_bytes;
+	by_ratio = archive_bytes > UINT64_MAX / l->max_ratio ? UINT64_MAX : archive_bytes * l->max_ratio;
+	if (by_ratio < l->ratio_floor)
+		by_ratio = l->ratio_floor;
+	return by_ratio < l->max_total_bytes ? by_ratio : l->max_total_bytes;
 }
 
 /* Sets err to "bundle entry 'NAME': REASON" with NAME printable-escaped. */
@@ -148,6 +164,22 @@ static int check_setid(struct stage *s, const char *shown, mode_t mode)
 	return 0;
 }
 
+/* Refuses an entry whose bytes pass the cap, naming the rule that set it. */
+static int fail_cap(struct stage *s, const char *shown, uint64_t more)
+{
+	if (s->cap < s->lim->max_total_bytes)
+		return fail_entry(s->err, HOIST_EXIT_BAD_BUNDLE, shown,
+				  "%llu more bytes would pass the decompression limit: an archive of %llu bytes "
+				  "may extract to at most %llu bytes (max_extract_ratio %u x its size, at least "
+				  "extract_floor_bytes %llu; policy.conf); a decompression bomb?",
+				  (unsigned long long)more, (unsigned long long)s->archive_bytes,
+				  (unsigned long long)s->cap, s->lim->max_ratio,
+				  (unsigned long long)s->lim->ratio_floor);
+	return fail_entry(s->err, HOIST_EXIT_BAD_BUNDLE, shown,
+			  "%llu more bytes would pass max_extract_bytes (%llu bytes)", (unsigned long long)more,
+			  (unsigned long long)s->lim->max_total_bytes);
+}
+
 /* Adds n bytes at entry offset [off, off+n) to the total, refusing BEFORE the
  * bytes are written when the total would pass max_total_bytes. hwm is the
  * entry's high-water mark, so sparse holes count as the bytes they become. */
@@ -159,10 +191,8 @@ static int count_bytes(struct stage *s, const char *shown, int64_t off, size_t n
 	end = (uint64_t)off + n;
 	if (end <= *hwm)
 		return 0;
-	if (end - *hwm > s->lim->max_total_bytes - s->bytes)
-		return fail_entry(s->err, HOIST_EXIT_BAD_BUNDLE, shown,
-				  "extracting it passes max_extract_bytes (%llu bytes)",
-				  (unsigned long long)s->lim->max_total_bytes);
+	if (end - *hwm > s->cap - s->bytes)
+		return fail_cap(s, shown, end - *hwm);
 	s->bytes += end - *hwm;
 	*hwm = end;
 	return 0;
@@ -220,11 +250,8 @@ static int vet_archive_entry(struct stage *s, struct archive_entry *e, const cha
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
 		/* refuse early on the declared size: a bomb stops before its first byte */
 		uint64_t declared = (uint64_t)archive_entry_size(e);
-		if (declared > s->lim->max_total_bytes - s->bytes)
-			return fail_entry(s->err, HOIST_EXIT_BAD_BUNDLE, shown,
-					  "its size (%llu bytes) passes max_extract_bytes (%llu bytes)",
-					  (unsigned long long)declared,
-					  (unsigned long long)s->lim->max_total_bytes);
+		if (declared > s->cap - s->bytes)
+			return fail_cap(s, shown, declared);
 	}
 	if (check_target(s, shown, rel, hl == NULL && type == AE_IFDIR) != 0)
 		return -1;
@@ -301,6 +328,17 @@ static struct archive *new_reader(void)
 	return in;
 }
 
+/* A UTF-8 LC_CTYPE for libarchive's name conversions (created once, kept),
+ * or (locale_t)0 when the C library has none. */
+static locale_t utf8_ctype(void)
+{
+	static locale_t loc = (locale_t)0;
+	static const char *const names[] = {"C.UTF-8", "C.utf8", "en_US.UTF-8"};
+	for (size_t i = 0; loc == (locale_t)0 && i < sizeof(names) / sizeof(names[0]); i++)
+		loc = newlocale(LC_CTYPE_MASK, names[i], (locale_t)0);
+	return loc;
+}
+
 /* Extracts an archive (already open as fd) into the staging directory, which
  * must be the current directory: archive_write_disk works relative to it. */
 static int extract_archive(struct stage *s, int bundle_fd, const char *bundle_path)
@@ -312,9 +350,16 @@ static int extract_archive(struct stage *s, int bundle_fd, const char *bundle_pa
 	struct archive_entry *e = NULL;
 	int flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME;
+	locale_t utf8 = utf8_ctype();
+	locale_t saved = (locale_t)0;
 	int rc = -1;
 	int r;
 
+	/* before the archive objects exist: libarchive learns the charset once per object */
+	if (utf8 != (locale_t)0)
+		saved = uselocale(utf8);
+	else
+		log_warnx("no UTF-8 locale (C.UTF-8) in the C library: names that are not ASCII may be refused");
 	in = new_reader();
 	out = archive_write_disk_new();
 	if (in == NULL || out == NULL || archive_write_disk_set_options(out, flags) != ARCHIVE_OK) {
@@ -373,6 +418,8 @@ out:
 		archive_write_free(out);
 	if (in != NULL)
 		archive_read_free(in);
+	if (saved != (locale_t)0)
+		(void)uselocale(saved);
 	return rc;
 }
 
@@ -590,7 +637,7 @@ static int lift_wrapper(const char *staging, char *tmp, size_t tmpsz, struct her
 	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return 0;
 	if ((d = opendir(path)) == NULL)
-		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot read %s", path);
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot read %s", relpath_show(path));
 	while ((de = readdir(d)) != NULL)
 		if (strcasestr(de->d_name, "appspec") != NULL)
 			found = 1;
@@ -602,16 +649,16 @@ static int lift_wrapper(const char *staging, char *tmp, size_t tmpsz, struct her
 		return herr_set(err, HOIST_EXIT_IO, "staging path too long: %s", staging);
 	/* move the wrapper beside staging, then put it in staging's place */
 	if (rename(path, tmp) != 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot lift wrapper directory %s", path);
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot lift wrapper directory %s", relpath_show(path));
 		tmp[0] = '\0';
 		goto out;
 	}
 	if (rmdir(staging) != 0 || rename(tmp, staging) != 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot lift wrapper directory %s", path);
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot lift wrapper directory %s", relpath_show(path));
 		goto out;
 	}
 	tmp[0] = '\0';
-	log_info("bundle: lifted wrapper directory '%s' to the bundle root", only);
+	log_info("bundle: lifted wrapper directory '%s' to the bundle root", relpath_show(only));
 	rc = 0;
 out:
 	return rc;
@@ -653,6 +700,8 @@ int bundle_stage(const char *bundle_path, const char *staging, const struct bund
 		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "bundle %s is empty (0 bytes)", bundle_path);
 		goto out;
 	}
+	s.archive_bytes = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	s.cap = bundle_extract_cap(lim, s.archive_bytes);
 	/* 0700 while filling: nobody else walks a half-made tree */
 	if (mkdir(staging, 0700) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot create staging directory %s", staging);

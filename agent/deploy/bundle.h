@@ -26,7 +26,15 @@
  *     as links.
  *   - Hard links must name a regular file extracted earlier.
  *   - The declared size of an entry is checked before anything is written,
- *     and bytes are counted again as each block is written.
+ *     and bytes are counted again as each block is written, against
+ *     bundle_extract_cap: a decompression bomb (a 42 KB zip that inflates to
+ *     4 GiB) stops after at most ratio_floor bytes, while an honest archive of
+ *     several GiB (a ratio far below 100) extracts whole.
+ *   - Names are decoded as UTF-8 whatever the process locale (LANG unset, C):
+ *     libarchive converts pax and UTF-8-flagged zip names to the current
+ *     locale's charset, and ASCII cannot hold "caf\xc3\xa9.txt". Extraction
+ *     runs under a C.UTF-8 LC_CTYPE (uselocale, this thread only), so names
+ *     land byte-exact.
  *   - Content decides the format (tar/pax/ustar/gnutar, zip; compressed with
  *     gzip, bzip2, xz, lzma, zstd, lz4 or compress), never the file name.
  *     Decompressors that would run an external program are not enabled.
@@ -47,9 +55,16 @@ struct bundle_limits {
 	uint64_t max_total_bytes; /* default 8 GiB, counted as data is written */
 	unsigned max_path_len;    /* default 1024 */
 	bool allow_setid;         /* default false */
+	unsigned max_ratio;       /* default 100: an archive extracts to at most ratio x its size ... */
+	uint64_t ratio_floor;     /* ... or this many bytes (default 128 MiB), whichever is larger;
+	                           * 0 ratio: no ratio rule (max_total_bytes alone) */
 };
 
 void bundle_limits_default(struct bundle_limits *l);
+/* Pure: the bytes an archive of archive_bytes may extract to: max_total_bytes,
+ * lowered to max(max_ratio x archive_bytes, ratio_floor) (the bomb rule).
+ * A directory bundle (archive_bytes 0) gets max_total_bytes. */
+uint64_t bundle_extract_cap(const struct bundle_limits *l, uint64_t archive_bytes);
 /* staging must not exist; it is created (0755) and filled. */
 int bundle_stage(const char *bundle_path, const char *staging, const struct bundle_limits *lim,
 		 struct herr *err);

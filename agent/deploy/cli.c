@@ -16,6 +16,7 @@ static const char usage_main[] =
     "  list       list kept revisions\n"
     "  validate   check an appspec or a bundle without deploying\n"
     "  recover    finish or roll back an interrupted deployment\n"
+    "  preflight  run every check a deployment makes (policy, bundle, host), change nothing\n"
     "  --version  print the version\n"
     "'hoist COMMAND --help' describes each command. --root DIR (or HOIST_ROOT) resolves every\n"
     "host path (state, install destinations) under DIR.\n";
@@ -37,7 +38,14 @@ static const char usage_list[] = "usage: hoist list\nLists kept revisions: versi
                                  "* marks current, + last-good.\n";
 static const char usage_validate[] =
     "usage: hoist validate PATH\n"
-    "Checks an appspec.yml or a bundle (archive or directory) without deploying; exit 12 on error.\n";
+    "Runs every check deploy makes before it touches the host (bundle, appspec, install plan,\n"
+    "owners, runas users, the deploy policy, free space) on an appspec.yml or a bundle (archive\n"
+    "or directory), changing nothing; exits with the code deploy would (docs/exit-codes.md).\n";
+static const char usage_preflight[] =
+    "usage: hoist preflight BUNDLE [--json]\n"
+    "The checks of validate, one line each (or one JSON object): policy, bundle, appspec,\n"
+    "install plan, runas users, policy paths, modes, free space and writability. Every\n"
+    "deployment runs the same checks before it touches the host; same exit codes.\n";
 static const char usage_recover[] =
     "usage: hoist recover\n"
     "Completes or rolls back a deployment that was interrupted (crash, kill -9).\n";
@@ -57,6 +65,8 @@ const char *cli_usage(enum cli_command cmd)
 		return usage_validate;
 	case CMD_RECOVER:
 		return usage_recover;
+	case CMD_PREFLIGHT:
+		return usage_preflight;
 	case CMD_NONE:
 		break;
 	}
@@ -102,6 +112,7 @@ static const struct flagopt flagopts[] = {
     {"--no-rollback", CMD_ROLLBACK, OFF(no_rollback)},
     {"--ignore-stop-failures", CMD_DEPLOY, OFF(ignore_stop_failures)},
     {"--json", CMD_STATUS, OFF(json)},
+    {"--json", CMD_PREFLIGHT, OFF(json)},
 };
 
 static const struct {
@@ -110,6 +121,7 @@ static const struct {
 } commands[] = {
     {"deploy", CMD_DEPLOY}, {"rollback", CMD_ROLLBACK}, {"status", CMD_STATUS},
     {"list", CMD_LIST},     {"validate", CMD_VALIDATE}, {"recover", CMD_RECOVER},
+    {"preflight", CMD_PREFLIGHT},
 };
 
 /* Tries arg as a valued option of scope cmd; returns 1 if consumed (advancing *i), 0 if not one. */
@@ -202,7 +214,7 @@ int cli_parse(int argc, char *const argv[], struct cli *c, struct herr *err)
 			return herr_set(err, HOIST_EXIT_USAGE,
 			                "unknown option %s for %s (see hoist %s --help)", a, cmdname,
 			                cmdname);
-		if (c->cmd == CMD_VALIDATE && c->path == NULL) {
+		if ((c->cmd == CMD_VALIDATE || c->cmd == CMD_PREFLIGHT) && c->path == NULL) {
 			c->path = a;
 			continue;
 		}
@@ -212,9 +224,9 @@ int cli_parse(int argc, char *const argv[], struct cli *c, struct herr *err)
 		return 0;
 	if (c->cmd == CMD_DEPLOY && c->bundle == NULL)
 		return herr_set(err, HOIST_EXIT_USAGE, "deploy needs --bundle FILE|DIR");
-	if (c->cmd == CMD_VALIDATE && c->path == NULL)
-		return herr_set(err, HOIST_EXIT_USAGE,
-		                "validate needs a PATH (appspec.yml, archive or directory)");
+	if ((c->cmd == CMD_VALIDATE || c->cmd == CMD_PREFLIGHT) && c->path == NULL)
+		return herr_set(err, HOIST_EXIT_USAGE, "%s needs a PATH (appspec.yml, archive or directory)",
+		                cmdname);
 	if (c->version_name != NULL && !cli_version_ok(c->version_name))
 		return herr_set(err, HOIST_EXIT_USAGE,
 		                "--version '%.200s': use 1-128 characters of A-Z a-z 0-9 . _ + -",

@@ -5,6 +5,7 @@
  *          [--deployment-group G] [--sha256 HEX] [--bundle-bucket B] [--bundle-key K]
  *          [--bundle-etag T] [--no-rollback] [--ignore-stop-failures]
  *   rollback [--to V] [--no-rollback]   status [--json]   list   validate PATH   recover
+ *   preflight BUNDLE [--json]
  * Every option also accepts the "--opt=value" form; --help works on each command. */
 #ifndef HOIST_CLI_H
 #define HOIST_CLI_H
@@ -21,6 +22,7 @@ enum cli_command {
 	CMD_LIST,
 	CMD_VALIDATE,
 	CMD_RECOVER,
+	CMD_PREFLIGHT,
 };
 
 struct cli {
@@ -48,7 +50,7 @@ struct cli {
 	const char *to;
 	/* status */
 	bool json;
-	/* validate */
+	/* validate, preflight (which also takes --json) */
 	const char *path;
 };
 

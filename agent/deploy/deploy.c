@@ -22,6 +22,7 @@
 #include "install.h"
 #include "journal.h"
 #include "log.h"
+#include "preflight.h"
 #include "record.h"
 #include "revisions.h"
 #include "stage.h"
@@ -401,7 +402,8 @@ static int lifecycle(struct run *r, struct herr *err)
 		                          .prev_list = prev_list,
 		                          .new_list = r->np.partial};
 		/* Every conflict is found here, before any hook or file changes the host. */
-		if (install_plan(&io, &plan, err) != 0)
+		if (install_plan(&io, &plan, err) != 0 ||
+		    preflight_plan(r->ctx->policy, spec, plan, NULL, err) != 0)
 			goto out;
 	}
 	memset(&ji, 0, sizeof(ji));
@@ -899,11 +901,7 @@ int deploy_run(const struct deploy_ctx *ctx, const struct deploy_req *req, struc
 	if (!reuse) {
 		double t0 = mono_now();
 		struct status_step *s = step_add(st, "DownloadBundle", version);
-		bundle_limits_default(&lim);
-		lim.max_entries = ctx->cfg->max_entries;
-		lim.max_total_bytes = ctx->cfg->max_extract_bytes;
-		lim.max_path_len = ctx->cfg->max_path_len;
-		lim.allow_setid = ctx->cfg->allow_setid;
+		preflight_bundle_limits(ctx->cfg, ctx->policy, &lim);
 		log_set_phase("DownloadBundle");
 		if (!is_dir && stage_keep_bundle(req->bundle, np.dir, bname, sizeof(bname), err) == 0)
 			meta_set(&meta, "bundle", bname);

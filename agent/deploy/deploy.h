@@ -30,8 +30,11 @@
 #include "config.h"
 #include "herr.h"
 
+struct policy;
+
 struct deploy_ctx {
 	const struct hoist_config *cfg;
+	const struct policy *policy; /* the host's deploy policy (preflight.h); NULL: defaults */
 	const char *root;  /* root prefix ("" none) */
 	const char *state; /* the state directory, already resolved under root */
 };

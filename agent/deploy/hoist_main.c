@@ -19,6 +19,8 @@
 #include "herr.h"
 #include "lock.h"
 #include "log.h"
+#include "policy.h"
+#include "preflight.h"
 #include "query.h"
 
 #define HOIST_AGENT_VERSION "0.1.0"
@@ -94,11 +96,12 @@ static int prepare_state(const char *state, struct herr *err)
 int main(int argc, char **argv)
 {
 	struct hoist_config cfg;
+	struct policy policy;
 	struct herr err;
 	struct cli c;
 	char state[PATH_MAX];
 	int code = HOIST_EXIT_INTERNAL, lockfd = -1;
-	bool cfg_loaded = false;
+	bool cfg_loaded = false, policy_loaded = false;
 
 	fd_hygiene();
 	log_init("hoist", LOG_LEVEL_INFO);
@@ -140,11 +143,29 @@ int main(int argc, char **argv)
 	case CMD_LIST:
 		code = query_list(state, stdout, &err);
 		goto out;
-	case CMD_VALIDATE:
-		code = query_validate(c.path, &cfg, stdout, &err);
-		goto out;
 	default:
 		break;
+	}
+	/* The image's deploy policy binds every command that checks or deploys a bundle. */
+	policy_loaded = true;
+	if (preflight_load_policy(&cfg, &policy, &err) != 0 && c.cmd != CMD_VALIDATE && c.cmd != CMD_PREFLIGHT) {
+		code = err.code;
+		goto out;
+	}
+	if (c.cmd == CMD_VALIDATE || c.cmd == CMD_PREFLIGHT) {
+		/* a bad policy is the first check's refusal, reported like the others */
+		struct herr perr = err;
+		struct preflight_req q = {.path = c.path,
+		                          .cfg = &cfg,
+		                          .policy = &policy,
+		                          .policy_file = policy.file,
+		                          .policy_error = perr.code != 0 ? &perr : NULL,
+		                          .state = state,
+		                          .json = c.json,
+		                          .verbose_checks = c.cmd == CMD_PREFLIGHT};
+		herr_clear(&err);
+		code = query_preflight(&q, stdout, &err);
+		goto out;
 	}
 	if (prepare_state(state, &err) != 0) {
 		code = err.code;
@@ -156,7 +177,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	{
-		struct deploy_ctx ctx = {.cfg = &cfg, .root = cfg.root, .state = state};
+		struct deploy_ctx ctx = {.cfg = &cfg, .policy = &policy, .root = cfg.root, .state = state};
 		if (c.cmd == CMD_DEPLOY) {
 			struct deploy_req r = {.bundle = c.bundle,
 			                       .version = c.version_name,
@@ -183,6 +204,8 @@ out:
 	if (code != 0 && err.msg[0])
 		log_error("%s", err.msg);
 	lock_release(lockfd);
+	if (policy_loaded)
+		policy_free(&policy);
 	if (cfg_loaded)
 		config_free(&cfg);
 	return code;

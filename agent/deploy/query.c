@@ -2,6 +2,7 @@
 #include "query.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include "bundle.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "install.h"
+#include "preflight.h"
 #include "revisions.h"
 #include "status.h"
 
@@ -111,55 +114,178 @@ static void summary(const struct appspec *a, FILE *out)
 	fputc('\n', out);
 }
 
-int query_validate(const char *path, const struct hoist_config *cfg, FILE *out, struct herr *err)
-{
-	struct appspec *a = NULL;
-	struct stat st;
-	struct buf b;
-	char tmpl[] = "/tmp/hoist-validate-XXXXXX", staging[PATH_MAX];
-	bool made = false;
-	size_t n = strlen(path);
-	int code = HOIST_EXIT_BAD_BUNDLE;
+/* The checks in the order they run (preflight.h); the plan's own come last.
+ * A lone appspec.yml has the first three only, its size in place of the bundle. */
+enum { CK_POLICY, CK_BUNDLE, CK_APPSPEC, CK_PLAN, CK_FIRST_PLAN_CHECK };
+static const char *const check_names[CK_FIRST_PLAN_CHECK] = {"policy", "bundle", "appspec", "install_plan"};
 
-	buf_init(&b, 1u << 20);
-	if (stat(path, &st) != 0) {
-		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s", path);
+static const char *check_name(unsigned i, bool lone)
+{
+	if (lone && i == CK_BUNDLE)
+		return "appspec_size";
+	return i < CK_FIRST_PLAN_CHECK ? check_names[i] : preflight_plan_checks[i - CK_FIRST_PLAN_CHECK];
+}
+
+static unsigned n_checks(bool lone)
+{
+	return lone ? CK_PLAN : CK_FIRST_PLAN_CHECK + PREFLIGHT_N_PLAN_CHECKS;
+}
+
+/* The installed revision's list (what Install replaces), or "" when none. */
+static void installed_list(const char *state, char *out, size_t cap)
+{
+	char inst[REV_NAME_MAX];
+	struct rev_paths rp;
+	struct herr e;
+	out[0] = '\0';
+	if (state == NULL || rev_record_version(state, "installed", inst, sizeof(inst), &e) != 0 || !inst[0] ||
+	    rev_paths(state, inst, &rp, &e) != 0 || fs_exists(rp.list) != 1)
+		return;
+	snprintf(out, cap, "%s", rp.list);
+}
+
+/* Runs the checks of a deployment on path; *passed counts the checks that passed. */
+static int run_checks(const struct preflight_req *q, struct appspec **a, unsigned *passed, bool *lone,
+                      struct herr *err)
+{
+	struct install_plan *plan = NULL;
+	struct stat st;
+	char tmpl[PATH_MAX], staging[PATH_MAX], partial[PATH_MAX], prev[PATH_MAX];
+	const char *tmpdir = getenv("TMPDIR");
+	size_t n = strlen(q->path);
+	bool made = false;
+	unsigned sub = 0;
+	int rc = -1;
+
+	*passed = 0;
+	*lone = false;
+	if (q->policy_error != NULL) {
+		*err = *q->policy_error;
+		goto out;
+	}
+	*passed = CK_BUNDLE;
+	if (stat(q->path, &st) != 0) {
+		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s", q->path);
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) &&
-	    ((n > 4 && strcmp(path + n - 4, ".yml") == 0) || (n > 5 && strcmp(path + n - 5, ".yaml") == 0))) {
+	    ((n > 4 && strcmp(q->path + n - 4, ".yml") == 0) || (n > 5 && strcmp(q->path + n - 5, ".yaml") == 0))) {
 		/* A lone appspec: only the document can be checked (no bundle to look into). */
-		if (fs_read_file(path, 1u << 20, 0, &b, err) != 0 ||
-		    appspec_parse(b.data ? b.data : "", b.len, path, &a, err) != 0)
-			goto out;
-	} else {
-		struct bundle_limits lim;
-		bundle_limits_default(&lim);
-		lim.max_entries = cfg->max_entries;
-		lim.max_total_bytes = cfg->max_extract_bytes;
-		lim.max_path_len = cfg->max_path_len;
-		lim.allow_setid = cfg->allow_setid;
-		if (mkdtemp(tmpl) == NULL) {
-			herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temporary directory");
+		struct buf b;
+		*lone = true;
+		if (st.st_size > APPSPEC_MAX_BYTES) {
+			/* the code and words deploy uses for the same file inside a bundle */
+			herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s is larger than %d bytes", q->path, APPSPEC_MAX_BYTES);
 			goto out;
 		}
-		made = true;
+		*passed = CK_APPSPEC;
+		buf_init(&b, APPSPEC_MAX_BYTES + 1);
+		rc = fs_read_file(q->path, APPSPEC_MAX_BYTES + 1, 0, &b, err) != 0 ||
+		             appspec_parse(b.data ? b.data : "", b.len, q->path, a, err) != 0
+		         ? -1
+		         : 0;
+		buf_free(&b);
+		*passed = rc == 0 ? CK_PLAN : CK_APPSPEC;
+		goto out;
+	}
+	if (snprintf(tmpl, sizeof(tmpl), "%s/hoist-preflight-XXXXXX",
+	             tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp") >= (int)sizeof(tmpl) ||
+	    mkdtemp(tmpl) == NULL) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temporary directory");
+		goto out;
+	}
+	made = true;
+	{
+		struct bundle_limits lim;
+		preflight_bundle_limits(q->cfg, q->policy, &lim);
 		if (fs_path_join(staging, sizeof(staging), tmpl, "tree") != 0 ||
-		    bundle_stage(path, staging, &lim, err) != 0 || appspec_load_bundle(staging, &a, err) != 0)
+		    fs_path_join(partial, sizeof(partial), tmpl, "installed.partial") != 0 ||
+		    bundle_stage(q->path, staging, &lim, err) != 0)
 			goto out;
 	}
-	summary(a, out);
-	code = 0;
+	*passed = CK_APPSPEC;
+	if (appspec_load_bundle(staging, a, err) != 0)
+		goto out;
+	*passed = CK_PLAN;
+	installed_list(q->state, prev, sizeof(prev));
+	{
+		struct install_opts io = {.root = q->cfg->root,
+		                          .tree = staging,
+		                          .spec = *a,
+		                          .prev_list = prev[0] ? prev : NULL,
+		                          .new_list = partial};
+		if (install_plan(&io, &plan, err) != 0)
+			goto out;
+	}
+	*passed = CK_FIRST_PLAN_CHECK;
+	rc = preflight_plan(q->policy, *a, plan, &sub, err);
+	*passed += sub;
 out:
+	install_plan_free(plan);
 	if (made) {
 		struct herr e;
 		(void)fs_rm_rf(tmpl, &e);
 	}
-	if (code != 0 && err->code == 0)
-		herr_set(err, code, "%s: invalid", path);
-	if (code != 0 && err->code != HOIST_EXIT_IO)
-		err->code = HOIST_EXIT_BAD_BUNDLE;
-	appspec_free(a);
+	return rc;
+}
+
+/* The preflight report as JSON. */
+static void report_json(const struct preflight_req *q, int code, unsigned passed, bool lone,
+                        const struct herr *err, FILE *out)
+{
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	(void)buf_printf(&b, "{\"path\": ");
+	(void)json_string(&b, q->path);
+	(void)buf_printf(&b, ", \"result\": \"%s\", \"exit_code\": %d, \"exit_name\": \"%s\", \"policy\": ",
+	                 code == 0 ? "ok" : "refused", code, hoist_exit_name(code));
+	(void)json_string(&b, q->policy_file != NULL ? q->policy_file : "");
+	(void)buf_printf(&b, ", \"checks\": [");
+	for (unsigned i = 0; i < n_checks(lone); i++) {
+		bool refused = i == passed && code != 0;
+		(void)buf_printf(&b, "%s{\"check\": \"%s\", \"result\": \"%s\"", i ? ", " : "",
+		                 check_name(i, lone), i < passed ? "ok" : refused ? "refused" : "not-run");
+		if (refused) {
+			(void)buf_printf(&b, ", \"error\": ");
+			(void)json_string(&b, err->msg);
+		}
+		(void)buf_printf(&b, "}");
+	}
+	(void)buf_printf(&b, "]");
+	if (code != 0) {
+		(void)buf_printf(&b, ", \"error\": ");
+		(void)json_string(&b, err->msg);
+	}
+	(void)buf_printf(&b, "}\n");
+	if (b.data != NULL)
+		fwrite(b.data, 1, b.len, out);
 	buf_free(&b);
-	return code != 0 ? err->code : 0;
+}
+
+int query_preflight(const struct preflight_req *q, FILE *out, struct herr *err)
+{
+	struct appspec *a = NULL;
+	unsigned passed = 0;
+	bool lone = false;
+	int code = 0;
+
+	if (run_checks(q, &a, &passed, &lone, err) != 0) {
+		code = err->code ? err->code : HOIST_EXIT_BAD_BUNDLE;
+		err->code = code;
+	}
+	if (q->json) {
+		report_json(q, code, passed, lone, err, out);
+	} else if (q->verbose_checks) {
+		for (unsigned i = 0; i < passed && i < n_checks(lone); i++)
+			fprintf(out, "ok: %s\n", check_name(i, lone));
+		if (code != 0)
+			fprintf(out, "refused: %s (exit %d, %s)\n", check_name(passed, lone), code,
+			        hoist_exit_name(code));
+		else
+			summary(a, out);
+	} else if (code == 0) {
+		summary(a, out);
+	}
+	appspec_free(a);
+	return code;
 }

@@ -209,3 +209,12 @@ void relpath_escape(const char *in, char *out, size_t outsz)
 	}
 	out[o] = '\0';
 }
+
+const char *relpath_show(const char *in)
+{
+	static char slots[RELPATH_SHOW_SLOTS][RELPATH_SHOW_MAX];
+	static unsigned next;
+	char *out = slots[next++ % RELPATH_SHOW_SLOTS];
+	relpath_escape(in != NULL ? in : "(null)", out, RELPATH_SHOW_MAX);
+	return out;
+}

@@ -46,4 +46,14 @@ enum relpath_walk relpath_lookup(int rootfd, const char *rel, struct stat *st, c
  * '\\' and '\'' escaped, truncated with "..." past outsz; for messages. */
 void relpath_escape(const char *in, char *out, size_t outsz);
 
+/* relpath_escape into one of RELPATH_SHOW_SLOTS rotating static buffers of
+ * RELPATH_SHOW_MAX bytes, for printing a bundle-derived path in a message:
+ * every such path goes through it (or relpath_escape), so a name with a
+ * newline or an escape sequence never reaches a log line raw. Not
+ * thread-safe (the agent is single-threaded); at most RELPATH_SHOW_SLOTS
+ * results may be used in one call. */
+#define RELPATH_SHOW_SLOTS 8
+#define RELPATH_SHOW_MAX 768
+const char *relpath_show(const char *in);
+
 #endif

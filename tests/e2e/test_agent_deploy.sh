@@ -22,7 +22,7 @@ grep -q "BeforeInstall v1 before install (deployment d-" "$ROOT/var/lib/hoist-sa
 grep -q "ApplicationStop" "$ROOT/var/lib/hoist-sample/events.log" && fail "ApplicationStop ran on a first deploy"
 assert_whole v1
 [ -f "$STATE/revisions/v1/bundle.tgz" ] || fail "bundle not kept"
-grep -q "ValidateService scripts/validate.sh: service answers" "$STATE/revisions/v1/deploy.log" ||
+grep -q "ValidateService scripts/validate.sh \[stdout\]: service answers" "$STATE/revisions/v1/deploy.log" ||
 	fail "hook output not in the deployment log"
 
 # v2 from a directory bundle: v1's stop script runs, v1-only file goes.

@@ -46,6 +46,7 @@ static const struct tcase cases[] = {
 	{"timeout quoted", HOOK("ApplicationStart", "      timeout: '45'\n"), 0, NULL, NULL},
 	{"sudo accepted", HOOK("ApplicationStart", "      sudo: true\n      runas: app\n"), 0, NULL, NULL},
 	{"unknown script key", HOOK("ApplicationStart", "      color: red\n"), 0, NULL, NULL},
+	{"unknown key with NBSP is still just unknown", HEAD "x\xc2\xa0y: 1\n", 0, NULL, NULL},
 	{"acls null", HEAD "permissions:\n  - object: /a\n    acls:\n", 0, NULL, NULL},
 	{"pattern null", HEAD "permissions:\n  - object: /a\n    pattern:\n    except:\n", 0, NULL, NULL},
 	{"CRLF", "version: 0.0\r\nos: linux\r\n", 0, NULL, NULL},
@@ -93,8 +94,23 @@ static const struct tcase cases[] = {
 	 "hooks: expected a mapping from lifecycle event"},
 	{"unknown event", HEAD "hooks:\n  BeforeInstal:\n    - location: a.sh\n", HOIST_EXIT_BAD_BUNDLE,
 	 "appspec.yml:4:3: ",
-	 "hooks.BeforeInstal: unknown lifecycle event (the reference would silently never run it); known "
+	 "hooks.BeforeInstal: unknown lifecycle event (the CodeDeploy agent refuses it too: \"appspec.yml "
+	 "file contains unknown lifecycle events\"); known "
 	 "events: BeforeBlockTraffic, AfterBlockTraffic, ApplicationStop, BeforeInstall"},
+	/* keys that only look like known ones: invisible or non-ASCII spaces (issue 9 item 11) */
+	{"files indented with NBSP", HEAD "\xc2\xa0\xc2\xa0" "files:\n  - source: /\n    destination: /srv\n",
+	 HOIST_EXIT_BAD_BUNDLE, "appspec.yml:3:1: ",
+	 "top level: key 'files' contains U+00A0 NO-BREAK SPACE"},
+	{"NBSP after the key", HEAD "hooks\xc2\xa0:\n  BeforeInstall:\n    - location: a.sh\n",
+	 HOIST_EXIT_BAD_BUNDLE, "appspec.yml:3:6: ", "key 'hooks' contains U+00A0"},
+	{"zero width space in a key", HEAD "files:\n  - source: /\n    desti\xe2\x80\x8bnation: /srv\n",
+	 HOIST_EXIT_BAD_BUNDLE, "appspec.yml:5:10: ", "key 'destination' contains U+200B ZERO WIDTH SPACE"},
+	{"ideographic space in an event", HEAD "hooks:\n  \xe3\x80\x80" "BeforeInstall:\n    - location: a.sh\n",
+	 HOIST_EXIT_BAD_BUNDLE, "appspec.yml:4:3: ", "key 'BeforeInstall' contains U+3000 IDEOGRAPHIC SPACE"},
+	{"BOM inside a script key", HOOK("ApplicationStart", "      \xef\xbb\xbf" "timeout: 3\n"),
+	 HOIST_EXIT_BAD_BUNDLE, "appspec.yml:6:7: ", "key 'timeout' contains U+FEFF"},
+	{"narrow NBSP in a permissions key", HEAD "permissions:\n  - object: /a\n    \xe2\x80\xaf" "owner: app\n",
+	 HOIST_EXIT_BAD_BUNDLE, "appspec.yml:5:5: ", "key 'owner' contains U+202F"},
 	{"Install hook", HEAD "hooks:\n  Install:\n    - location: a.sh\n", HOIST_EXIT_BAD_BUNDLE,
 	 "appspec.yml:4:3: ", "Install is a built-in step"},
 	{"script is a scalar", HEAD "hooks:\n  BeforeInstall:\n    - a.sh\n", HOIST_EXIT_BAD_BUNDLE,

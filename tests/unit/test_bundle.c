@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include "bundle.h"
@@ -719,6 +721,134 @@ static void test_bundle_is_fifo(void **state)
 	expect_refused(NULL, HOIST_EXIT_BAD_BUNDLE, "neither a file nor a directory", NULL);
 }
 
+/* Runs python3 -c CODE ARG (the archives real tools write: Python's tarfile
+ * and zipfile, as macOS tar does, store non-ASCII names as UTF-8). */
+static void python(const char *code, const char *arg)
+{
+	extern char **environ;
+	char *argv[] = {(char *)(uintptr_t) "python3", (char *)(uintptr_t) "-c", (char *)(uintptr_t)code,
+	                (char *)(uintptr_t)arg, NULL};
+	pid_t pid;
+	int st;
+	assert_int_equal(posix_spawnp(&pid, "python3", NULL, NULL, argv, environ), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The file at rel (these exact bytes) holds content. */
+static void assert_content(const char *rel, const char *content)
+{
+	char p[256], buf[256];
+	ssize_t n;
+	int fd;
+	snprintf(p, sizeof(p), "%s/%s", F.stage, rel);
+	fd = open(p, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0)
+		fail_msg("%s: %s", rel, strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, content);
+}
+
+/* Non-ASCII names (pax tar, UTF-8-flagged zip) land byte-exact, whatever the
+ * process locale (this test program never calls setlocale: it runs in "C",
+ * like hoist with LANG unset). */
+static void test_utf8_names(void **state)
+{
+	static const char *const writers[] = {
+	    /* pax, as Python's default and macOS tar write it; a directory too */
+	    "import sys,tarfile,io\n"
+	    "t=tarfile.open(sys.argv[1],'w:gz',format=tarfile.PAX_FORMAT)\n"
+	    "for n,d in (('caf\\u00e9.txt',b'cafe\\n'),('d\\u00efr/\\u65e5\\u672c.txt',b'jp\\n')):\n"
+	    "  i=tarfile.TarInfo(n); i.size=len(d); t.addfile(i,io.BytesIO(d))\n"
+	    "t.close()\n",
+	    /* zip: zipfile sets the UTF-8 flag (bit 11) for such names */
+	    "import sys,zipfile\n"
+	    "z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED)\n"
+	    "z.writestr('caf\\u00e9.txt',b'cafe\\n'); z.writestr('d\\u00efr/\\u65e5\\u672c.txt',b'jp\\n')\n"
+	    "z.close()\n",
+	};
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct herr e = {0};
+		python(writers[i], F.bundle);
+		if (bundle_stage(F.bundle, F.stage, NULL, &e) != 0)
+			fail_msg("%s bundle: %s", i ? "zip" : "pax", e.msg);
+		assert_content("caf\xc3\xa9.txt", "cafe\n");
+		assert_content("d\xc3\xafr/\xe6\x97\xa5\xe6\x9c\xac.txt", "jp\n");
+		assert_int_equal(count_dir(F.stage), 2); /* no other spelling of the names */
+		assert_int_equal(fs_rm_rf(F.stage, &e), 0);
+	}
+}
+
+/* The default bomb rule stops an archive that declares far more than it
+ * could honestly hold, before writing anything: a 10 KiB tar whose header
+ * claims 8 GiB - 1 (under the 8 GiB cap, so only the ratio rule stops it). */
+static void test_bomb_default_rule(void **state)
+{
+	const struct ent ents[] = {{.path = "big", .data = "x"}};
+	unsigned sum = 0;
+	size_t n;
+	char *p;
+	(void)state;
+	build(F.bundle, F_TAR, ents, 1);
+	p = read_bundle(&n);
+	/* ustar header: size at 124 (12 bytes octal), checksum at 148 (8 bytes) */
+	memcpy(p + 124, "77777777777", 12);
+	memset(p + 148, ' ', 8);
+	for (size_t i = 0; i < 512; i++)
+		sum += (unsigned char)p[i];
+	snprintf(p + 148, 8, "%06o", sum);
+	write_bundle(p, n);
+	free(p);
+	expect_refused(NULL, HOIST_EXIT_BAD_BUNDLE, "bundle entry 'big'", "decompression limit");
+}
+
+/* The streamed count obeys the ratio too (a zip whose sizes are only known
+ * after the data), with a floor small enough for a test. */
+static void test_bomb_ratio_streamed(void **state)
+{
+	struct bundle_limits lim;
+	const struct ent bomb[] = {{.path = "zeros", .zeros = INT64_C(16) << 20}};
+	(void)state;
+	build(F.bundle, F_ZIP, bomb, 1);
+	bundle_limits_default(&lim);
+	lim.ratio_floor = 1024 * 1024;
+	expect_refused(&lim, HOIST_EXIT_BAD_BUNDLE, "bundle entry 'zeros'", "max_extract_ratio 100");
+	lim.max_ratio = 0; /* no ratio rule: max_extract_bytes (8 GiB) alone */
+	stage_ok(&lim);
+}
+
+/* Honest bundles: incompressible data extracts whole with the defaults; the
+ * cap of a multi-GiB archive is the absolute one (vectors, no GiB on disk). */
+static void test_bomb_rule_lets_honest_through(void **state)
+{
+	static char noise[1 << 20];
+	struct bundle_limits lim;
+	uint64_t x = 88172645463325252u;
+	const uint64_t GiB = UINT64_C(1) << 30, MiB = UINT64_C(1) << 20;
+	(void)state;
+	for (size_t i = 0; i + 1 < sizeof(noise); i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		noise[i] = (char)('!' + x % 90);
+	}
+	{
+		const struct ent ents[] = {{.path = "noise", .data = noise}};
+		build(F.bundle, F_PAX_GZ, ents, 1);
+		stage_ok(NULL);
+	}
+	bundle_limits_default(&lim);
+	assert_true(bundle_extract_cap(&lim, 42 * 1024) == 128 * MiB);   /* the 42 KB zip of issue 9 */
+	assert_true(bundle_extract_cap(&lim, 10 * MiB) == 1000 * MiB);   /* 100 x */
+	assert_true(bundle_extract_cap(&lim, 3 * GiB) == 8 * GiB);       /* honest multi-GiB: the cap */
+	assert_true(bundle_extract_cap(&lim, 0) == 8 * GiB);             /* a directory bundle */
+	assert_true(bundle_extract_cap(&lim, UINT64_MAX / 2) == 8 * GiB); /* no overflow */
+	lim.max_ratio = 0;
+	assert_true(bundle_extract_cap(&lim, 1) == 8 * GiB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +869,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrapper_lifted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_bundle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bundle_is_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_utf8_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bomb_default_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bomb_ratio_streamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bomb_rule_lets_honest_through, setup, teardown),
 	};
 	log_init("test_bundle", LOG_LEVEL_ERROR);
 	log_set_stderr(0);

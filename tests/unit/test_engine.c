@@ -76,6 +76,13 @@ static void test_cli_other_commands(void **state)
 	assert_true(c.json);
 	assert_int_equal(PARSE(&c, &e, "validate", "x.tgz"), 0);
 	assert_string_equal(c.path, "x.tgz");
+	assert_int_equal(PARSE(&c, &e, "preflight", "b.tgz", "--json"), 0);
+	assert_int_equal(c.cmd, CMD_PREFLIGHT);
+	assert_string_equal(c.path, "b.tgz");
+	assert_true(c.json);
+	assert_int_equal(PARSE(&c, &e, "preflight", "--json", "b.tgz"), 0);
+	assert_string_equal(c.path, "b.tgz");
+	assert_non_null(strstr(cli_usage(CMD_PREFLIGHT), "hoist preflight BUNDLE [--json]"));
 	assert_int_equal(PARSE(&c, &e, "list"), 0);
 	assert_int_equal(c.cmd, CMD_LIST);
 	assert_int_equal(PARSE(&c, &e, "recover"), 0);
@@ -104,6 +111,8 @@ static void test_cli_errors(void **state)
 	    {ARGS("--bogus", "list"), "unknown option --bogus"},
 	    {ARGS("validate"), "validate needs a PATH"},
 	    {ARGS("validate", "a", "b"), "unexpected argument 'b'"},
+	    {ARGS("preflight"), "preflight needs a PATH"},
+	    {ARGS("validate", "--json", "a"), "unknown option --json for validate"},
 	    {ARGS("deploy", "--bundle", "b", "--version", "../x"), "--version '../x'"},
 	    {ARGS("rollback", "--to", "a/b"), "not a valid version"},
 	    {(const char *const[]){"hoist", NULL}, "no command given"},
@@ -206,6 +215,20 @@ static void test_hookenv_local_bundle(void **state)
 	assert_string_equal(env_get(env, "DEPLOYMENT_ID"), "");
 	assert_string_equal(env_get(env, "HOME"), "/");
 	assert_string_equal(env_get(env, "USER"), "root");
+	/* a manual deploy without the flags: the documented defaults (issue 9 item 24) */
+	assert_string_equal(env_get(env, "APPLICATION_NAME"), "hoist-local");
+	assert_string_equal(env_get(env, "DEPLOYMENT_GROUP_NAME"), "LocalFleet");
+	assert_string_equal(env_get(env, "DEPLOYMENT_GROUP_ID"), "default-local-deployment-group");
+	hookenv_free(env);
+	/* --application and --environment: the group hoist-boot would pass */
+	h.application = "shop";
+	h.environment = "prod";
+	h.group = "";
+	env = hookenv_build(&h, "ApplicationStop", NULL, NULL);
+	assert_non_null(env);
+	assert_string_equal(env_get(env, "APPLICATION_NAME"), "shop");
+	assert_string_equal(env_get(env, "DEPLOYMENT_GROUP_NAME"), "shop-prod");
+	assert_string_equal(env_get(env, "DEPLOYMENT_GROUP_ID"), "shop-prod");
 	hookenv_free(env);
 }
 

@@ -151,22 +151,32 @@ static void test_success_output_in_order(void **state)
 	run_ok(&r, &res);
 	assert_int_equal(res.outcome, HOOK_OK);
 	assert_int_equal(res.exit_status, 0);
-	assert_string_equal(res.tail, "one\ntwo\nthree\nfour\nfive\n");
+	/* a pipe per stream: each stream in order, stderr lines marked (issue 9 item 25);
+	 * how the two streams interleave depends on when hoist reads them */
+	for (const char *const *w = (const char *const[]){"one\n", "[stderr] two\n", "three\n",
+	                                                    "[stderr] four\n", "five\n", NULL};
+	     *w != NULL; w++)
+		if (strstr(res.tail, *w) == NULL)
+			fail_msg("tail '%s' lacks '%s'", res.tail, *w);
+	assert_true(strstr(res.tail, "one\n") < strstr(res.tail, "three\n"));
+	assert_true(strstr(res.tail, "three\n") < strstr(res.tail, "five\n"));
+	assert_true(strstr(res.tail, "two\n") < strstr(res.tail, "four\n"));
 	assert_string_equal(hook_outcome_describe(&res, d, sizeof(d)), "succeeded");
 	assert_true(res.duration_s >= 0.0 && res.duration_s < 2.0);
 	assert_false(res.output_left_open);
 	log = read_log();
-	/* "YYYY-MM-DDTHH:MM:SSZ BeforeInstall scripts/hook.sh: one", in order */
-	p = strstr(log, "Z BeforeInstall scripts/hook.sh: one\n");
+	/* "YYYY-MM-DDTHH:MM:SSZ BeforeInstall scripts/hook.sh [stdout]: one", in order per stream */
+	p = strstr(log, "Z BeforeInstall scripts/hook.sh [stdout]: one\n");
 	assert_non_null(p);
 	assert_true(p - log >= 19 && p[-9] == 'T' && p[-12] == '-' && p[-15] == '-');
-	p = strstr(p, "scripts/hook.sh: two\n");
+	p = strstr(p, "scripts/hook.sh [stdout]: three\n");
 	assert_non_null(p);
-	p = strstr(p, "scripts/hook.sh: three\n");
+	assert_non_null(strstr(p, "scripts/hook.sh [stdout]: five\n"));
+	p = strstr(log, "scripts/hook.sh [stderr]: two\n");
 	assert_non_null(p);
-	p = strstr(p, "scripts/hook.sh: four\n");
-	assert_non_null(p);
-	assert_non_null(strstr(p, "scripts/hook.sh: five\n"));
+	assert_non_null(strstr(p, "scripts/hook.sh [stderr]: four\n"));
+	assert_null(strstr(log, "[stdout]: two"));
+	assert_null(strstr(log, "[stderr]: one"));
 	free(log);
 }
 
@@ -180,7 +190,7 @@ static void test_nonzero_exit(void **state)
 	assert_int_equal(res.outcome, HOOK_EXIT_NONZERO);
 	assert_int_equal(res.exit_status, 3);
 	assert_int_equal(res.term_signal, 0);
-	assert_string_equal(res.tail, "bad\n");
+	assert_string_equal(res.tail, "[stderr] bad\n");
 	assert_string_equal(hook_outcome_describe(&res, d, sizeof(d)), "exited with status 3");
 	/* a caller that ignores SIGCHLD (the kernel then auto-reaps) still gets the status */
 	struct sigaction sa;
@@ -255,7 +265,7 @@ static void test_no_fd_leaks(void **state)
 {
 	struct hook_result res;
 	char marker[PATH_MAX];
-	char *copy, *line, *save = NULL, *pipe1 = NULL;
+	char *copy, *line, *save = NULL, *pipe1 = NULL, *pipe2_ = NULL;
 	int fd, count = 0;
 	(void)state;
 	(void)snprintf(marker, sizeof(marker), "%s/leak-marker", tmpdir);
@@ -282,12 +292,15 @@ static void test_no_fd_leaks(void **state)
 		else if (strcmp(num, "1") == 0)
 			pipe1 = arrow + 4;
 		else if (strcmp(num, "2") == 0)
-			assert_string_equal(arrow + 4, pipe1); /* stdout and stderr: one pipe */
+			pipe2_ = arrow + 4; /* stderr: a pipe of its own (issue 9 item 25) */
 		else if (strstr(arrow + 4, "/fd") == NULL)
 			fail_msg("fd %s leaked into the hook: %s", num, arrow + 4);
 	}
 	assert_non_null(pipe1);
 	assert_int_equal(strncmp(pipe1, "pipe:[", 6), 0);
+	assert_non_null(pipe2_);
+	assert_int_equal(strncmp(pipe2_, "pipe:[", 6), 0);
+	assert_string_not_equal(pipe1, pipe2_);
 	assert_int_equal(count, 4); /* 0, 1, 2 and ls's own directory */
 	free(copy);
 }
@@ -411,13 +424,37 @@ static void test_exec_failures(void **state)
 	                    "could not be executed: Permission denied (can its user reach and execute it");
 	expect_exec_failure(script("badinterp.sh", "#!/nonexistent/interp\necho hi\n", 0755), ENOENT,
 	                    "its #! interpreter was not found");
-	expect_exec_failure(script("noshebang.sh", "echo hi\n", 0755), ENOEXEC, "no #! line");
+
 	/* the file was not modified: hoist never chmods bundle files */
 	struct stat st;
 	char p[PATH_MAX];
 	(void)snprintf(p, sizeof(p), "%s/noexec.sh", tmpdir);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
+}
+
+/* A script without #! runs with /bin/sh, as execvp and the CodeDeploy agent
+ * run it, and the log says so once (issue 9 item 23). */
+static void test_no_shebang_runs_with_sh(void **state)
+{
+	struct hook_result res;
+	char *log, *first;
+	(void)state;
+	struct hook_run r = make_run(script("noshebang.sh", "echo \"hi from $0\"\nexit 4\n", 0755));
+	run_ok(&r, &res);
+	assert_int_equal(res.outcome, HOOK_EXIT_NONZERO);
+	assert_int_equal(res.exit_status, 4);
+	if (strstr(res.tail, "hi from ") == NULL || strstr(res.tail, "noshebang.sh\n") == NULL)
+		fail_msg("tail: %s", res.tail);
+	/* a #! script is not mentioned */
+	r = make_run(script("she.sh", "#!/bin/sh\nexit 0\n", 0755));
+	run_ok(&r, &res);
+	assert_int_equal(res.outcome, HOOK_OK);
+	log = read_log();
+	first = strstr(log, "BeforeInstall scripts/hook.sh: no #! line; running it with /bin/sh");
+	assert_non_null(first);
+	assert_null(strstr(strstr(first, "no #! line") + 1, "no #! line")); /* once */
+	free(log);
 }
 
 static void test_bad_cwd_is_setup_failure(void **state)
@@ -523,16 +560,16 @@ static void test_long_lines_split(void **state)
 	size_t lens[3] = {4096, 4096, 1808};
 	p = log;
 	for (int i = 0; i < 3; i++) {
-		p = strstr(p, "scripts/hook.sh: x");
+		p = strstr(p, "scripts/hook.sh [stdout]: x");
 		assert_non_null(p);
-		p += strlen("scripts/hook.sh: ");
+		p += strlen("scripts/hook.sh [stdout]: ");
 		n = strspn(p, "x");
 		assert_int_equal(n, lens[i]);
 		assert_int_equal(p[n], '\n');
 		p += n;
 	}
 	/* control bytes are neutralised in the log and the tail */
-	assert_non_null(strstr(p, "scripts/hook.sh: end?[31m\n"));
+	assert_non_null(strstr(p, "scripts/hook.sh [stdout]: end?[31m\n"));
 	free(log);
 	assert_true(strlen(res.tail) <= HOOK_TAIL_MAX - 1);
 	n = strlen(res.tail);
@@ -651,6 +688,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_timeout_sigterm_suffices, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_daemon_left_running, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sigchld_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_shebang_runs_with_sh, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_failures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_cwd_is_setup_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_runas_unknown_user, setup, teardown),

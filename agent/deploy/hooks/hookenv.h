@@ -11,6 +11,18 @@
 
 #define HOOKENV_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* A manual `hoist deploy` without --application / --deployment-group still
+ * sets the three names, as the reference always does (codedeploy-local uses
+ * "LocalFleet" and "default-local-deployment-group" too):
+ *   APPLICATION_NAME       --application, else "hoist-local"
+ *   DEPLOYMENT_GROUP_NAME  --deployment-group, else APPLICATION-ENVIRONMENT when
+ *                          both are given (what hoist-boot passes), else "LocalFleet"
+ *   DEPLOYMENT_GROUP_ID    the group name given or derived, else
+ *                          "default-local-deployment-group" */
+#define HOOKENV_DEFAULT_APPLICATION "hoist-local"
+#define HOOKENV_DEFAULT_GROUP "LocalFleet"
+#define HOOKENV_DEFAULT_GROUP_ID "default-local-deployment-group"
+
 struct hookenv {
 	const char *deployment_id;
 	const char *application;

@@ -23,48 +23,60 @@ static void ring_put(struct hook_out *o, const char *p, size_t n)
 	o->ring_total += n;
 }
 
-/* Logs the buffered line as "EVENT SCRIPT: line" (log_raw_line adds the
- * timestamp in the log file; journald stamps stderr) and keeps it in the tail. */
-static void emit(struct hook_out *o)
+/* Logs the buffered line of a stream as "EVENT SCRIPT [stream]: line"
+ * (log_raw_line adds the timestamp in the log file; journald stamps stderr)
+ * and keeps it in the tail. */
+static void emit(struct hook_out *o, enum hook_stream st)
 {
 	char msg[HOOK_LINE_MAX + 256];
-	size_t len = o->len;
+	char *line = o->line[st];
+	size_t len = o->len[st];
 
-	if (len > 0 && o->line[len - 1] == '\r')
+	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	o->line[len] = '\0';
+	line[len] = '\0';
 	/* event and script are bounded so the line itself is never cut */
-	(void)snprintf(msg, sizeof(msg), "%.64s %.160s: %s", o->event, o->script, o->line);
+	(void)snprintf(msg, sizeof(msg), "%.64s %.160s [%s]: %s", o->event, o->script,
+		       st == HOOK_STDERR ? "stderr" : "stdout", line);
 	log_raw_line(msg);
-	ring_put(o, o->line, len);
+	if (st == HOOK_STDERR)
+		ring_put(o, "[stderr] ", 9);
+	ring_put(o, line, len);
 	ring_put(o, "\n", 1);
 	o->lines++;
-	o->len = 0;
+	o->len[st] = 0;
 }
 
-void hook_out_feed(struct hook_out *o, const char *data, size_t n)
+void hook_out_feed_stream(struct hook_out *o, enum hook_stream st, const char *data, size_t n)
 {
 	o->bytes += n;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)data[i];
 		if (c == '\n') {
-			emit(o);
+			emit(o, st);
 			continue;
 		}
 		/* Control bytes (escape sequences, NUL) would corrupt the log and
 		 * terminals reading it; tabs and UTF-8 are kept. */
 		if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
 			c = '?';
-		o->line[o->len++] = (char)c;
-		if (o->len == HOOK_LINE_MAX)
-			emit(o); /* a longer line continues on the next log line */
+		o->line[st][o->len[st]++] = (char)c;
+		if (o->len[st] == HOOK_LINE_MAX)
+			emit(o, st); /* a longer line continues on the next log line */
 	}
+}
+
+void hook_out_feed(struct hook_out *o, const char *data, size_t n)
+{
+	hook_out_feed_stream(o, HOOK_STDOUT, data, n);
 }
 
 void hook_out_finish(struct hook_out *o)
 {
-	if (o->len > 0)
-		emit(o);
+	if (o->len[HOOK_STDOUT] > 0)
+		emit(o, HOOK_STDOUT);
+	if (o->len[HOOK_STDERR] > 0)
+		emit(o, HOOK_STDERR);
 }
 
 void hook_out_tail(const struct hook_out *o, char *dst, size_t size)

@@ -195,14 +195,14 @@ static void reap_now(struct loop *l)
 	l->lost = r < 0;
 }
 
-/* Reads what is available (bounded per wake so the clock is checked). */
-static void read_output(struct loop *l, int64_t now)
+/* Reads what is available on one stream (bounded per wake so the clock is checked). */
+static void read_stream(struct loop *l, int *fd, enum hook_stream st, int64_t now)
 {
 	char chunk[READ_CHUNK];
-	for (int i = 0; i < READS_PER_WAKE && l->child.out_fd >= 0; i++) {
-		ssize_t n = read(l->child.out_fd, chunk, sizeof(chunk));
+	for (int i = 0; i < READS_PER_WAKE && *fd >= 0; i++) {
+		ssize_t n = read(*fd, chunk, sizeof(chunk));
 		if (n > 0) {
-			hook_out_feed(&l->out, chunk, (size_t)n);
+			hook_out_feed_stream(&l->out, st, chunk, (size_t)n);
 			l->last_data = now;
 			continue;
 		}
@@ -210,8 +210,8 @@ static void read_output(struct loop *l, int64_t now)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		close(l->child.out_fd); /* EOF: every writer is gone */
-		l->child.out_fd = -1;
+		close(*fd); /* EOF: every writer is gone */
+		*fd = -1;
 	}
 }
 
@@ -307,8 +307,8 @@ static int poll_timeout(const struct loop *l, const struct watch *w, int64_t now
 static int run_loop(struct loop *l, struct watch *w, struct hook_result *res, struct herr *err)
 {
 	for (;;) {
-		struct pollfd pfd[3];
-		int nfds = 0, iout = -1, istat = -1, iwatch = -1, r;
+		struct pollfd pfd[4];
+		int nfds = 0, iout = -1, ierr = -1, istat = -1, iwatch = -1, r;
 		int64_t now = now_ms();
 
 		if (w->sigchld || w->fd < 0)
@@ -320,10 +320,10 @@ static int run_loop(struct loop *l, struct watch *w, struct hook_result *res, st
 				if (l->last_data < now)
 					l->last_data = now;
 			}
-			if (l->child.out_fd < 0 && l->child.status_fd < 0)
+			if (l->child.out_fd < 0 && l->child.err_fd < 0 && l->child.status_fd < 0)
 				return 0;
 			if (now >= l->drain_end || now - l->last_data >= DRAIN_IDLE_MS) {
-				if (l->child.out_fd >= 0)
+				if (l->child.out_fd >= 0 || l->child.err_fd >= 0)
 					res->output_left_open = true;
 				return 0;
 			}
@@ -331,6 +331,10 @@ static int run_loop(struct loop *l, struct watch *w, struct hook_result *res, st
 		if (l->child.out_fd >= 0) {
 			pfd[nfds] = (struct pollfd){.fd = l->child.out_fd, .events = POLLIN};
 			iout = nfds++;
+		}
+		if (l->child.err_fd >= 0) {
+			pfd[nfds] = (struct pollfd){.fd = l->child.err_fd, .events = POLLIN};
+			ierr = nfds++;
 		}
 		if (l->child.status_fd >= 0) {
 			pfd[nfds] = (struct pollfd){.fd = l->child.status_fd, .events = POLLIN};
@@ -347,7 +351,9 @@ static int run_loop(struct loop *l, struct watch *w, struct hook_result *res, st
 			return herr_errno(err, HOIST_EXIT_INTERNAL, errno, "poll on hook %s", l->out.script);
 		now = now_ms();
 		if (iout >= 0 && pfd[iout].revents != 0)
-			read_output(l, now);
+			read_stream(l, &l->child.out_fd, HOOK_STDOUT, now);
+		if (ierr >= 0 && pfd[ierr].revents != 0)
+			read_stream(l, &l->child.err_fd, HOOK_STDERR, now);
 		if (istat >= 0 && pfd[istat].revents != 0)
 			read_status(l);
 		if (iwatch >= 0 && pfd[iwatch].revents != 0) {
@@ -448,6 +454,25 @@ int hook_signals_forward(struct herr *err)
 	return 0;
 }
 
+/* Says so in the log when a script is neither a binary nor has a #! line:
+ * the child then runs it with /bin/sh (hookspawn.c), as execvp would. */
+static void note_no_shebang(const struct hook_run *run)
+{
+	unsigned char head[4];
+	ssize_t n;
+	int fd = open(run->script, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return; /* the exec reports a missing or unreadable script */
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n >= 2 && head[0] == '#' && head[1] == '!')
+		return;
+	if (n == 4 && memcmp(head, "\x7f" "ELF", 4) == 0)
+		return;
+	log_info("%s %s: no #! line; running it with /bin/sh, as execvp and the CodeDeploy agent do",
+	         run->event != NULL ? run->event : "hook", run->display != NULL ? run->display : run->script);
+}
+
 int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *err)
 {
 	struct hook_ids ids = {0};
@@ -471,7 +496,7 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 	memset(l, 0, sizeof(*l));
 	l->run = run;
 	l->child.pid = -1;
-	l->child.out_fd = l->child.status_fd = -1;
+	l->child.out_fd = l->child.err_fd = l->child.status_fd = -1;
 	hook_out_init(&l->out, run->event, run->display != NULL ? run->display : run->script);
 
 	if (hook_ids_lookup(run->runas, &ids, err) != 0 || watch_prepare(&w, err) != 0) {
@@ -480,6 +505,7 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 		rc = 0;
 		goto out;
 	}
+	note_no_shebang(run);
 	if (hook_spawn(run, &ids, &l->child, err) != 0) {
 		set_setup_failed(res, err);
 		rc = 0;
@@ -511,6 +537,8 @@ out:
 		}
 		if (l->child.out_fd >= 0)
 			close(l->child.out_fd);
+		if (l->child.err_fd >= 0)
+			close(l->child.err_fd);
 		if (l->child.status_fd >= 0)
 			close(l->child.status_fd);
 		res->output_bytes = l->out.bytes;
@@ -555,7 +583,7 @@ const char *hook_outcome_describe(const struct hook_result *res, char *buf, unsi
 			hint = " (can its user reach and execute it and its #! interpreter? is the file "
 			       "system mounted noexec?)";
 		else if (res->exec_errno == ENOEXEC)
-			hint = " (not a binary and no #! line: start the script with e.g. #!/bin/sh)";
+			hint = " (not a binary, and /bin/sh could not run it either)";
 		else if (res->exec_errno == ENOENT && res->interpreter_missing)
 			hint = " (the script exists: its #! interpreter was not found; check the #! line "
 			       "and CRLF line endings)";

@@ -233,9 +233,9 @@ static int child_drop(const struct hook_ids *ids)
 
 /* Child after fork: never returns. */
 static _Noreturn void child_run(const struct hook_run *run, const struct hook_ids *ids, int devnull,
-                                int out_w, int status_w)
+                                int out_w, int err_w, int status_w)
 {
-	char *argv[2];
+	char *argv[3];
 	struct sigaction sa;
 	sigset_t none;
 	int stage;
@@ -256,9 +256,9 @@ static _Noreturn void child_run(const struct hook_run *run, const struct hook_id
 		child_fail(status_w, HOOK_STAGE_SETSID, errno);
 	if (chdir(run->cwd) != 0)
 		child_fail(status_w, HOOK_STAGE_CHDIR, errno);
-	/* One pipe for stdout and stderr keeps their lines in order. */
+	/* A pipe per stream, so every logged line says where it came from. */
 	if (dup2(devnull, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0 ||
-	    dup2(out_w, STDERR_FILENO) < 0)
+	    dup2(err_w, STDERR_FILENO) < 0)
 		child_fail(status_w, HOOK_STAGE_STDIO, errno);
 	if (child_close_fds(status_w) != 0)
 		child_fail(status_w, HOOK_STAGE_CLOSEFDS, errno);
@@ -268,6 +268,14 @@ static _Noreturn void child_run(const struct hook_run *run, const struct hook_id
 	argv[0] = (char *)(uintptr_t)run->script;
 	argv[1] = NULL;
 	execve(run->script, argv, run->envp);
+	if (errno == ENOEXEC) {
+		/* No #! line and not a binary: run it with /bin/sh, as execvp and
+		 * the CodeDeploy agent (through its shell) do. hooks.c logs it. */
+		argv[0] = (char *)(uintptr_t) "/bin/sh";
+		argv[1] = (char *)(uintptr_t)run->script;
+		argv[2] = NULL;
+		execve("/bin/sh", argv, run->envp);
+	}
 	child_fail(status_w, HOOK_STAGE_EXEC, errno);
 }
 
@@ -276,7 +284,7 @@ volatile sig_atomic_t hook_running_pgid;
 int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct hook_child *child,
                struct herr *err)
 {
-	int outp[2] = {-1, -1}, statp[2] = {-1, -1};
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, statp[2] = {-1, -1};
 	int devnull = -1;
 	sigset_t all, old;
 	pid_t pid;
@@ -284,8 +292,9 @@ int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct ho
 
 	child->pid = -1;
 	child->out_fd = -1;
+	child->err_fd = -1;
 	child->status_fd = -1;
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(statp, O_CLOEXEC) != 0) {
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(statp, O_CLOEXEC) != 0) {
 		herr_errno(err, HOIST_EXIT_INTERNAL, errno, "cannot create pipes for hook %s", run->script);
 		goto out;
 	}
@@ -295,9 +304,10 @@ int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct ho
 		goto out;
 	}
 	outp[1] = fd_above_stdio(outp[1]);
+	errp[1] = fd_above_stdio(errp[1]);
 	statp[1] = fd_above_stdio(statp[1]);
 	devnull = fd_above_stdio(devnull);
-	if (outp[1] < 0 || statp[1] < 0 || devnull < 0) {
+	if (outp[1] < 0 || errp[1] < 0 || statp[1] < 0 || devnull < 0) {
 		herr_errno(err, HOIST_EXIT_INTERNAL, errno, "cannot move hook pipes above fd 2");
 		goto out;
 	}
@@ -307,7 +317,7 @@ int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct ho
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child_run(run, ids, devnull, outp[1], statp[1]);
+		child_run(run, ids, devnull, outp[1], errp[1], statp[1]);
 	saved = errno;
 	/* Recorded while signals are still blocked: a SIGTERM that arrives
 	 * from now on reaches the new group (hook_signals_forward). */
@@ -320,16 +330,20 @@ int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct ho
 	}
 	/* Non-blocking: the poll loop must never block on a read. */
 	(void)fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	(void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
 	child->pid = pid;
 	child->out_fd = outp[0];
+	child->err_fd = errp[0];
 	child->status_fd = statp[0];
-	outp[0] = statp[0] = -1;
+	outp[0] = errp[0] = statp[0] = -1;
 	rc = 0;
 out:
 	saved = errno;
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)
 			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
 		if (statp[i] >= 0)
 			close(statp[i]);
 	}

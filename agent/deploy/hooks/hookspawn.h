@@ -43,7 +43,8 @@ struct hook_child_report {
 
 struct hook_child {
 	pid_t pid;
-	int out_fd;    /* read end of the stdout+stderr pipe (non-blocking) */
+	int out_fd;    /* read end of the stdout pipe (non-blocking) */
+	int err_fd;    /* read end of the stderr pipe (non-blocking) */
 	int status_fd; /* read end of the close-on-exec status pipe */
 };
 

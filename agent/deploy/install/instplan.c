@@ -20,10 +20,21 @@
 #include "instlist.h"
 #include "log.h"
 #include "perms.h"
+#include "relpath.h"
 
 #define MAX_ACTIONS 500000u /* files + links + directories of one revision */
 #define MAX_DEPTH 64u       /* directory nesting inside a source */
 #define MAX_CONFLICTS 20u   /* DISALLOW conflicts listed in the error */
+
+/* Control characters in a name are refused: a name with a newline would
+ * split the installed list, and escape sequences reach terminals and logs. */
+static bool has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
 
 /* Adds one action; takes ownership of path and src. */
 static int add_action(struct install_plan *pl, enum act_kind kind, char *path, char *src, int mode,
@@ -35,11 +46,12 @@ static int add_action(struct install_plan *pl, enum act_kind kind, char *path, c
 		free(src);
 		return herr_set(err, HOIST_EXIT_INTERNAL, "out of memory planning the install");
 	}
-	if (pl->n == MAX_ACTIONS || strchr(path, '\n') != NULL || !instlist_path_ok(path)) {
-		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: %s %.200s", pl->specname, line,
+	if (pl->n == MAX_ACTIONS || has_control(path) || !instlist_path_ok(path)) {
+		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: %s %s", pl->specname, line,
 		         pl->n == MAX_ACTIONS ? "more than 500000 paths to install at"
-		                              : "cannot install a path with a newline or an unusable name:",
-		         path);
+		                              : "cannot install a path with a control character (newline, "
+		                                "escape...) or an unusable name:",
+		         relpath_show(path));
 		free(path);
 		free(src);
 		return -1;
@@ -105,12 +117,13 @@ static int plan_dir(struct install_plan *pl, const char *src, const char *dst, u
 
 	if (depth > MAX_DEPTH) {
 		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: %s is nested deeper than %u directories",
-		         pl->specname, line, src, MAX_DEPTH);
+		         pl->specname, line, relpath_show(src), MAX_DEPTH);
 		goto out;
 	}
 	fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot read bundle directory %s", src);
+		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot read bundle directory %s",
+		           relpath_show(src));
 		goto out;
 	}
 	fd = -1;
@@ -130,17 +143,19 @@ static int plan_dir(struct install_plan *pl, const char *src, const char *dst, u
 		n++;
 	}
 	if (errno != 0) {
-		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot read bundle directory %s", src);
+		herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot read bundle directory %s",
+		           relpath_show(src));
 		goto out;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1) /* names is NULL for an empty directory: qsort must not see it */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		char s[PATH_MAX];
 		char t[PATH_MAX];
 		if (fs_path_join(s, sizeof(s), src, names[i]) != 0 ||
 		    fs_path_join(t, sizeof(t), dst, names[i]) != 0) {
-			herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: path too long under %.200s",
-			         pl->specname, line, dst);
+			herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: path too long under %s",
+			         pl->specname, line, relpath_show(dst));
 			goto out;
 		}
 		if (plan_entry(pl, dirfd(d), names[i], s, t, line, fdepth, depth, err) != 0)
@@ -149,7 +164,7 @@ static int plan_dir(struct install_plan *pl, const char *src, const char *dst, u
 	rc = 0;
 	goto out;
 oom:
-	herr_set(err, HOIST_EXIT_INTERNAL, "out of memory reading %s", src);
+	herr_set(err, HOIST_EXIT_INTERNAL, "out of memory reading %s", relpath_show(src));
 out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -170,7 +185,7 @@ static int plan_entry(struct install_plan *pl, int dfd, const char *name, const 
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s line %u: cannot stat source %s",
-		                  pl->specname, line, src);
+		                  pl->specname, line, relpath_show(src));
 	if (S_ISDIR(st.st_mode)) {
 		if (add_action(pl, ACT_DIR, strdup(dst), NULL, DIR_MODE, line, fdepth, err) != 0)
 			return -1;
@@ -187,14 +202,15 @@ static int plan_entry(struct install_plan *pl, int dfd, const char *name, const 
 		tl = readlinkat(dfd, name, target, sizeof(target) - 1);
 		if (tl < 0 || (size_t)tl >= sizeof(target) - 1)
 			return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, tl < 0 ? errno : ENAMETOOLONG,
-			                  "%s line %u: cannot read symlink %s", pl->specname, line, src);
+			                  "%s line %u: cannot read symlink %s", pl->specname, line,
+			                  relpath_show(src));
 		target[tl] = '\0';
 		return add_action(pl, ACT_LINK, strdup(dst), strdup(target), -1, line, fdepth, err);
 	}
 	return herr_set(err, HOIST_EXIT_BAD_BUNDLE,
 	                "%s line %u: %s is not a regular file, directory "
 	                "or symlink (device, fifo or socket); refused",
-	                pl->specname, line, src);
+	                pl->specname, line, relpath_show(src));
 }
 
 /* 1 if a relative path has a ".." component. */
@@ -225,10 +241,10 @@ static int plan_file_entry(struct install_plan *pl, const struct appspec_file *f
 
 	if (f->destination[0] != '/')
 		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: destination %s is not absolute",
-		                pl->specname, f->line, f->destination);
+		                pl->specname, f->line, relpath_show(f->destination));
 	if (has_dotdot(f->source))
 		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: source %s leaves the bundle",
-		                pl->specname, f->line, f->source);
+		                pl->specname, f->line, relpath_show(f->source));
 	if (fs_path_join(src, sizeof(src), pl->tree, f->source) != 0)
 		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s line %u: source path too long", pl->specname,
 		                f->line);
@@ -236,7 +252,7 @@ static int plan_file_entry(struct install_plan *pl, const struct appspec_file *f
 		return -1;
 	if (lstat(src, &st) != 0)
 		return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "%s line %u: source %s", pl->specname,
-		                  f->line, f->source[0] ? f->source : "/");
+		                  f->line, relpath_show(f->source[0] ? f->source : "/"));
 	if (S_ISDIR(st.st_mode))
 		return plan_dir(pl, src, f->destination, f->line, fdepth, 0, err);
 	/* a file or link goes to destination/basename; the destination is a directory */
@@ -249,7 +265,7 @@ static int plan_file_entry(struct install_plan *pl, const struct appspec_file *f
 	dir[slash - src] = '\0';
 	dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
-		return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot open %s", dir);
+		return herr_errno(err, HOIST_EXIT_BAD_BUNDLE, errno, "cannot open %s", relpath_show(dir));
 	rc = plan_entry(pl, dfd, slash + 1, src, dst, f->line, fdepth, 0, err);
 	close(dfd);
 	return rc;
@@ -295,13 +311,13 @@ static int plan_dedup(struct install_plan *pl, struct herr *err)
 				herr_set(err, HOIST_EXIT_BAD_BUNDLE,
 				         "%s: duplicate target %s: line %u installs "
 				         "a file there and line %u creates it as a directory",
-				         pl->specname, first->path, f->line, d->line);
+				         pl->specname, relpath_show(first->path), f->line, d->line);
 				goto out;
 			} else {
 				herr_set(err, HOIST_EXIT_BAD_BUNDLE,
 				         "%s: duplicate target %s: installed by "
 				         "line %u and by line %u",
-				         pl->specname, first->path, first->line, o->line);
+				         pl->specname, relpath_show(first->path), first->line, o->line);
 				goto out;
 			}
 			j++;
@@ -339,7 +355,7 @@ static void note_conflict(struct buf *b, size_t *count, const char *path)
 {
 	(*count)++;
 	if (*count <= MAX_CONFLICTS)
-		(void)buf_printf(b, "%s%s", *count > 1 ? ", " : "", path);
+		(void)buf_printf(b, "%s%s", *count > 1 ? ", " : "", relpath_show(path));
 }
 
 /* Compares every kept action with the host and the previous list; sets owned/skip. */
@@ -360,7 +376,7 @@ static int plan_host(struct install_plan *pl, const struct inst_list *prev, enum
 		if (x->skip)
 			continue;
 		if (fs_rooted(host, sizeof(host), pl->root, x->path) != 0) {
-			herr_set(err, HOIST_EXIT_BAD_BUNDLE, "path too long under the root: %.200s", x->path);
+			herr_set(err, HOIST_EXIT_BAD_BUNDLE, "path too long under the root: %s", relpath_show(x->path));
 			goto out;
 		}
 		pe = instlist_find(prev, x->path);
@@ -368,7 +384,7 @@ static int plan_host(struct install_plan *pl, const struct inst_list *prev, enum
 		prev_file = pe != NULL && pe->kind != 'D';
 		if (lstat(host, &st) != 0) {
 			if (errno != ENOENT && errno != ENOTDIR) {
-				herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat %s", host);
+				herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat %s", relpath_show(host));
 				goto out;
 			}
 			x->owned = true;
@@ -384,12 +400,12 @@ static int plan_host(struct install_plan *pl, const struct inst_list *prev, enum
 			} else if (S_ISLNK(st.st_mode) && instfs_depth(x->path) <= x->follow_depth &&
 			           stat(host, &tst) == 0 && S_ISDIR(tst.st_mode)) {
 				log_debug("%s is a symlink to a directory in a destination path; followed",
-				          x->path);
+				          relpath_show(x->path));
 			} else {
 				herr_set(err, HOIST_EXIT_FAILED,
 				         "%s line %u: %s exists and is %s, but the "
 				         "bundle needs a directory there",
-				         pl->specname, x->line, x->path,
+				         pl->specname, x->line, relpath_show(x->path),
 				         S_ISLNK(st.st_mode)
 				             ? "a symlink (hoist follows symlinks only in the "
 				               "path of a files destination)"
@@ -407,13 +423,13 @@ static int plan_host(struct install_plan *pl, const struct inst_list *prev, enum
 			herr_set(err, HOIST_EXIT_FAILED,
 			         "%s line %u: a directory exists at %s where the "
 			         "bundle has a file",
-			         pl->specname, x->line, x->path);
+			         pl->specname, x->line, relpath_show(x->path));
 			goto out;
 		}
 		if (prev_file || feb == FEB_OVERWRITE) {
 			x->owned = true;
 		} else if (feb == FEB_RETAIN) {
-			log_info("file_exists_behavior RETAIN: keeping existing %s", x->path);
+			log_info("file_exists_behavior RETAIN: keeping existing %s", relpath_show(x->path));
 			x->skip = true;
 		} else {
 			note_conflict(&conflicts, &n_conflicts, x->path);
@@ -465,7 +481,7 @@ static int plan_perms(struct install_plan *pl, const struct appspec *spec, struc
 				return herr_set(err, HOIST_EXIT_BAD_BUNDLE,
 				                "%s: permissions setting for %s is "
 				                "specified more than once (lines %u and %u)",
-				                pl->specname, x->path, spec->permissions[x->perm].line,
+				                pl->specname, relpath_show(x->path), spec->permissions[x->perm].line,
 				                p->line);
 			x->perm = (int)r;
 		}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "relpath.h"
 
 /* appspec file name for messages. */
 static const char *spec_name(const struct appspec *spec)
@@ -136,7 +137,7 @@ int perms_check_file_object(const struct appspec *spec, const struct appspec_per
 		return herr_set(err, HOIST_EXIT_BAD_BUNDLE,
 		                "%s line %u: permissions object %s is a file, so pattern must be \"**\", "
 		                "except must be empty and type must include file",
-		                spec_name(spec), p->line, p->object);
+		                spec_name(spec), p->line, relpath_show(p->object));
 	return 0;
 }
 
@@ -152,18 +153,19 @@ int perms_apply_fd(int fd, const struct perm_rule *r, const char *path, struct h
 	int mode = r->p->mode;
 	/* order of the reference: chmod first, then chown */
 	if (mode >= 0 && fchmod(fd, (mode_t)mode) != 0)
-		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %04o %s", (unsigned)mode, path);
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %04o %s", (unsigned)mode,
+		                  relpath_show(path));
 	if (r->has_uid || r->has_gid) {
 		uid_t u = r->has_uid ? r->uid : (uid_t)-1;
 		gid_t g = r->has_gid ? r->gid : (gid_t)-1;
 		if (fchown(fd, u, g) != 0)
-			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot chown %s to %s:%s", path,
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot chown %s to %s:%s", relpath_show(path),
 			                  r->p->owner ? r->p->owner : "-", r->p->group ? r->p->group : "-");
 		/* Linux clears setuid/setgid on chown; the reference leaves them cleared,
 		 * hoist restores the mode the appspec asked for */
 		if (mode >= 0 && (mode & (S_ISUID | S_ISGID)) != 0 && fchmod(fd, (mode_t)mode) != 0)
 			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot chmod %04o %s", (unsigned)mode,
-			                  path);
+			                  relpath_show(path));
 	}
 	return 0;
 }
