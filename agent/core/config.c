@@ -69,6 +69,7 @@ static const struct key KEYS[] = {
     {"max_extract_bytes", K_SIZE, F(max_extract_bytes), 1, NULL},
     {"max_path_len", K_UINT, F(max_path_len), 1, "a whole number"},
     {"allow_setid", K_BOOL, F(allow_setid), 0, NULL},
+    {"install_links", K_BOOL, F(install_links), 0, NULL},
 };
 #undef F
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
@@ -125,6 +126,7 @@ void config_init(struct hoist_config *c)
 	c->keep_revisions = 5;
 	c->keep_bytes = UINT64_C(2) << 30;
 	c->hook_grace_s = 10;
+	c->install_links = true;
 	c->max_entries = 100000;
 	c->max_extract_bytes = UINT64_C(8) << 30;
 	c->max_path_len = 1024;

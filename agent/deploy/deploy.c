@@ -405,6 +405,7 @@ static int lifecycle(struct run *r, struct herr *err)
 		if (install_plan(&io, &plan, err) != 0 ||
 		    preflight_plan(r->ctx->policy, spec, plan, NULL, err) != 0)
 			goto out;
+		install_plan_set_links(plan, r->ctx->cfg->install_links);
 	}
 	memset(&ji, 0, sizeof(ji));
 	status_copy(ji.id, sizeof(ji.id), r->id);

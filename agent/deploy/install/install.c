@@ -20,6 +20,7 @@
 #include "exitcodes.h"
 #include "fsutil.h"
 #include "instfs.h"
+#include "instlink.h"
 #include "instlist.h"
 #include "instplan.h"
 #include "log.h"
@@ -28,6 +29,11 @@
 int install_plan(const struct install_opts *opts, struct install_plan **out, struct herr *err)
 {
 	return instplan_build(opts, out, err);
+}
+
+void install_plan_set_links(struct install_plan *plan, bool on)
+{
+	plan->links = on;
 }
 
 void install_plan_free(struct install_plan *plan)
@@ -295,6 +301,20 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 		           x->path);
 		goto out;
 	}
+	/* linked install: the tree's inode gets the destination's temporary name,
+	 * nothing is written again; its mode is already the final one and no
+	 * permissions rule reaches it (instlink.h), so only the rename is left */
+	if (pl->links) {
+		int lk = instlink_try(x->src, sfd, &st, pfd, tmp, x->mode, r != NULL, x->path, &tfd, err);
+		if (lk < 0)
+			goto out;
+		if (lk == 1) {
+			tmp_made = true;
+			if (hash_fd(sfd, x->path, d->sha, err) != 0)
+				goto out;
+			goto place;
+		}
+	}
 	tfd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (tfd < 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temporary file beside %s", x->path);
@@ -322,6 +342,7 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	}
 	if (r != NULL && perms_apply_fd(tfd, r, x->path, err) != 0)
 		goto out;
+place:
 	/* rename replaces a destination symlink instead of writing through it */
 	if (renameat(pfd, tmp, pfd, instfs_base(x->path)) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename the new %s into place", x->path);

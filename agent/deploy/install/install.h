@@ -15,7 +15,9 @@
  *     (fsync of each, or syncfs for a large install) and only then is the
  *     list replaced, atomically, by the one with the real sha256s;
  *   - on a file system with reflinks a file is cloned from the tree (a new
- *     inode, extents shared copy-on-write), elsewhere copied.
+ *     inode, extents shared copy-on-write); elsewhere, with links allowed
+ *     (install_plan_set_links), a file that qualifies is hard-linked from
+ *     the tree; all others are copied.
  *
  * Installed list ("installed.list"), one entry per line, path last:
  *   F <sha256-hex> <mode-octal> <path>   regular file installed
@@ -47,6 +49,12 @@ int install_plan(const struct install_opts *opts, struct install_plan **out, str
  * copies, creates and applies permissions; records as it goes. */
 int install_apply(struct install_plan *plan, struct herr *err);
 void install_plan_free(struct install_plan *plan);
+/* The linked install (instlink.h): a file whose final mode and owner are
+ * already the tree's, that only its owner may write and that no permissions
+ * rule reaches becomes a hard link to the tree's copy instead of a copy (on
+ * one file system, without reflinks). Off unless set: the installed file and
+ * the kept tree then share one inode. */
+void install_plan_set_links(struct install_plan *plan, bool on);
 
 /* Removes what an installed list names, in reverse order: files and links
  * unlinked (never followed), created directories rmdir'ed when empty.

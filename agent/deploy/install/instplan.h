@@ -52,6 +52,7 @@ struct install_plan {
 	size_t n_uniq;
 	struct perm_rule *rules;
 	size_t n_rules;
+	bool links; /* install_plan_set_links: hard links to the tree where safe */
 };
 
 /* Builds and checks the plan (install_plan's work). */

@@ -1,0 +1,55 @@
+/* instlink.c - the linked install (see instlink.h). */
+#include "instlink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+
+bool instlink_eligible(const struct stat *st, int mode, bool has_rule, uid_t euid)
+{
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 || st->st_uid != euid || has_rule)
+		return false;
+	if ((int)(st->st_mode & 07777) != mode)
+		return false;
+	return (mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/* linkat's errors that mean "copy instead": another file system, a file
+ * system without hard links, too many links, a protected_hardlinks refusal. */
+static bool copy_instead(int e)
+{
+	return e == EXDEV || e == EPERM || e == EMLINK || e == EOPNOTSUPP || e == ENOSYS;
+}
+
+int instlink_try(const char *src, int sfd, const struct stat *sst, int pfd, const char *tmp, int mode,
+                 bool has_rule, const char *what, int *out_fd, struct herr *err)
+{
+	struct stat st;
+	int fd;
+	(void)sfd;
+	*out_fd = -1;
+	if (!instlink_eligible(sst, mode, has_rule, geteuid()))
+		return 0;
+	/* no AT_SYMLINK_FOLLOW: if src were swapped for a symlink, the link itself
+	 * would be linked, and the inode check below refuses it */
+	if (linkat(AT_FDCWD, src, pfd, tmp, 0) != 0) {
+		if (copy_instead(errno))
+			return 0;
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot link the new %s beside its destination",
+		                  what);
+	}
+	fd = openat(pfd, tmp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != sst->st_dev || st.st_ino != sst->st_ino) {
+		/* the tree changed under us: drop the name, copy what was opened */
+		if (fd >= 0)
+			close(fd);
+		if (unlinkat(pfd, tmp, 0) != 0 && errno != ENOENT)
+			return herr_errno(err, HOIST_EXIT_IO, errno,
+			                  "cannot remove the temporary link beside %s", what);
+		return 0;
+	}
+	*out_fd = fd;
+	return 1;
+}
