@@ -25,6 +25,7 @@
 #include "instfs.h"
 #include "instlink.h"
 #include "instlist.h"
+#include "kepttree.h"
 #include "log.h"
 
 struct fx {
@@ -353,6 +354,55 @@ static void test_links_off_copies(void **state)
 	assert_false(same_inode(x, "app/a.txt", "srv/app/a.txt"));
 }
 
+/* kepttree_check: the linked files recorded by an install against the tree. */
+static void test_kepttree_check(void **state)
+{
+	struct fx *x = *state;
+	struct herr e = {0};
+	char changed[PATH_MAX] = "";
+	char lp[PATH_MAX];
+	FILE *f;
+	put(x->tree, "app/a.txt", "a\n", 0644);
+	put(x->tree, "app/b.txt", "b\n", 0644);
+	/* no list: a tree that never shared anything */
+	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 0);
+	add_file(x, "app", "/srv/app");
+	install_links_ok(x, NULL, x->list1);
+	pathf(lp, x->base, INSTLINK_LIST);
+	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 0);
+	/* a change in place through the installed name reaches the tree */
+	{
+		char p[PATH_MAX];
+		pathf(p, x->root, "srv/app/b.txt");
+		f = fopen(p, "a");
+		assert_non_null(f);
+		fputs("more\n", f);
+		fclose(f);
+	}
+	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 1);
+	assert_string_equal(changed, "app/b.txt");
+	/* a missing tree file counts as changed */
+	{
+		char p[PATH_MAX];
+		pathf(p, x->tree, "app/b.txt");
+		assert_int_equal(unlink(p), 0);
+	}
+	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 1);
+	/* a damaged list and a path leaving the tree are errors, never followed */
+	f = fopen(lp, "w");
+	assert_non_null(f);
+	fputs("zz app/a.txt\n", f);
+	fclose(f);
+	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), -1);
+	assert_has(e.msg, "malformed");
+	f = fopen(lp, "w");
+	assert_non_null(f);
+	fputs("0000000000000000000000000000000000000000000000000000000000000000 ../rev1.list\n", f);
+	fclose(f);
+	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), -1);
+	assert_has(e.msg, "outside the tree");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +413,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fault_mid_linked_apply_undo_restores, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_between_link_and_rename, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_links_off_copies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kepttree_check, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

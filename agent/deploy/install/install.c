@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "digest.h"
 #include "exitcodes.h"
 #include "fsutil.h"
@@ -221,6 +222,7 @@ struct done {
 	char sha[SHA256_HEX_LEN + 1]; /* F: the copy's sha256 */
 	int mode;                     /* D: the recorded mode */
 	bool rec;                     /* D: recorded (owned by this revision) */
+	bool linked;                  /* F: a hard link to the tree (instlink.h) */
 };
 
 /* Creates (or takes over) one directory. */
@@ -310,6 +312,7 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 			goto out;
 		if (lk == 1) {
 			tmp_made = true;
+			d->linked = true;
 			if (hash_fd(sfd, x->path, d->sha, err) != 0)
 				goto out;
 			goto place;
@@ -466,6 +469,32 @@ out:
 	return rc;
 }
 
+/* Records the linked files (instlink_record): "<sha> <path in the tree>". */
+static int record_links(const struct install_plan *pl, const struct done *d, struct herr *err)
+{
+	struct buf b;
+	size_t tl = strlen(pl->tree);
+	int rc = -1;
+	buf_init(&b, (size_t)1 << 30);
+	for (size_t k = 0; k < pl->n; k++) {
+		const char *src = pl->a[k].src;
+		if (!d[k].linked)
+			continue;
+		if (strncmp(src, pl->tree, tl) != 0 || src[tl] != '/') {
+			herr_set(err, HOIST_EXIT_INTERNAL, "linked source %s is outside the tree", src);
+			goto out;
+		}
+		if (buf_printf(&b, "%s %s\n", d[k].sha, src + tl + 1) != 0) {
+			herr_set(err, HOIST_EXIT_INTERNAL, "out of memory recording the linked files");
+			goto out;
+		}
+	}
+	rc = instlink_record(pl->new_list, b.data ? b.data : "", b.len, err);
+out:
+	buf_free(&b);
+	return rc;
+}
+
 /* Durability by batching, in this order (each step relies on the previous):
  *   1. the whole list is written ahead (every path that may be written, sha
  *      pending) and made durable ONCE: after a crash undo removes anything
@@ -517,6 +546,10 @@ int install_apply(struct install_plan *pl, struct herr *err)
 	}
 	pcache_drop(&c);
 	if (apply_dir_perms(pl, rootfd, ss, err) != 0 || syncset_sync(ss, err) != 0)
+		goto out;
+	/* what the kept tree now shares with the host, durable before the list
+	 * says the install is complete */
+	if (record_links(pl, d, err) != 0)
 		goto out;
 	if (instlist_close(&w, err) != 0 || write_final(pl, d, err) != 0)
 		goto out;

@@ -3,9 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "fsutil.h"
 
 bool instlink_eligible(const struct stat *st, int mode, bool has_rule, uid_t euid)
 {
@@ -52,4 +56,29 @@ int instlink_try(const char *src, int sfd, const struct stat *sst, int pfd, cons
 	}
 	*out_fd = fd;
 	return 1;
+}
+
+int instlink_list_path(const char *new_list, char *out, struct herr *err)
+{
+	const char *slash = strrchr(new_list, '/');
+	int dlen = slash == NULL ? 1 : (int)(slash - new_list);
+	const char *dir = slash == NULL ? "." : new_list;
+	int n = snprintf(out, PATH_MAX, "%.*s/%s", dlen, dir, INSTLINK_LIST);
+	if (n < 0 || n >= PATH_MAX)
+		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", new_list);
+	return 0;
+}
+
+int instlink_record(const char *new_list, const char *text, size_t n, struct herr *err)
+{
+	char path[PATH_MAX];
+	if (instlink_list_path(new_list, path, err) != 0)
+		return -1;
+	if (n > 0)
+		return fs_write_atomic(path, text, n, 0600, err);
+	/* nothing shared: a record left by an older install of this version
+	 * would only cost a needless check, so it need not go durably */
+	if (unlink(path) != 0 && errno != ENOENT)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove %s", path);
+	return 0;
 }
