@@ -18,6 +18,7 @@
 struct journal {
 	int fd;
 	char path[4096];
+	bool touched; /* a "begin" line was synced: recovery knows the host may have changed */
 };
 
 /* Writes all of a line; with sync, makes it (and every earlier line) durable
@@ -78,7 +79,15 @@ int journal_begin(struct journal *j, const char *event, struct herr *err)
 	int n = snprintf(line, sizeof(line), "begin %s %lld\n", event, (long long)time(NULL));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
-	return append_line(j, line, true, err);
+	/* Only two begin lines change what recovery does (journal_info): the first
+	 * (host_touched: undo and redeploy last-good instead of discarding) and
+	 * Install's (install_begun: undo the partial Install first). Those are
+	 * synced before their step starts; any other waits for the next sync: after
+	 * a power loss recovery may name an earlier step as the last one begun, and
+	 * does the same thing (docs/performance.md, "fsyncs"). */
+	bool sync = !j->touched || strcmp(event, "Install") == 0;
+	j->touched = true;
+	return append_line(j, line, sync, err);
 }
 
 int journal_end(struct journal *j, const char *event, bool ok, struct herr *err)

@@ -1,7 +1,9 @@
 /* journal.h - STATE/journal: the record of a deployment in progress.
  *
  * Exists only while a deployment runs (or after it was interrupted). Text,
- * append-only; each "begin" line is fdatasync'd before its step starts:
+ * append-only; the first "begin" line and Install's are fdatasync'd before
+ * their step starts (the others only change the name of the last step, and
+ * become durable with the next sync):
  *   hoist-journal 1
  *   id D-XXXXXXXXX
  *   kind deploy|rollback|recover
@@ -38,7 +40,7 @@ struct journal; /* opaque: the open journal file */
 
 /* Creates path with the header (atomic, fsync'd) and opens it for appending. */
 int journal_create(const char *path, const struct journal_info *head, struct journal **out, struct herr *err);
-/* Appends "begin EVENT" and fsyncs. */
+/* Appends "begin EVENT"; fdatasyncs the first one and Install's. */
 int journal_begin(struct journal *j, const char *event, struct herr *err);
 /* Appends "end EVENT ok|failed" (synced with the next begin). */
 int journal_end(struct journal *j, const char *event, bool ok, struct herr *err);

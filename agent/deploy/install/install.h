@@ -46,7 +46,10 @@ struct install_opts {
 /* Computes every action and checks every conflict; touches nothing on the host. */
 int install_plan(const struct install_opts *opts, struct install_plan **out, struct herr *err);
 /* Removes the previous revision's files (install_undo of prev_list), then
- * copies, creates and applies permissions; records as it goes. */
+ * copies, creates and applies permissions; records as it goes. On success
+ * new_list holds the final list, renamed into place but its directory not
+ * yet fsync'd: the caller's next rename in that directory and its fsync
+ * make it durable (until then a crash leaves the list written ahead). */
 int install_apply(struct install_plan *plan, struct herr *err);
 void install_plan_free(struct install_plan *plan);
 /* The linked install (instlink.h): a file whose final mode and owner are

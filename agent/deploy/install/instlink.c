@@ -69,13 +69,44 @@ int instlink_list_path(const char *new_list, char *out, struct herr *err)
 	return 0;
 }
 
+/* path replaced by text through a temporary name, the file fsync'd; its
+ * directory is not: install_apply's final list is renamed in the same
+ * directory next and that directory fsync'd (instlink.h). */
+static int write_synced(const char *path, const char *text, size_t n, struct herr *err)
+{
+	char tmp[PATH_MAX];
+	int fd;
+	int rc = -1;
+	int k = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (k < 0 || k >= (int)sizeof(tmp))
+		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", path);
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create %s", tmp);
+	if (fs_write_all(fd, text, n) != 0 || fsync(fd) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", tmp);
+		goto out;
+	}
+	if (rename(tmp, path) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename %s", tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	if (rc != 0)
+		(void)unlink(tmp);
+	return rc;
+}
+
 int instlink_record(const char *new_list, const char *text, size_t n, struct herr *err)
 {
 	char path[PATH_MAX];
 	if (instlink_list_path(new_list, path, err) != 0)
 		return -1;
 	if (n > 0)
-		return fs_write_atomic(path, text, n, 0600, err);
+		return write_synced(path, text, n, err);
 	/* nothing shared: a record left by an older install of this version
 	 * would only cost a needless check, so it need not go durably */
 	if (unlink(path) != 0 && errno != ENOENT)

@@ -33,8 +33,9 @@ int instlink_try(const char *src, int sfd, const struct stat *sst, int pfd, cons
  * installed again (kepttree.h). */
 #define INSTLINK_LIST "linked.list"
 
-/* Writes text (n bytes, the lines above) as INSTLINK_LIST beside new_list,
- * durably (fsync, rename, fsync of the directory); with n == 0 removes a
+/* Writes text (n bytes, the lines above) as INSTLINK_LIST beside new_list
+ * (temporary name, fsync, rename); the caller fsyncs the directory (the
+ * final installed list is renamed in it right after). With n == 0 removes a
  * stale one instead. */
 int instlink_record(const char *new_list, const char *text, size_t n, struct herr *err);
 /* INSTLINK_LIST's path beside new_list into out (PATH_MAX). */
