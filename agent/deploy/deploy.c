@@ -23,6 +23,7 @@
 #include "journal.h"
 #include "kepttree.h"
 #include "log.h"
+#include "orphans.h"
 #include "preflight.h"
 #include "record.h"
 #include "revisions.h"
@@ -189,6 +190,21 @@ static void make_executable(const char *path, const char *display)
 	close(fd);
 }
 
+/* hook_run's on_spawn: the journal records the hook's group before it can do
+ * much, so recovery can end what a killed hoist leaves of it. A failure only
+ * warns (the hook runs anyway; recovery then cannot end its leftovers). */
+static void journal_hook_spawned(void *ctx, pid_t pid)
+{
+	struct run *r = ctx;
+	struct hook_ident id;
+	struct herr e;
+	herr_clear(&e);
+	if (orphans_ident(pid, &id) != 0)
+		log_warnx("cannot read the identity of hook process %ld from /proc", (long)pid);
+	else if (journal_hook(r->j, &id, &e) != 0)
+		log_warnx("%s", e.msg);
+}
+
 /* Runs the scripts of one event, in order; stops at the first failure. */
 static int run_event(struct run *r, const char *event, const struct appspec_hook *hook, const char *tree,
                      const char *rev_version, bool ignorable, struct herr *err)
@@ -244,7 +260,9 @@ static int run_event(struct run *r, const char *event, const struct appspec_hook
 			                         .envp = envp,
 			                         .runas = sc->runas,
 			                         .timeout_s = sc->timeout_s ? sc->timeout_s : 3600,
-			                         .grace_s = r->ctx->cfg->hook_grace_s};
+			                         .grace_s = r->ctx->cfg->hook_grace_s,
+			                         .on_spawn = journal_hook_spawned,
+			                         .spawn_ctx = r};
 			log_info("running %s (revision %s)%s%s", sc->location, rev_version,
 			         sc->runas ? " as " : "", sc->runas ? sc->runas : "");
 			hr = hook_run(&hr_in, &res, err);
@@ -321,32 +339,67 @@ out:
 	return rc;
 }
 
+/* What the last deploy_kept left when it failed: an undo that could not remove
+ * everything (a read-only or failing destination), or an Install cut short. The
+ * host then holds no whole revision; the caller keeps the journal so that
+ * `hoist recover` (or the next run) finishes the job once the cause is fixed. */
+static struct {
+	bool undo_failed;
+	bool install_cut;
+	char why[HERR_MSG_MAX];
+} left;
+
 /* Undoes an Install that began and did not end: the new partial files and
- * what is left of the previous revision; the host then holds no revision. */
-static void undo_partial_install(const struct deploy_ctx *ctx, const struct rev_paths *np,
+ * what is left of the previous revision; the host then holds no revision.
+ * A list whose undo fails is kept, and so is the installed record when the
+ * previous revision's files could not all be removed: a record of what is
+ * still on the host is never dropped. Returns false when something is left. */
+static bool undo_partial_install(const struct deploy_ctx *ctx, const struct rev_paths *np,
                                  const char *prev_version)
 {
 	struct herr e;
+	bool prev_left = false;
 	herr_clear(&e);
 	if (fs_exists(np->partial) == 1) {
-		if (install_undo(np->partial, ctx->root, &e) != 0)
+		if (install_undo(np->partial, ctx->root, &e) != 0) {
 			log_warnx("cannot undo the partial install %s: %s", np->partial, e.msg);
-		else
+			left.undo_failed = true;
+		} else {
 			(void)unlink(np->partial);
+		}
 	}
 	/* A crash between the list's rename and the installed record leaves a
 	 * complete new list (a stale one was removed before Install began). */
-	if (fs_exists(np->list) == 1 && install_undo(np->list, ctx->root, &e) != 0)
+	if (!left.undo_failed && fs_exists(np->list) == 1 && install_undo(np->list, ctx->root, &e) != 0) {
 		log_warnx("cannot undo %s: %s", np->list, e.msg);
+		left.undo_failed = true;
+	}
 	if (prev_version != NULL && prev_version[0]) {
 		struct rev_paths pp;
-		if (rev_paths(ctx->state, prev_version, &pp, &e) == 0 && fs_exists(pp.list) == 1 &&
-		    install_undo(pp.list, ctx->root, &e) != 0)
-			log_warnx("cannot undo the files of %s: %s", prev_version, e.msg);
+		struct herr pe;
+		herr_clear(&pe);
+		if (rev_paths(ctx->state, prev_version, &pp, &pe) == 0 && fs_exists(pp.list) == 1 &&
+		    install_undo(pp.list, ctx->root, &pe) != 0) {
+			log_warnx("cannot undo the files of %s: %s", prev_version, pe.msg);
+			prev_left = true;
+			if (!left.undo_failed)
+				e = pe;
+			left.undo_failed = true;
+		}
+	}
+	if (left.undo_failed) {
+		snprintf(left.why, sizeof(left.why), "files could not be removed (%.700s); %s", e.msg,
+		         prev_left ? "the installed record still names the revision whose files remain"
+		                   : "the installed list of the cut Install is kept");
+		log_error("the partial install could not be undone: %s", left.why);
+		if (!prev_left && rev_record_remove(ctx->state, "installed", &e) != 0)
+			log_warnx("%s", e.msg);
+		return false;
 	}
 	if (rev_record_remove(ctx->state, "installed", &e) != 0)
 		log_warnx("%s", e.msg);
 	log_info("the partial install was undone; no revision is installed");
+	return true;
 }
 
 /* A kept tree whose linked files changed in place is unpacked again (kepttree.h). */
@@ -451,8 +504,10 @@ static int lifecycle(struct run *r, struct herr *err)
 	}
 	rc = 0;
 out:
-	if (rc != 0 && r->install_begun && !r->install_ended)
-		undo_partial_install(r->ctx, &r->np, r->installed);
+	if (rc != 0 && r->install_begun && !r->install_ended) {
+		left.install_cut = true;
+		(void)undo_partial_install(r->ctx, &r->np, r->installed);
+	}
 	install_plan_free(plan);
 	appspec_free(spec);
 	appspec_free(pspec);
@@ -469,6 +524,7 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
+	memset(&left, 0, sizeof(left));
 	r.ctx = ctx;
 	r.id = id;
 	r.kind = kind;
@@ -517,6 +573,24 @@ static void journal_discard(const struct deploy_ctx *ctx)
 	struct herr e;
 	if (state_path(ctx, "journal", p, &e) == 0 && unlink(p) == 0)
 		(void)fs_fsync_dir(ctx->state, &e);
+}
+
+/* Ends a failed deployment's journal: removed, unless the host was left
+ * without a whole revision (an undo failed; or, with cut_counts, an Install
+ * was cut), in which case it is kept for `hoist recover` and st says so. */
+static void journal_end_failed(const struct deploy_ctx *ctx, bool cut_counts, struct deploy_status *st)
+{
+	char note[sizeof(st->error) + sizeof(left.why) + 256];
+	if (!left.undo_failed && !(cut_counts && left.install_cut)) {
+		journal_discard(ctx);
+		return;
+	}
+	snprintf(note, sizeof(note),
+	         "%s%sthe host holds no whole revision: %s; the journal is kept: once the cause is fixed, "
+	         "'hoist recover' (or the next deploy) finishes the job",
+	         st->error, st->error[0] ? "; " : "", left.undo_failed ? left.why : "its Install was cut short");
+	status_copy(st->error, sizeof(st->error), note);
+	log_error("the host holds no whole revision; the journal is kept for 'hoist recover'");
 }
 
 /* Opens a revision's deploy.log for appending and attaches it to the log. */
@@ -617,7 +691,7 @@ static int after_failure(const struct deploy_ctx *ctx, const char *failed_versio
 		log_warnx("deployment of %s failed; %s", failed_version,
 		          no_rollback ? "no rollback (--no-rollback)"
 		                      : "no last good revision to roll back to");
-		journal_discard(ctx);
+		journal_end_failed(ctx, false, st);
 		(void)rev_record_remove(ctx->state, "current", &e);
 		goto out;
 	}
@@ -637,7 +711,7 @@ static int after_failure(const struct deploy_ctx *ctx, const char *failed_versio
 		log_info("rolled back to %s", good);
 	} else {
 		log_error("rollback to %s failed: %s", good, e.msg);
-		journal_discard(ctx);
+		journal_end_failed(ctx, true, rb);
 		(void)rev_record_remove(ctx->state, "current", &e);
 	}
 	status_publish(ctx, rb, gp.dir);
@@ -672,6 +746,9 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 		return err->code ? err->code : HOIST_EXIT_IO;
 	}
 	*did = true;
+	/* A hook the killed hoist left running would race recovery's own hooks. */
+	if (j.hook.pgid > 0 && orphans_end(&j.hook, ctx->cfg->hook_grace_s) > 0)
+		log_info("the interrupted hook's processes were ended");
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || rev_paths(ctx->state, j.version, &np, err) != 0 ||
 	    rev_record_version(ctx->state, "current", cur, sizeof(cur), err) != 0 ||
@@ -718,7 +795,7 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 			status_copy(st->result, sizeof(st->result), "recovered");
 			code = 0;
 		} else {
-			journal_discard(ctx);
+			journal_end_failed(ctx, true, st);
 			(void)rev_record_remove(ctx->state, "current", err);
 			code = HOIST_EXIT_FAILED;
 		}
@@ -737,8 +814,18 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	if (inst[0]) {
 		struct rev_paths ip;
 		if (rev_paths(ctx->state, inst, &ip, err) == 0 && fs_exists(ip.list) == 1 &&
-		    install_undo(ip.list, ctx->root, err) != 0)
-			log_warnx("cannot undo %s: %s", inst, err->msg);
+		    install_undo(ip.list, ctx->root, err) != 0) {
+			/* the record of what is still installed stays, and so does the journal */
+			char note[HERR_MSG_MAX + 1024];
+			snprintf(note, sizeof(note),
+			         "interrupted %s %s of %s at %s; no last good revision is kept and the files of %s "
+			         "could not all be removed: %s; once the cause is fixed, 'hoist recover' finishes",
+			         j.kind, j.id, j.version, j.last_step, inst, err->msg);
+			status_copy(st->error, sizeof(st->error), note);
+			status_copy(st->result, sizeof(st->result), "failed");
+			code = HOIST_EXIT_FAILED;
+			goto out;
+		}
 	}
 	herr_clear(err);
 	(void)rev_record_remove(ctx->state, "installed", err);

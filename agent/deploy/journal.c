@@ -90,6 +90,35 @@ int journal_begin(struct journal *j, const char *event, struct herr *err)
 	return append_line(j, line, sync, err);
 }
 
+int journal_hook(struct journal *j, const struct hook_ident *id, struct herr *err)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "hook %ld %llu %s\n", id->pgid, id->start_ticks, id->boot_id);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
+	return append_line(j, line, true, err);
+}
+
+/* Parses the value of a "hook" line; -1 when it is not "PGID TICKS BOOTID". */
+static int parse_hook(const char *v, size_t n, struct hook_ident *out)
+{
+	char tmp[128], *e, *e2;
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, v, n);
+	tmp[n] = '\0';
+	if (tmp[0] < '1' || tmp[0] > '9')
+		return -1;
+	out->pgid = strtol(tmp, &e, 10);
+	if (*e != ' ' || e[1] < '0' || e[1] > '9')
+		return -1;
+	out->start_ticks = strtoull(e + 1, &e2, 10);
+	if (*e2 != ' ' || strlen(e2 + 1) != ORPHANS_BOOT_ID_LEN || strspn(e2 + 1, "0123456789abcdef-") != ORPHANS_BOOT_ID_LEN)
+		return -1;
+	memcpy(out->boot_id, e2 + 1, ORPHANS_BOOT_ID_LEN + 1);
+	return out->pgid > 1 ? 0 : -1;
+}
+
 int journal_end(struct journal *j, const char *event, bool ok, struct herr *err)
 {
 	char line[256];
@@ -193,6 +222,12 @@ int journal_parse(const char *text, size_t len, struct journal_info *out, struct
 			} else if (is_install && ok) {
 				out->install_ended = true;
 			}
+			if (!is_begin)
+				memset(&out->hook, 0, sizeof(out->hook)); /* the step's hooks ended */
+		} else if (kl == 4 && memcmp(p, "hook", 4) == 0) {
+			if (parse_hook(sp, n, &out->hook) != 0)
+				return herr_set(err, HOIST_EXIT_IO, "journal line %u: expected hook PGID TICKS BOOTID",
+				                lineno);
 		} else {
 			return herr_set(err, HOIST_EXIT_IO, "journal line %u: unknown key '%.*s'", lineno,
 			                (int)(kl > 40 ? 40 : kl), p);

@@ -11,6 +11,8 @@
  *   installed V|-      the revision whose files were on the host at the start
  *   last_good V|-      the last-good revision at the start
  *   begin EVENT EPOCH  a step started (ApplicationStop, ..., Install, ...)
+ *   hook PGID TICKS BOOTID  a hook of the step began: its process group, start
+ *                      time (clock ticks since boot) and the boot id (orphans.h)
  *   end EVENT ok|failed EPOCH
  * A trailing line without its newline (torn by a crash) is ignored. */
 #ifndef HOIST_JOURNAL_H
@@ -20,6 +22,7 @@
 #include <stddef.h>
 
 #include "herr.h"
+#include "orphans.h"
 
 #define JOURNAL_MAX_BYTES 65536
 #define JOURNAL_NAME_MAX 160
@@ -34,6 +37,7 @@ struct journal_info {
 	bool install_begun;
 	bool install_ended; /* Install ended ok: the new revision's files are whole */
 	char last_step[64]; /* the last step begun ("" none) */
+	struct hook_ident hook; /* the hook running at the end (pgid 0: none, or it ended) */
 };
 
 struct journal; /* opaque: the open journal file */
@@ -42,6 +46,9 @@ struct journal; /* opaque: the open journal file */
 int journal_create(const char *path, const struct journal_info *head, struct journal **out, struct herr *err);
 /* Appends "begin EVENT"; fdatasyncs the first one and Install's. */
 int journal_begin(struct journal *j, const char *event, struct herr *err);
+/* Appends "hook PGID TICKS BOOTID" and fdatasyncs: recovery can end what a
+ * killed hoist left of the hook. */
+int journal_hook(struct journal *j, const struct hook_ident *id, struct herr *err);
 /* Appends "end EVENT ok|failed" (synced with the next begin). */
 int journal_end(struct journal *j, const char *event, bool ok, struct herr *err);
 /* Closes; with remove, unlinks the file and fsyncs its directory (deployment over). */

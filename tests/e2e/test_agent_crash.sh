@@ -164,4 +164,48 @@ grep -q "sending SIGKILL to its process group" "$WORK/err" || fail "the deaf hoo
 pgrep -f "revisions/deaf/tree/scripts/after_install.sh" >/dev/null && fail "the deaf hook outlived hoist"
 run_expect 0 hoist recover
 assert_whole v1
+
+# gone PID: the process is gone (or a zombie waiting for its reaper).
+gone() { ! [ -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
+# A hoist killed while its hook runs leaves the hook running; recovery must end it (TERM, then
+# KILL after hook_grace_s) before it runs hooks of its own.
+for variant in handles-TERM ignores-TERM; do
+	echo "== hoist killed during ApplicationStart; the hook $variant; recovery ends it first"
+	new_root
+	mkdir -p "$ROOT/etc/hoist"
+	printf 'hook_grace_s = 1\n' >"$ROOT/etc/hoist/hoist.conf"
+	run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
+	orphan=$(make_src orphan)
+	if [ $variant = handles-TERM ]; then trap_cmd="note got-TERM; exit 1"; else trap_cmd=""; fi
+	# Its output goes to a file: the pipe to the killed hoist has no reader (a write would be SIGPIPE).
+	sed -i "s#^\\. \"\$(dirname \"\$0\")/common.sh\"\$#&\\nexec >>\"\$RUNDIR/orphan.out\" 2>\&1; trap '$trap_cmd' TERM; echo \$\$ >\"\$R/hook-pid\"; i=0; while [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done; note orphan-finished#" \
+		"$orphan/scripts/start.sh"
+	grep -q "orphan-finished" "$orphan/scripts/start.sh" || fail "could not plant the wait in start.sh"
+	"$H" --root "$ROOT" deploy --bundle "$(make_tgz orphan "$orphan")" --version orphan >"$WORK/out" 2>"$WORK/err" &
+	agent=$!
+	PIDS+=("$agent")
+	for _ in $(seq 1 3000); do [ -s "$ROOT/hook-pid" ] && break; sleep 0.01; done
+	[ -s "$ROOT/hook-pid" ] || fail "the hook never started: $(cat "$WORK/err")"
+	hook=$(cat "$ROOT/hook-pid")
+	PIDS+=("$hook")
+	grep -q "^hook $hook " "$STATE/journal" || fail "the journal does not record the hook's group: $(cat "$STATE/journal")"
+	kill -KILL "$agent"
+	wait "$agent" 2>/dev/null || true
+	gone "$hook" && fail "the hook did not outlive the killed hoist (nothing to test)"
+	run_expect 0 hoist recover
+	gone "$hook" || fail "the orphaned hook still runs after recovery"
+	grep -q "still run; sending SIGTERM" "$WORK/err" || fail "recovery did not say it ended the hook"
+	if [ $variant = ignores-TERM ]; then
+		grep -q "sending SIGKILL" "$WORK/err" || fail "recovery did not escalate to SIGKILL"
+	else
+		grep -q "ApplicationStart orphan got-TERM" "$ROOT/var/lib/hoist-sample/events.log" || fail "the hook did not get SIGTERM"
+	fi
+	# The orphan ended before recovery's own hooks ran: its line (if any) precedes ApplicationStop's.
+	awk '/got-TERM|orphan-finished/ { o = NR } /ApplicationStop orphan/ { s = NR } END { exit !(o == 0 || s == 0 || o < s) }' \
+		"$ROOT/var/lib/hoist-sample/events.log" || fail "the orphan ran on after recovery's ApplicationStop"
+	grep -q "orphan-finished" "$ROOT/var/lib/hoist-sample/events.log" && fail "the orphaned hook finished its work"
+	assert_whole v1
+	page | grep -q "version v1<" || fail "v1 not running after recovery"
+done
 echo "ok"

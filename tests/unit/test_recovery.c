@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "herr.h"
 #include "journal.h"
+#include "orphans.h"
 #include "record.h"
 #include "revisions.h"
 #include "state.h"
@@ -139,6 +140,46 @@ static void json_status_with_hostile_fields_is_valid(void **st)
 	free(s);
 }
 
+
+static void stat_lines_parse(void **st)
+{
+	/* a comm with spaces and parentheses, as a script may be named */
+	static const char line[] = "4242 (we ird) (x)) S 1 4240 4240 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+	                           "987654 1000 100 18446744073709551615\n";
+	long pg = 0, se = 0;
+	unsigned long long start = 0;
+	bool z = true;
+	(void)st;
+	assert_int_equal(orphans_parse_stat(line, strlen(line), &pg, &se, &start, &z), 0);
+	assert_int_equal(pg, 4240);
+	assert_int_equal(se, 4240);
+	assert_int_equal(start, 987654);
+	assert_false(z);
+	assert_int_equal(orphans_parse_stat("12 (a) Z 1 12 12 0", 18, &pg, &se, &start, &z), -1);
+	assert_int_equal(orphans_parse_stat("garbage", 7, &pg, &se, &start, &z), -1);
+}
+
+static void journal_hook_line(void **st)
+{
+	struct journal_info j;
+	struct herr e;
+	static const char ok[] = HEAD "version v1\nbegin ApplicationStart 1\n"
+	                              "hook 4240 987654 0123abcd-0123-4567-89ab-0123456789ab\n";
+	static const char ended[] = HEAD "version v1\nbegin ApplicationStart 1\n"
+	                                 "hook 4240 987654 0123abcd-0123-4567-89ab-0123456789ab\n"
+	                                 "end ApplicationStart ok 2\n";
+	(void)st;
+	assert_int_equal(parse(ok, &j, &e), 0);
+	assert_int_equal(j.hook.pgid, 4240);
+	assert_int_equal(j.hook.start_ticks, 987654);
+	assert_string_equal(j.hook.boot_id, "0123abcd-0123-4567-89ab-0123456789ab");
+	assert_int_equal(parse(ended, &j, &e), 0);
+	assert_int_equal(j.hook.pgid, 0); /* the hook ended with its step */
+	assert_int_equal(parse(HEAD "version v1\nhook 1 5 x\n", &j, &e), -1);
+	assert_non_null(strstr(e.msg, "line 5: expected hook PGID TICKS BOOTID"));
+	assert_int_equal(parse(HEAD "version v1\nhook -5 1 0123abcd-0123-4567-89ab-0123456789ab\n", &j, &e), -1);
+}
+
 /* A temporary state directory with revisions/V/meta. */
 static void write_meta(const char *dir, const char *version, const char *text)
 {
@@ -174,6 +215,8 @@ int main(void)
 	    cmocka_unit_test(json_writer_output_is_valid),
 	    cmocka_unit_test(json_status_with_hostile_fields_is_valid),
 	    cmocka_unit_test(stub_counts_interrupted_as_failed),
+	    cmocka_unit_test(stat_lines_parse),
+	    cmocka_unit_test(journal_hook_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

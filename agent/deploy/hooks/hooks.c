@@ -512,6 +512,8 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 		goto out;
 	}
 	watch_attach(&w, l->child.pid);
+	if (run->on_spawn != NULL)
+		run->on_spawn(run->spawn_ctx, l->child.pid);
 	l->deadline = now_ms() + (int64_t)run->timeout_s * 1000;
 	if (run_loop(l, &w, res, err) != 0) {
 		/* hoist's own failure: take the whole group down, then reap */

@@ -14,6 +14,7 @@
 #define HOIST_HOOKS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "herr.h"
 
@@ -37,6 +38,10 @@ struct hook_run {
 	const char *runas;       /* user name, or NULL to run as the caller */
 	unsigned timeout_s;      /* total time allowed */
 	unsigned grace_s;        /* SIGTERM -> SIGKILL */
+	/* Called once the child exists, before the loop waits (NULL: none); the
+	 * journal records the group from it (orphans.h). */
+	void (*on_spawn)(void *ctx, pid_t pid);
+	void *spawn_ctx;
 };
 
 struct hook_result {
