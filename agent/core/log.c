@@ -78,10 +78,36 @@ static void emit(const char *body)
 	}
 }
 
+/* One message is one line: control bytes (a newline or an escape sequence in
+ * a bundle's file name, wherever a message quotes one) are written as \xNN,
+ * so they can neither forge a log line nor reach a terminal. Tabs stay. */
+const char *log_escape_controls(const char *in, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	if (outsz == 0)
+		return "";
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0' && o + 1 < outsz; p++) {
+		if ((*p >= 0x20 && *p != 0x7f) || *p == '\t') {
+			out[o++] = (char)*p;
+			continue;
+		}
+		if (o + 5 > outsz)
+			break;
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[*p >> 4];
+		out[o++] = hex[*p & 15];
+	}
+	out[o] = '\0';
+	return out;
+}
+
 __attribute__((format(printf, 3, 0)))
 static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char body[3072];
+	char safe[4000];
 	size_t len;
 	if (level > log_level)
 		return;
@@ -91,7 +117,7 @@ static void vlog(enum log_level level, int errnum, const char *fmt, va_list ap)
 		len = strlen(body);
 		(void)snprintf(body + len, sizeof(body) - len, ": %s", strerror(errnum));
 	}
-	emit(body);
+	emit(log_escape_controls(body, safe, sizeof(safe)));
 }
 
 #define LOG_FN(name, level, with_errno)                                  \

@@ -6,6 +6,8 @@
 #ifndef HOIST_LOG_H
 #define HOIST_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 void log_init(const char *progname, enum log_level level);
@@ -24,6 +26,10 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Pure: in with every control byte but tab written as \xNN (what every
+ * log_* message goes through, so one message is one line); returns out. */
+const char *log_escape_controls(const char *in, char *out, size_t outsz);
 
 /* Writes one raw, already-formatted line (no prefix) to the attached file
  * and stderr; used for hook output, which carries its own prefix. */

@@ -44,8 +44,9 @@ static const char usage_validate[] =
 static const char usage_preflight[] =
     "usage: hoist preflight BUNDLE [--json]\n"
     "The checks of validate, one line each (or one JSON object): policy, bundle, appspec,\n"
-    "install plan, runas users, policy paths, modes, free space and writability. Every\n"
-    "deployment runs the same checks before it touches the host; same exit codes.\n";
+    "installed revision, install plan, runas users, policy paths, modes, free space and\n"
+    "writability. Every deployment runs the same checks before it touches the host; same\n"
+    "exit codes.\n";
 static const char usage_recover[] =
     "usage: hoist recover\n"
     "Completes or rolls back a deployment that was interrupted (crash, kill -9).\n";

@@ -472,9 +472,10 @@ static int lifecycle(struct run *r, struct herr *err)
 		                          .spec = spec,
 		                          .prev_list = prev_list,
 		                          .new_list = r->np.partial};
-		/* Every conflict is found here, before any hook or file changes the host. */
+		/* Every conflict and every host and policy check (preflight.h) is made here,
+		 * before any hook or file changes the host. */
 		if (install_plan(&io, &plan, err) != 0 ||
-		    preflight_plan(r->ctx->policy, spec, plan, NULL, err) != 0)
+		    preflight_plan(r->ctx->policy, spec, r->ignore_stop ? NULL : pspec, plan, NULL, err) != 0)
 			goto out;
 		/* only with a kept bundle to unpack the tree again from (kepttree.h) */
 		install_plan_set_links(plan, r->ctx->cfg->install_links && meta_get(r->meta, "bundle") != NULL);

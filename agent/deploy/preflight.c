@@ -97,28 +97,43 @@ static const char *esc(const char *path, char *buf)
 	return buf;
 }
 
-/* 5: runas users exist and are allowed. */
-static int check_runas(const struct policy *p, const struct appspec *spec, struct herr *err)
+/* One script's runas user: it exists on this host, and the policy allows it. */
+static int check_one_runas(const struct policy *p, const struct appspec *spec, const char *event,
+                           const struct appspec_script *s, bool installed, struct herr *err)
 {
-	char where[PATH_MAX + 64];
-	for (size_t h = 0; h < spec->n_hooks; h++) {
-		for (size_t i = 0; i < spec->hooks[h].n_scripts; i++) {
-			const struct appspec_script *s = &spec->hooks[h].scripts[i];
-			struct passwd pw, *res = NULL;
-			char pbuf[4096], e1[SHOW];
-			if (s->runas != NULL && (getpwnam_r(s->runas, &pw, pbuf, sizeof(pbuf), &res) != 0 || res == NULL))
-				return herr_set(err, HOIST_EXIT_FAILED,
-				                "%s line %u: hooks.%s: runas user \"%s\" is not a user on this host",
-				                spec->filename ? spec->filename : "appspec.yml", s->line,
-				                spec->hooks[h].event, esc(s->runas, e1));
-			if (!policy_runas_ok(p, s->runas))
-				return herr_set(err, HOIST_EXIT_POLICY,
-				                "policy: rule allow_runas (%s) refuses runas \"%s\" of hooks.%s (%s "
-				                "line %u): the user is not listed",
-				                kind_where(p, POLICY_ALLOW_RUNAS, where, sizeof(where)),
-				                s->runas ? esc(s->runas, e1) : "root", spec->hooks[h].event,
-				                spec->filename ? spec->filename : "appspec.yml", s->line);
-		}
+	struct passwd pw, *res = NULL;
+	char pbuf[4096], where[PATH_MAX + 64];
+	const char *file = spec->filename ? spec->filename : "appspec.yml";
+	const char *whose = installed ? "the installed revision's " : "";
+	const char *hint = installed ? " (its scripts run before Install; --ignore-stop-failures skips them)" : "";
+	if (s->runas != NULL && (getpwnam_r(s->runas, &pw, pbuf, sizeof(pbuf), &res) != 0 || res == NULL))
+		return herr_set(err, HOIST_EXIT_FAILED, "%s%s line %u: hooks.%s: runas user \"%s\" is not a user on this host%s",
+		                whose, file, s->line, event, relpath_show(s->runas), hint);
+	if (!policy_runas_ok(p, s->runas))
+		return herr_set(err, HOIST_EXIT_POLICY,
+		                "policy: rule allow_runas (%s) refuses runas \"%s\" of hooks.%s (%s%s line %u): the "
+		                "user is not listed%s",
+		                kind_where(p, POLICY_ALLOW_RUNAS, where, sizeof(where)),
+		                s->runas ? relpath_show(s->runas) : "root", event, whose, file, s->line, hint);
+	return 0;
+}
+
+/* 5: runas users exist and are allowed: every hook of the new revision, and
+ * the installed revision's hooks that run before Install (its ApplicationStop
+ * and traffic scripts; pspec NULL when there is none or they are skipped). */
+static int check_runas(const struct policy *p, const struct appspec *spec, const struct appspec *pspec,
+                       struct herr *err)
+{
+	static const char *const before_install[] = {"BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop"};
+	for (size_t h = 0; h < spec->n_hooks; h++)
+		for (size_t i = 0; i < spec->hooks[h].n_scripts; i++)
+			if (check_one_runas(p, spec, spec->hooks[h].event, &spec->hooks[h].scripts[i], false, err) != 0)
+				return -1;
+	for (size_t e = 0; pspec != NULL && e < sizeof(before_install) / sizeof(before_install[0]); e++) {
+		const struct appspec_hook *hk = appspec_hook(pspec, before_install[e]);
+		for (size_t i = 0; hk != NULL && i < hk->n_scripts; i++)
+			if (check_one_runas(p, pspec, hk->event, &hk->scripts[i], true, err) != 0)
+				return -1;
 	}
 	return 0;
 }
@@ -375,8 +390,8 @@ out:
 	return rc;
 }
 
-int preflight_plan(const struct policy *p, const struct appspec *spec, const struct install_plan *plan,
-                   unsigned *passed, struct herr *err)
+int preflight_plan(const struct policy *p, const struct appspec *spec, const struct appspec *pspec,
+                   const struct install_plan *plan, unsigned *passed, struct herr *err)
 {
 	struct policy defaults;
 	bool own = false;
@@ -389,7 +404,7 @@ int preflight_plan(const struct policy *p, const struct appspec *spec, const str
 		p = &defaults;
 		own = true;
 	}
-	if (check_runas(p, spec, err) != 0)
+	if (check_runas(p, spec, pspec, err) != 0)
 		goto out;
 	ok++;
 	if (check_paths(p, plan, err) != 0)

@@ -5,10 +5,12 @@
  * Order (the first refusal stops; docs/policy.md):
  *   1. the policy file (ROOT/etc/hoist/policy.conf) is read: a bad one is 3;
  *   2. bundle: extraction limits, the bomb rule (policy's ratio and caps) -> 12;
- *   3. appspec -> 12;
+ *   3. appspec -> 12; the installed revision's appspec (its ApplicationStop
+ *      scripts run first) -> 12;
  *   4. plan: conflicts, duplicate targets, permissions overlaps, unusable
  *      names, owners and groups (install_plan) -> 12 or 14;
- *   5. runas users exist on this host -> 14; allowed by the policy -> 17;
+ *   5. runas users exist on this host -> 14; allowed by the policy -> 17 (the
+ *      new revision's hooks, and the installed revision's that run before Install);
  *   6. every path Install would write, lexically and after the host's
  *      symbolic links are resolved, against deny_path/allow_path -> 17;
  *   7. final modes: setuid/setgid and world-writable need an allow rule -> 17;
@@ -40,8 +42,11 @@ int preflight_load_policy(const struct hoist_config *cfg, struct policy *p, stru
 void preflight_bundle_limits(const struct hoist_config *cfg, const struct policy *p,
                              struct bundle_limits *lim);
 /* Checks 5-8 on a plan built by install_plan; *passed (may be NULL) gets how
- * many of preflight_plan_checks passed. p NULL: the built-in defaults. */
-int preflight_plan(const struct policy *p, const struct appspec *spec, const struct install_plan *plan,
-                   unsigned *passed, struct herr *err);
+ * many of preflight_plan_checks passed. p NULL: the built-in defaults. pspec:
+ * the installed revision's appspec, whose ApplicationStop and traffic scripts
+ * run before Install (their runas users are checked too), or NULL (none, or
+ * --ignore-stop-failures). */
+int preflight_plan(const struct policy *p, const struct appspec *spec, const struct appspec *pspec,
+                   const struct install_plan *plan, unsigned *passed, struct herr *err);
 
 #endif

@@ -116,8 +116,9 @@ static void summary(const struct appspec *a, FILE *out)
 
 /* The checks in the order they run (preflight.h); the plan's own come last.
  * A lone appspec.yml has the first three only, its size in place of the bundle. */
-enum { CK_POLICY, CK_BUNDLE, CK_APPSPEC, CK_PLAN, CK_FIRST_PLAN_CHECK };
-static const char *const check_names[CK_FIRST_PLAN_CHECK] = {"policy", "bundle", "appspec", "install_plan"};
+enum { CK_POLICY, CK_BUNDLE, CK_APPSPEC, CK_INSTALLED, CK_PLAN, CK_FIRST_PLAN_CHECK };
+static const char *const check_names[CK_FIRST_PLAN_CHECK] = {"policy", "bundle", "appspec", "installed_revision",
+                                                             "install_plan"};
 
 static const char *check_name(unsigned i, bool lone)
 {
@@ -128,20 +129,36 @@ static const char *check_name(unsigned i, bool lone)
 
 static unsigned n_checks(bool lone)
 {
-	return lone ? CK_PLAN : CK_FIRST_PLAN_CHECK + PREFLIGHT_N_PLAN_CHECKS;
+	return lone ? CK_INSTALLED : CK_FIRST_PLAN_CHECK + PREFLIGHT_N_PLAN_CHECKS;
 }
 
-/* The installed revision's list (what Install replaces), or "" when none. */
-static void installed_list(const char *state, char *out, size_t cap)
+/* What deploy reads of the installed revision before it touches the host:
+ * its appspec (its ApplicationStop scripts run first; deploy refuses an
+ * unreadable one unless --ignore-stop-failures) and its installed list
+ * (what Install replaces; "" when none). */
+static int installed_revision(const char *state, char *list, size_t cap, struct appspec **pspec,
+                              struct herr *err)
 {
 	char inst[REV_NAME_MAX];
 	struct rev_paths rp;
-	struct herr e;
-	out[0] = '\0';
-	if (state == NULL || rev_record_version(state, "installed", inst, sizeof(inst), &e) != 0 || !inst[0] ||
-	    rev_paths(state, inst, &rp, &e) != 0 || fs_exists(rp.list) != 1)
-		return;
-	snprintf(out, cap, "%s", rp.list);
+	list[0] = '\0';
+	*pspec = NULL;
+	if (state == NULL || fs_exists(state) != 1)
+		return 0;
+	if (rev_record_version(state, "installed", inst, sizeof(inst), err) != 0)
+		return -1;
+	if (!inst[0])
+		return 0;
+	if (rev_paths(state, inst, &rp, err) != 0)
+		return -1;
+	if (appspec_load_bundle(rp.tree, pspec, err) != 0)
+		return herr_prefix(err,
+		                   "installed revision %s (its ApplicationStop scripts; "
+		                   "--ignore-stop-failures skips them)",
+		                   inst);
+	if (fs_exists(rp.list) == 1)
+		snprintf(list, cap, "%s", rp.list);
+	return 0;
 }
 
 /* Runs the checks of a deployment on path; *passed counts the checks that passed. */
@@ -149,6 +166,7 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
                       struct herr *err)
 {
 	struct install_plan *plan = NULL;
+	struct appspec *pspec = NULL;
 	struct stat st;
 	char tmpl[PATH_MAX], staging[PATH_MAX], partial[PATH_MAX], prev[PATH_MAX];
 	const char *tmpdir = getenv("TMPDIR");
@@ -185,7 +203,7 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 		         ? -1
 		         : 0;
 		buf_free(&b);
-		*passed = rc == 0 ? CK_PLAN : CK_APPSPEC;
+		*passed = rc == 0 ? CK_INSTALLED : CK_APPSPEC;
 		goto out;
 	}
 	if (snprintf(tmpl, sizeof(tmpl), "%s/hoist-preflight-XXXXXX",
@@ -206,8 +224,10 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 	*passed = CK_APPSPEC;
 	if (appspec_load_bundle(staging, a, err) != 0)
 		goto out;
+	*passed = CK_INSTALLED;
+	if (installed_revision(q->state, prev, sizeof(prev), &pspec, err) != 0)
+		goto out;
 	*passed = CK_PLAN;
-	installed_list(q->state, prev, sizeof(prev));
 	{
 		struct install_opts io = {.root = q->cfg->root,
 		                          .tree = staging,
@@ -218,10 +238,11 @@ static int run_checks(const struct preflight_req *q, struct appspec **a, unsigne
 			goto out;
 	}
 	*passed = CK_FIRST_PLAN_CHECK;
-	rc = preflight_plan(q->policy, *a, plan, &sub, err);
+	rc = preflight_plan(q->policy, *a, pspec, plan, &sub, err);
 	*passed += sub;
 out:
 	install_plan_free(plan);
+	appspec_free(pspec);
 	if (made) {
 		struct herr e;
 		(void)fs_rm_rf(tmpl, &e);

@@ -63,7 +63,7 @@ same() {
 good=$(mk good)
 same 0 "$good" ""
 run_expect 0 hoist preflight "$good"
-for c in policy bundle appspec install_plan runas policy_paths modes space_and_writability; do
+for c in policy bundle appspec installed_revision install_plan runas policy_paths modes space_and_writability; do
 	grep -qx "ok: $c" "$WORK/out" || fail "preflight does not report check $c: $(cat "$WORK/out")"
 done
 
@@ -194,6 +194,33 @@ rm -f "$ROOT/hook-ran"
 run_expect 0 hoist deploy --bundle "$good" --version g1
 grep -qx "BeforeInstall hoist-local LocalFleet default-local-deployment-group" "$ROOT/hook-ran" ||
 	fail "hook names on a manual deploy: $(cat "$ROOT/hook-ran")"
+
+# The installed revision's appspec is read before anything changes (its ApplicationStop
+# scripts run first): unreadable, deploy refuses, and validate and preflight say the same.
+cp "$STATE/revisions/g1/tree/appspec.yml" "$WORK/g1-appspec"
+echo "hooks: [" >>"$STATE/revisions/g1/tree/appspec.yml"
+g2=$(mk g2)
+for cmd in "validate $g2" "preflight $g2" "deploy --bundle $g2 --version g2"; do
+	# shellcheck disable=SC2086
+	run_expect 12 hoist $cmd
+	grep -q "installed revision g1 (its ApplicationStop scripts; --ignore-stop-failures skips them)" "$WORK/err" ||
+		fail "$cmd: $(cat "$WORK/err")"
+done
+grep -qx "version=g1" "$STATE/current" || fail "a refused deploy changed current"
+[ -f "$ROOT/srv/demo/conf/a.txt" ] || fail "a refused deploy removed g1's files"
+cp "$WORK/g1-appspec" "$STATE/revisions/g1/tree/appspec.yml"
+run_expect 0 hoist preflight "$g2"
+
+# docs/appspec.md: a script without execute bits that runs before Install is made executable
+# in the revision's tree, while its installed copy keeps the bundle's mode (planned first).
+m=$(mk modes)
+chmod 644 "$m/scripts/hook.sh"
+sed -i 's|^files:|files:\n  - source: scripts\n    destination: /srv/demo-scripts|' "$m/appspec.yml"
+rm -f "$ROOT/hook-ran"
+run_expect 0 hoist deploy --bundle "$m" --version m1
+grep -q "^BeforeInstall " "$ROOT/hook-ran" || fail "the non-executable BeforeInstall script did not run"
+[ "$(stat -c %a "$ROOT/srv/demo-scripts/hook.sh")" = 644 ] ||
+	fail "installed mode of the script: $(stat -c %a "$ROOT/srv/demo-scripts/hook.sh")"
 
 # Read-only and full destinations are found before anything changes (needs mount namespaces).
 if unshare -m true 2>/dev/null; then

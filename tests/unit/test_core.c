@@ -15,6 +15,7 @@
 #include "exitcodes.h"
 #include "fsutil.h"
 #include "herr.h"
+#include "log.h"
 #include "record.h"
 
 static void test_buf_refuses_past_max(void **state)
@@ -136,9 +137,35 @@ static void test_herr_formats(void **state)
 	assert_string_equal(hoist_exit_name(HOIST_EXIT_TEMPFAIL), "tempfail");
 }
 
+/* issue 9 item 9, the class: a message quoting a name with a newline or an
+ * escape sequence stays one log line, whoever formatted it. */
+static void test_log_escapes_controls(void **state)
+{
+	char out[64], path[] = "/tmp/hoist-test-log-XXXXXX", text[512] = {0};
+	int fd;
+	ssize_t n;
+	(void)state;
+	assert_string_equal(log_escape_controls("a\nb\x1b[31m\tc\x7f\xc3\xa9", out, sizeof(out)),
+	                    "a\\x0ab\\x1b[31m\tc\\x7f\xc3\xa9");
+	assert_string_equal(log_escape_controls("\n\n\n", out, 9), "\\x0a\\x0a"); /* never a cut escape */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	log_set_stderr(0);
+	log_set_file(fd);
+	log_warnx("cannot install %s", "/srv/a\nhoist: [Install] forged line");
+	log_set_file(-1);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	unlink(path);
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "cannot install /srv/a\\x0ahoist: [Install] forged line\n"));
+	assert_ptr_equal(strchr(text, '\n'), text + n - 1); /* one line */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_log_escapes_controls),
 		cmocka_unit_test(test_buf_refuses_past_max),
 		cmocka_unit_test(test_buf_printf_grows),
 		cmocka_unit_test(test_record_round_trip_and_torn),

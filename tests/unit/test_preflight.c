@@ -33,6 +33,7 @@ struct fx {
 	struct appspec_hook h[1];
 	struct appspec_script s[2];
 	struct policy pol;
+	const struct appspec *prev; /* the installed revision's appspec, or NULL */
 };
 
 static int setup(void **state)
@@ -114,7 +115,7 @@ static struct herr check(struct fx *x)
 	struct install_plan *pl = NULL;
 	struct herr e = {0};
 	if (install_plan(&o, &pl, &e) == 0)
-		(void)preflight_plan(&x->pol, &x->a, pl, NULL, &e);
+		(void)preflight_plan(&x->pol, &x->a, x->prev, pl, NULL, &e);
 	install_plan_free(pl);
 	return e;
 }
@@ -153,6 +154,41 @@ static void test_runas_unknown_and_not_allowed(void **state)
 	       "appspec.yml line 12");
 	x->s[0].runas = NULL; /* root: refused too when the list does not name it */
 	expect(x, HOIST_EXIT_POLICY, "refuses runas \"root\"", NULL);
+}
+
+/* The installed revision's scripts that run before Install are checked too;
+ * its later ones never run again (issue 9 item 7, the class). */
+static void test_runas_of_installed_revision(void **state)
+{
+	struct fx *x = *state;
+	struct appspec prev = {0};
+	struct appspec_hook h[2] = {{0}};
+	struct appspec_script s[2] = {{0}};
+	put(x->tree, "app/run", "x", 0755);
+	add_file(x, "app", "/srv/app", 3);
+	prev.hooks = h;
+	prev.n_hooks = 1;
+	h[0].event = (char *)(uintptr_t) "AfterInstall";
+	h[0].scripts = &s[0];
+	h[0].n_scripts = 1;
+	s[0].location = (char *)(uintptr_t) "after.sh";
+	s[0].runas = (char *)(uintptr_t) "hoist-gone-user";
+	s[0].line = 30;
+	x->prev = &prev;
+	expect(x, 0, "", NULL);
+	h[1].event = (char *)(uintptr_t) "ApplicationStop";
+	h[1].scripts = &s[1];
+	h[1].n_scripts = 1;
+	s[1].location = (char *)(uintptr_t) "stop.sh";
+	s[1].runas = (char *)(uintptr_t) "hoist-gone-user";
+	s[1].line = 21;
+	prev.n_hooks = 2;
+	expect(x, HOIST_EXIT_FAILED,
+	       "the installed revision's appspec.yml line 21: hooks.ApplicationStop: runas user \"hoist-gone-user\" "
+	       "is not a user on this host (its scripts run before Install; --ignore-stop-failures skips them)",
+	       NULL);
+	x->prev = NULL; /* --ignore-stop-failures: deploy passes no installed appspec */
+	expect(x, 0, "", NULL);
 }
 
 static void test_default_deny_list(void **state)
@@ -260,6 +296,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_ok_plan_passes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_runas_unknown_and_not_allowed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_runas_of_installed_revision, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_deny_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_policy_deny_and_allow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deny_through_host_symlink, setup, teardown),

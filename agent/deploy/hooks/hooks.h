@@ -1,7 +1,7 @@
 /* hooks.h - runs one lifecycle hook script safely (../shared/style.md, practice 7-9).
  *
  * Signals are blocked before fork; the child resets them, calls setsid(),
- * chdirs, takes stdin from /dev/null and stdout/stderr from one pipe,
+ * chdirs, takes stdin from /dev/null and stdout and stderr from a pipe each,
  * closes every other fd, drops to `runas` with setgroups/setresgid/setresuid
  * (each checked) and execve()s the script with an argv vector and the
  * environment the caller built. Exec failure is reported through a
@@ -63,7 +63,9 @@ struct hook_result {
 };
 
 /* Runs the hook to completion. Output lines are logged with log_raw_line()
- * as "TIMESTAMP EVENT script: line". Returns 0 when the hook could be run
+ * as "TIMESTAMP EVENT script [stdout]: line" (or [stderr]). A script that is
+ * neither a binary nor starts with #! is run with /bin/sh, as execvp would,
+ * and the log says so once. Returns 0 when the hook could be run
  * (look at res->outcome), -1 only for errors of hoist itself (err set). */
 int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *err);
 /* Installs handlers for SIGTERM, SIGINT and SIGHUP that pass the signal on
