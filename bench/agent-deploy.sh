@@ -201,6 +201,7 @@ if [ -n "${BENCH_BIG_MIB:-}" ]; then
 	tar -S --format=pax -cf "$W/g.tar" -C "$W/g" .
 	rm -rf "$W/g"
 	printf 'extract_floor_bytes = %sM\n' "$((BENCH_BIG_MIB + 64))" >"$W/groot/etc/hoist/policy.conf"
+	printf 'keep_bytes = %sM\n' "$((BENCH_BIG_MIB * 3))" >"$W/groot/etc/hoist/hoist.conf"
 	t0=$(now_ms)
 	/usr/bin/time -f %M -o "$W/rss-g" "$H" -q --root "$W/groot" deploy --bundle "$W/g.tar" --version g1
 	t1=$(now_ms); gd=$(echo "$t1 - $t0" | bc)

@@ -96,7 +96,11 @@ int journal_hook(struct journal *j, const struct hook_ident *id, struct herr *er
 	int n = snprintf(line, sizeof(line), "hook %ld %llu %s\n", id->pgid, id->start_ticks, id->boot_id);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
-	return append_line(j, line, true, err);
+	/* Written, not fdatasync'd: the line is read only in the same boot (the
+	 * boot id says so), and what ends hoist without ending the boot (kill -9,
+	 * OOM, a crash) leaves the page cache to the next reader; a power loss or
+	 * kernel crash leaves no hook process to end. */
+	return append_line(j, line, false, err);
 }
 
 /* Parses the value of a "hook" line; -1 when it is not "PGID TICKS BOOTID". */

@@ -46,8 +46,9 @@ struct journal; /* opaque: the open journal file */
 int journal_create(const char *path, const struct journal_info *head, struct journal **out, struct herr *err);
 /* Appends "begin EVENT"; fdatasyncs the first one and Install's. */
 int journal_begin(struct journal *j, const char *event, struct herr *err);
-/* Appends "hook PGID TICKS BOOTID" and fdatasyncs: recovery can end what a
- * killed hoist left of the hook. */
+/* Appends "hook PGID TICKS BOOTID" (not synced: read only in the same boot,
+ * where the page cache keeps it): recovery can end what a killed hoist left
+ * of the hook. */
 int journal_hook(struct journal *j, const struct hook_ident *id, struct herr *err);
 /* Appends "end EVENT ok|failed" (synced with the next begin). */
 int journal_end(struct journal *j, const char *event, bool ok, struct herr *err);
