@@ -42,7 +42,8 @@ struct journal_info {
 
 struct journal; /* opaque: the open journal file */
 
-/* Creates path with the header (atomic, fsync'd) and opens it for appending. */
+/* Prepares the journal at path; the file is created with its header and the
+ * first line (atomic, fsync'd, the directory too) when a step begins. */
 int journal_create(const char *path, const struct journal_info *head, struct journal **out, struct herr *err);
 /* Appends "begin EVENT"; fdatasyncs the first one and Install's. */
 int journal_begin(struct journal *j, const char *event, struct herr *err);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,21 @@
 
 #define LINKED_LIST_MAX ((size_t)64 << 20) /* 100,000 lines of path and sha fit many times */
 
+/* A relative path of plain components (no "", ".", ".."): it stays in the tree. */
+static bool inside_tree(const char *rel)
+{
+	const char *p = rel;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (slash == NULL)
+			return true;
+		p = slash + 1;
+	}
+}
+
 /* One line "<sha> <rel>": 0 when the file tree/rel has that sha256, 1 when
  * not (or it is missing or not a regular file), -1 on a read error. */
 static int check_line(int treefd, const char *line, size_t len, char *changed, size_t cap,
@@ -29,11 +45,11 @@ static int check_line(int treefd, const char *line, size_t len, char *changed, s
 	int fd;
 	int rc;
 	if (len < SHA256_HEX_LEN + 2 || line[SHA256_HEX_LEN] != ' ' || (rl = len - SHA256_HEX_LEN - 1) >= sizeof(rel))
-		return herr_set(err, HOIST_EXIT_IO, "%s: malformed line", INSTLINK_LIST);
+		return herr_set(err, HOIST_EXIT_IO, "malformed line");
 	memcpy(rel, line + SHA256_HEX_LEN + 1, rl);
 	rel[rl] = '\0';
-	if (rel[0] == '/' || strstr(rel, "..") != NULL)
-		return herr_set(err, HOIST_EXIT_IO, "%s: path outside the tree", INSTLINK_LIST);
+	if (!inside_tree(rel))
+		return herr_set(err, HOIST_EXIT_IO, "path outside the tree");
 	/* the tree is hoist's own: its components are not links (bundle.c) */
 	fd = openat(treefd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {

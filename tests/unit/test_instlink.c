@@ -364,6 +364,7 @@ static void test_kepttree_check(void **state)
 	FILE *f;
 	put(x->tree, "app/a.txt", "a\n", 0644);
 	put(x->tree, "app/b.txt", "b\n", 0644);
+	put(x->tree, "app/c..d.txt", "dots are fine inside a name\n", 0644);
 	/* no list: a tree that never shared anything */
 	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 0);
 	add_file(x, "app", "/srv/app");
