@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "appspec.h"
@@ -354,6 +355,33 @@ static void test_links_off_copies(void **state)
 	assert_false(same_inode(x, "app/a.txt", "srv/app/a.txt"));
 }
 
+/* A destination directory with a default ACL: a new file inherits its entries,
+ * a link would not, so the file is copied. */
+static void test_default_acl_destination_copies(void **state)
+{
+	struct fx *x = *state;
+	/* a minimal default ACL: version 2; user::rwx group::r-x other::r-x */
+	static const unsigned char acl[] = {2, 0, 0, 0, 1, 0, 7, 0, 0xff, 0xff, 0xff, 0xff,
+	                                    4, 0, 5, 0, 0xff, 0xff, 0xff, 0xff, 0x20, 0, 5, 0,
+	                                    0xff, 0xff, 0xff, 0xff};
+	char dst[PATH_MAX];
+	put(x->tree, "app/a.txt", "a\n", 0644);
+	put(x->tree, "lib/b.txt", "b\n", 0644);
+	add_file(x, "app", "/srv/acl");
+	add_file(x, "lib", "/srv/plain");
+	pathf(dst, x->root, "srv/acl");
+	{
+		struct herr e = {0};
+		assert_int_equal(fs_mkdir_p(dst, 0755, &e), 0);
+	}
+	if (setxattr(dst, "system.posix_acl_default", acl, sizeof(acl), 0) != 0)
+		skip(); /* a file system without ACLs */
+	install_links_ok(x, NULL, x->list1);
+	assert_false(same_inode(x, "app/a.txt", "srv/acl/a.txt"));
+	assert_true(same_inode(x, "lib/b.txt", "srv/plain/b.txt") ||
+	            access("/sys/fs/selinux/enforce", F_OK) == 0);
+}
+
 /* kepttree_check: the linked files recorded by an install against the tree. */
 static void test_kepttree_check(void **state)
 {
@@ -415,6 +443,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crash_between_link_and_rename, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_links_off_copies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kepttree_check, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_acl_destination_copies, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

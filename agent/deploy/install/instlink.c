@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
@@ -27,6 +28,25 @@ static bool copy_instead(int e)
 	return e == EXDEV || e == EPERM || e == EMLINK || e == EOPNOTSUPP || e == ENOSYS;
 }
 
+/* SELinux labels a new file by where it is created; a link keeps the tree's
+ * label (the state directory's type), which a service may not be allowed
+ * to read: with SELinux on, every file is copied. Checked once. */
+static bool selinux_on(void)
+{
+	static int on = -1;
+	if (on < 0)
+		on = access("/sys/fs/selinux/enforce", F_OK) == 0;
+	return on == 1;
+}
+
+/* A directory with a default ACL gives a new file its entries; a link would
+ * not get them: such a destination gets a copy. */
+static bool default_acl(int pfd)
+{
+	ssize_t n = fgetxattr(pfd, "system.posix_acl_default", NULL, 0);
+	return n > 0;
+}
+
 int instlink_try(const char *src, int sfd, const struct stat *sst, int pfd, const char *tmp, int mode,
                  bool has_rule, const char *what, int *out_fd, struct herr *err)
 {
@@ -34,7 +54,7 @@ int instlink_try(const char *src, int sfd, const struct stat *sst, int pfd, cons
 	int fd;
 	(void)sfd;
 	*out_fd = -1;
-	if (!instlink_eligible(sst, mode, has_rule, geteuid()))
+	if (!instlink_eligible(sst, mode, has_rule, geteuid()) || selinux_on() || default_acl(pfd))
 		return 0;
 	/* no AT_SYMLINK_FOLLOW: if src were swapped for a symlink, the link itself
 	 * would be linked, and the inode check below refuses it */

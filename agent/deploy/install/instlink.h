@@ -20,7 +20,9 @@
 bool instlink_eligible(const struct stat *st, int mode, bool has_rule, uid_t euid);
 
 /* Links src (opened as sfd, stat sst) to tmp in directory pfd when
- * instlink_eligible allows and the file system does. Returns 1 with *out_fd
+ * instlink_eligible allows, SELinux is off (a link keeps the tree's label),
+ * pfd has no default ACL (a link would not inherit it) and the file system
+ * allows. Returns 1 with *out_fd
  * a read-only fd on the new name (same inode as sfd), 0 when a copy must be
  * made instead (not eligible, another file system, no hard links...), -1 on
  * an error (err filled). */
