@@ -144,8 +144,12 @@ for i in $(seq 1 $((RUNS * 2))); do
 	echo "$t1 - $t0" | bc >>"$W/t-tiny"
 done
 mtiny=$(median <"$W/t-tiny")
+tiny_steps=$("$H" --root "$W/troot" status --json | python3 -c 'import json, sys
+s = json.load(sys.stdin)
+print(", ".join("%s %.1f ms" % (x["event"], 1000 * x["duration_s"]) for x in s["steps"]) + "; whole %.1f ms inside hoist" % (1000 * s["duration_s"]))')
 echo "tiny bundle, 4 no-op hooks: hoist deploy median ${mtiny} ms (target <= 25 ms)"
 echo "  runs: $(tr '\n' ' ' <"$W/t-tiny")"
+echo "  steps of the last run (status.json): $tiny_steps"
 # rollback of the tiny release, beside the hooks' own time (from status --json)
 : >"$W/t-tinyrb"; : >"$W/t-hooks"
 for i in $(seq 1 $((RUNS * 2))); do
