@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -33,6 +35,22 @@ static bool inside_tree(const char *rel)
 	}
 }
 
+/* Opens rel below treefd without following any symlink on the way (the
+ * linked files were reached without one; a link in the tree is never
+ * followed out of it): openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or on a
+ * kernel without it (before 5.6) openat with O_NOFOLLOW on the last part. */
+static int open_beneath(int treefd, const char *rel)
+{
+#ifdef SYS_openat2
+	struct open_how how = {.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+	long fd = syscall(SYS_openat2, treefd, rel, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS)
+		return (int)fd;
+#endif
+	return openat(treefd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+}
+
 /* One line "<sha> <rel>": 0 when the file tree/rel has that sha256, 1 when
  * not (or it is missing or not a regular file), -1 on a read error. */
 static int check_line(int treefd, const char *line, size_t len, char *changed, size_t cap,
@@ -50,8 +68,7 @@ static int check_line(int treefd, const char *line, size_t len, char *changed, s
 	rel[rl] = '\0';
 	if (!inside_tree(rel))
 		return herr_set(err, HOIST_EXIT_IO, "path outside the tree");
-	/* the tree is hoist's own: its components are not links (bundle.c) */
-	fd = openat(treefd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = open_beneath(treefd, rel);
 	if (fd < 0) {
 		snprintf(changed, cap, "%s", rel);
 		return 1;

@@ -410,6 +410,19 @@ static void test_kepttree_check(void **state)
 	}
 	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 1);
 	assert_string_equal(changed, "app/b.txt");
+	/* a directory of the tree replaced by a link out of it: never followed */
+	{
+		char d[PATH_MAX], moved[PATH_MAX];
+		pathf(d, x->tree, "app");
+		pathf(moved, x->base, "elsewhere");
+		assert_int_equal(rename(d, moved), 0);
+		assert_int_equal(symlink(moved, d), 0);
+		assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 1);
+		/* the first file already, not the changed b.txt found through the link */
+		assert_string_equal(changed, "app/a.txt");
+		assert_int_equal(unlink(d), 0);
+		assert_int_equal(rename(moved, d), 0);
+	}
 	/* a missing tree file counts as changed */
 	{
 		char p[PATH_MAX];
