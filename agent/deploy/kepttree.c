@@ -53,8 +53,7 @@ static int open_beneath(int treefd, const char *rel)
 
 /* One line "<sha> <rel>": 0 when the file tree/rel has that sha256, 1 when
  * not (or it is missing or not a regular file), -1 on a read error. */
-static int check_line(int treefd, const char *line, size_t len, char *changed, size_t cap,
-                      struct herr *err)
+static int check_line(int treefd, const char *line, size_t len, char *changed, size_t cap, struct herr *err)
 {
 	char rel[PATH_MAX];
 	char hex[SHA256_HEX_LEN + 1];
@@ -62,7 +61,8 @@ static int check_line(int treefd, const char *line, size_t len, char *changed, s
 	size_t rl;
 	int fd;
 	int rc;
-	if (len < SHA256_HEX_LEN + 2 || line[SHA256_HEX_LEN] != ' ' || (rl = len - SHA256_HEX_LEN - 1) >= sizeof(rel))
+	if (len < SHA256_HEX_LEN + 2 || line[SHA256_HEX_LEN] != ' ' ||
+	    (rl = len - SHA256_HEX_LEN - 1) >= sizeof(rel))
 		return herr_set(err, HOIST_EXIT_IO, "malformed line");
 	memcpy(rel, line + SHA256_HEX_LEN + 1, rl);
 	rel[rl] = '\0';
@@ -134,7 +134,8 @@ int kepttree_restage(const char *dir, const char *bundle, const char *tmp_dir, c
 	char list[PATH_MAX];
 	struct herr ignored = {0};
 	int n = snprintf(staging, sizeof(staging), "%s/stage-%s", tmp_dir, id);
-	if (n < 0 || (size_t)n >= sizeof(staging) || fs_path_join(list, sizeof(list), dir, INSTLINK_LIST) != 0)
+	if (n < 0 || (size_t)n >= sizeof(staging) ||
+	    fs_path_join(list, sizeof(list), dir, INSTLINK_LIST) != 0)
 		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", tmp_dir);
 	if (fs_mkdir_p(tmp_dir, 0700, err) != 0 || bundle_stage(bundle, staging, lim, err) != 0)
 		return -1;
@@ -163,10 +164,11 @@ int kepttree_ready(const char *dir, const char *tree, const char *bundle_name, c
 	if (rc <= 0)
 		return rc;
 	if (bundle_name == NULL)
-		return herr_set(err, HOIST_EXIT_INTEGRITY,
-		                "the kept tree %s was changed through an installed file (%s) and no bundle is "
-		                "kept to unpack it again; deploy the revision again",
-		                tree, changed);
+		return herr_set(
+		    err, HOIST_EXIT_INTEGRITY,
+		    "the kept tree %s was changed through an installed file (%s) and no bundle is "
+		    "kept to unpack it again; deploy the revision again",
+		    tree, changed);
 	if (fs_path_join(bundle, sizeof(bundle), dir, bundle_name) != 0)
 		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", dir);
 	log_warnx("the kept tree %s was changed since its install (%s, shared with the host by a "

@@ -361,9 +361,9 @@ static void test_default_acl_destination_copies(void **state)
 {
 	struct fx *x = *state;
 	/* a minimal default ACL: version 2; user::rwx group::r-x other::r-x */
-	static const unsigned char acl[] = {2, 0, 0, 0, 1, 0, 7, 0, 0xff, 0xff, 0xff, 0xff,
-	                                    4, 0, 5, 0, 0xff, 0xff, 0xff, 0xff, 0x20, 0, 5, 0,
-	                                    0xff, 0xff, 0xff, 0xff};
+	static const unsigned char acl[] = {2,    0,    0, 0, 1,    0,    7,    0,    0xff, 0xff,
+	                                    0xff, 0xff, 4, 0, 5,    0,    0xff, 0xff, 0xff, 0xff,
+	                                    0x20, 0,    5, 0, 0xff, 0xff, 0xff, 0xff};
 	char dst[PATH_MAX];
 	put(x->tree, "app/a.txt", "a\n", 0644);
 	put(x->tree, "lib/b.txt", "b\n", 0644);

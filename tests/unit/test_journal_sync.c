@@ -53,8 +53,8 @@ static void test_no_file_until_a_step_begins(void **state)
 static void test_lines_in_order_synced_or_not(void **state)
 {
 	char dir[] = "/tmp/hoist-test-jsync-XXXXXX", path[256];
-	static const char *const ev[] = {"ApplicationStop", "BeforeInstall", "Install", "AfterInstall",
-	                                 "ApplicationStart", "ValidateService"};
+	static const char *const ev[] = {"ApplicationStop", "BeforeInstall",    "Install",
+	                                 "AfterInstall",    "ApplicationStart", "ValidateService"};
 	struct journal *jr = NULL;
 	struct journal_info j;
 	struct herr e = {0};
