@@ -478,7 +478,8 @@ static int lifecycle(struct run *r, struct herr *err)
 		    preflight_plan(r->ctx->policy, spec, r->ignore_stop ? NULL : pspec, plan, NULL, err) != 0)
 			goto out;
 		/* only with a kept bundle to unpack the tree again from (kepttree.h) */
-		install_plan_set_links(plan, r->ctx->cfg->install_links && meta_get(r->meta, "bundle") != NULL);
+		install_plan_set_links(plan, r->ctx->cfg->install_links && meta_get(r->meta, "bundle") != NULL,
+		                       spec);
 	}
 	memset(&ji, 0, sizeof(ji));
 	status_copy(ji.id, sizeof(ji.id), r->id);

@@ -153,7 +153,7 @@ static struct install_plan *plan_links(struct fx *x, const char *prev, const cha
 	struct herr e = {0};
 	if (install_plan(&o, &pl, &e) != 0)
 		fail_msg("plan: %s", e.msg);
-	install_plan_set_links(pl, true);
+	install_plan_set_links(pl, true, &x->a);
 	return pl;
 }
 
@@ -355,6 +355,26 @@ static void test_links_off_copies(void **state)
 	assert_false(same_inode(x, "app/a.txt", "srv/app/a.txt"));
 }
 
+/* A file that is also one of the revision's hook scripts is copied: hoist may
+ * chmod the script in the tree before it runs it (make_executable), which
+ * must not change the installed file. */
+static void test_hook_script_is_copied(void **state)
+{
+	struct fx *x = *state;
+	struct appspec_script sc = {.location = S(x, "app/bin/start.sh"), .timeout_s = 60};
+	struct appspec_hook h = {.event = S(x, "ApplicationStart"), .scripts = &sc, .n_scripts = 1};
+	put(x->tree, "app/bin/start.sh", "#!/bin/sh\n", 0755);
+	put(x->tree, "app/bin/other.sh", "#!/bin/sh\n", 0755);
+	add_file(x, "app", "/srv/app");
+	x->a.hooks = &h;
+	x->a.n_hooks = 1;
+	install_links_ok(x, NULL, x->list1);
+	assert_false(same_inode(x, "app/bin/start.sh", "srv/app/bin/start.sh"));
+	assert_true(same_inode(x, "app/bin/other.sh", "srv/app/bin/other.sh"));
+	x->a.hooks = NULL;
+	x->a.n_hooks = 0;
+}
+
 /* A destination directory with a default ACL: a new file inherits its entries,
  * a link would not, so the file is copied. */
 static void test_default_acl_destination_copies(void **state)
@@ -456,6 +476,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crash_between_link_and_rename, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_links_off_copies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kepttree_check, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hook_script_is_copied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_acl_destination_copies, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

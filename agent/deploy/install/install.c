@@ -32,9 +32,24 @@ int install_plan(const struct install_opts *opts, struct install_plan **out, str
 	return instplan_build(opts, out, err);
 }
 
-void install_plan_set_links(struct install_plan *plan, bool on)
+void install_plan_set_links(struct install_plan *plan, bool on, const struct appspec *spec)
 {
 	plan->links = on;
+	plan->link_spec = spec;
+}
+
+/* Is src (a path in the tree) one of the revision's hook scripts? */
+static bool hook_script(const struct install_plan *pl, const char *src)
+{
+	size_t tl = strlen(pl->tree);
+	const struct appspec *a = pl->link_spec;
+	if (a == NULL || strncmp(src, pl->tree, tl) != 0 || src[tl] != '/')
+		return false;
+	for (size_t i = 0; i < a->n_hooks; i++)
+		for (size_t k = 0; k < a->hooks[i].n_scripts; k++)
+			if (strcmp(a->hooks[i].scripts[k].location, src + tl + 1) == 0)
+				return true;
+	return false;
 }
 
 void install_plan_free(struct install_plan *plan)
@@ -306,7 +321,7 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	/* linked install: the tree's inode gets the destination's temporary name,
 	 * nothing is written again; its mode is already the final one and no
 	 * permissions rule reaches it (instlink.h), so only the rename is left */
-	if (pl->links) {
+	if (pl->links && !hook_script(pl, x->src)) {
 		int lk = instlink_try(x->src, sfd, &st, pfd, tmp, x->mode, r != NULL, x->path, &tfd, err);
 		if (lk < 0)
 			goto out;

@@ -56,8 +56,10 @@ void install_plan_free(struct install_plan *plan);
  * already the tree's, that only its owner may write and that no permissions
  * rule reaches becomes a hard link to the tree's copy instead of a copy (on
  * one file system, without reflinks). Off unless set: the installed file and
- * the kept tree then share one inode. */
-void install_plan_set_links(struct install_plan *plan, bool on);
+ * the kept tree then share one inode. The hook scripts of spec (kept until
+ * install_plan_free) are always copied: hoist may chmod a script in the tree
+ * before it runs it, which must not reach the host. */
+void install_plan_set_links(struct install_plan *plan, bool on, const struct appspec *spec);
 
 /* Removes what an installed list names, in reverse order: files and links
  * unlinked (never followed), created directories rmdir'ed when empty.

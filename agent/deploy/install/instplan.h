@@ -53,6 +53,7 @@ struct install_plan {
 	struct perm_rule *rules;
 	size_t n_rules;
 	bool links; /* install_plan_set_links: hard links to the tree where safe */
+	const struct appspec *link_spec; /* its hook scripts are never linked */
 };
 
 /* Builds and checks the plan (install_plan's work). */
