@@ -480,6 +480,7 @@ static int lifecycle(struct run *r, struct herr *err)
 		/* only with a kept bundle to unpack the tree again from (kepttree.h) */
 		install_plan_set_links(plan, r->ctx->cfg->install_links && meta_get(r->meta, "bundle") != NULL,
 		                       spec);
+		install_plan_record_tree(plan, meta_get(r->meta, "bundle") != NULL);
 	}
 	memset(&ji, 0, sizeof(ji));
 	status_copy(ji.id, sizeof(ji.id), r->id);

@@ -95,7 +95,7 @@ int kepttree_check(const char *dir, const char *tree, char *changed, size_t cap,
 	int rc = -1;
 
 	buf_init(&b, LINKED_LIST_MAX);
-	if (fs_path_join(path, sizeof(path), dir, INSTLINK_LIST) != 0) {
+	if (fs_path_join(path, sizeof(path), dir, INSTLINK_TREE_LIST) != 0) {
 		herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", dir);
 		goto out;
 	}
@@ -135,7 +135,7 @@ int kepttree_restage(const char *dir, const char *bundle, const char *tmp_dir, c
 	struct herr ignored = {0};
 	int n = snprintf(staging, sizeof(staging), "%s/stage-%s", tmp_dir, id);
 	if (n < 0 || (size_t)n >= sizeof(staging) ||
-	    fs_path_join(list, sizeof(list), dir, INSTLINK_LIST) != 0)
+	    fs_path_join(list, sizeof(list), dir, INSTLINK_TREE_LIST) != 0)
 		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", tmp_dir);
 	if (fs_mkdir_p(tmp_dir, 0700, err) != 0 || bundle_stage(bundle, staging, lim, err) != 0)
 		return -1;
@@ -166,13 +166,13 @@ int kepttree_ready(const char *dir, const char *tree, const char *bundle_name, c
 	if (bundle_name == NULL)
 		return herr_set(
 		    err, HOIST_EXIT_INTEGRITY,
-		    "the kept tree %s was changed through an installed file (%s) and no bundle is "
-		    "kept to unpack it again; deploy the revision again",
+		    "the kept tree %s differs from what it installed (%s) and no bundle is kept to "
+		    "unpack it again; deploy the revision again",
 		    tree, changed);
 	if (fs_path_join(bundle, sizeof(bundle), dir, bundle_name) != 0)
 		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", dir);
-	log_warnx("the kept tree %s was changed since its install (%s, shared with the host by a "
-	          "linked install); unpacking it again from %s",
+	log_warnx("the kept tree %s differs from what it installed (%s: changed in place through the "
+	          "host, by a hook, or cut by a power loss); unpacking it again from %s",
 	          tree, changed, bundle);
 	return kepttree_restage(dir, bundle, tmp_dir, id, tree, lim, err);
 }

@@ -154,6 +154,7 @@ static struct install_plan *plan_links(struct fx *x, const char *prev, const cha
 	if (install_plan(&o, &pl, &e) != 0)
 		fail_msg("plan: %s", e.msg);
 	install_plan_set_links(pl, true, &x->a);
+	install_plan_record_tree(pl, true);
 	return pl;
 }
 
@@ -417,7 +418,7 @@ static void test_kepttree_check(void **state)
 	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 0);
 	add_file(x, "app", "/srv/app");
 	install_links_ok(x, NULL, x->list1);
-	pathf(lp, x->base, INSTLINK_LIST);
+	pathf(lp, x->base, INSTLINK_TREE_LIST);
 	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 0);
 	/* a change in place through the installed name reaches the tree */
 	{

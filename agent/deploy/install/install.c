@@ -38,6 +38,11 @@ void install_plan_set_links(struct install_plan *plan, bool on, const struct app
 	plan->link_spec = spec;
 }
 
+void install_plan_record_tree(struct install_plan *plan, bool on)
+{
+	plan->record_tree = on;
+}
+
 /* Is src (a path in the tree) one of the revision's hook scripts? */
 static bool hook_script(const struct install_plan *pl, const char *src)
 {
@@ -237,7 +242,6 @@ struct done {
 	char sha[SHA256_HEX_LEN + 1]; /* F: the copy's sha256 */
 	int mode;                     /* D: the recorded mode */
 	bool rec;                     /* D: recorded (owned by this revision) */
-	bool linked;                  /* F: a hard link to the tree (instlink.h) */
 };
 
 /* Creates (or takes over) one directory. */
@@ -327,7 +331,6 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 			goto out;
 		if (lk == 1) {
 			tmp_made = true;
-			d->linked = true;
 			/* unpacking left the data dirty: its writeback starts now, while the
 			 * other files are linked and hashed, so the final sync finds less */
 			(void)sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -479,7 +482,7 @@ static int write_final(const struct install_plan *pl, const struct done *d, stru
 	}
 	/* The directory is not fsync'd here: the caller renames the list to its
 	 * final name in the same directory next and fsyncs it then (deploy.c
-	 * run_install), which makes this rename and linked.list's durable too.
+	 * run_install), which makes this rename and tree.list's durable too.
 	 * Lost before that, the list written ahead (a superset) is what undo reads. */
 	rc = 0;
 out:
@@ -489,23 +492,23 @@ out:
 	return rc;
 }
 
-/* Records the linked files (instlink_record): "<sha> <path in the tree>". */
+/* Records the tree files used (instlink_record): "<sha> <path in the tree>". */
 static int record_links(const struct install_plan *pl, const struct done *d, struct herr *err)
 {
 	struct buf b;
 	size_t tl = strlen(pl->tree);
 	int rc = -1;
 	buf_init(&b, (size_t)1 << 30);
-	for (size_t k = 0; k < pl->n; k++) {
+	for (size_t k = 0; pl->record_tree && k < pl->n; k++) {
 		const char *src = pl->a[k].src;
-		if (!d[k].linked)
+		if (pl->a[k].kind != ACT_FILE || pl->a[k].skip)
 			continue;
 		if (strncmp(src, pl->tree, tl) != 0 || src[tl] != '/') {
-			herr_set(err, HOIST_EXIT_INTERNAL, "linked source %s is outside the tree", src);
+			herr_set(err, HOIST_EXIT_INTERNAL, "installed source %s is outside the tree", src);
 			goto out;
 		}
 		if (buf_printf(&b, "%s %s\n", d[k].sha, src + tl + 1) != 0) {
-			herr_set(err, HOIST_EXIT_INTERNAL, "out of memory recording the linked files");
+			herr_set(err, HOIST_EXIT_INTERNAL, "out of memory recording the tree files");
 			goto out;
 		}
 	}
@@ -567,8 +570,8 @@ int install_apply(struct install_plan *pl, struct herr *err)
 	pcache_drop(&c);
 	if (apply_dir_perms(pl, rootfd, ss, err) != 0 || syncset_sync(ss, err) != 0)
 		goto out;
-	/* what the kept tree now shares with the host, durable before the list
-	 * says the install is complete */
+	/* what the kept tree held (and now shares with the host), durable before
+	 * the list says the install is complete */
 	if (record_links(pl, d, err) != 0)
 		goto out;
 	if (instlist_close(&w, err) != 0 || write_final(pl, d, err) != 0)

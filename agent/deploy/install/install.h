@@ -60,6 +60,11 @@ void install_plan_free(struct install_plan *plan);
  * install_plan_free) are always copied: hoist may chmod a script in the tree
  * before it runs it, which must not reach the host. */
 void install_plan_set_links(struct install_plan *plan, bool on, const struct appspec *spec);
+/* Records the tree files this install uses, with their sha256s, in
+ * tree.list beside the installed list (instlink.h), for the check before the
+ * tree is installed again. Off unless set (a directory deploy keeps no bundle
+ * to unpack a changed tree again from). */
+void install_plan_record_tree(struct install_plan *plan, bool on);
 
 /* Removes what an installed list names, in reverse order: files and links
  * unlinked (never followed), created directories rmdir'ed when empty.

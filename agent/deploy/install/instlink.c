@@ -83,7 +83,7 @@ int instlink_list_path(const char *new_list, char *out, struct herr *err)
 	const char *slash = strrchr(new_list, '/');
 	int dlen = slash == NULL ? 1 : (int)(slash - new_list);
 	const char *dir = slash == NULL ? "." : new_list;
-	int n = snprintf(out, PATH_MAX, "%.*s/%s", dlen, dir, INSTLINK_LIST);
+	int n = snprintf(out, PATH_MAX, "%.*s/%s", dlen, dir, INSTLINK_TREE_LIST);
 	if (n < 0 || n >= PATH_MAX)
 		return herr_set(err, HOIST_EXIT_IO, "path too long: %.200s", new_list);
 	return 0;

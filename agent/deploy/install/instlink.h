@@ -29,18 +29,21 @@ bool instlink_eligible(const struct stat *st, int mode, bool has_rule, uid_t eui
 int instlink_try(const char *src, int sfd, const struct stat *sst, int pfd, const char *tmp, int mode,
                  bool has_rule, const char *what, int *out_fd, struct herr *err);
 
-/* The linked files of an install, recorded beside its installed list (in
- * the directory of new_list) as INSTLINK_LIST, one "<sha256-hex> <path in
- * the tree>\n" per file: what the kept tree must still hold before it is
- * installed again (kepttree.h). */
-#define INSTLINK_LIST "linked.list"
+/* The tree files an install used (linked or copied), recorded beside its
+ * installed list (in the directory of new_list) as INSTLINK_TREE_LIST, one
+ * "<sha256-hex> <path in the tree>\n" per file, the sha256 each had when it
+ * was installed: what the kept tree must still hold before it is installed
+ * again (kepttree.h). A linked file may be changed through the host; any
+ * file may be changed by a later hook, or lost to a power loss (the unpacked
+ * tree is not fsync'd unless a file is linked or the install is large). */
+#define INSTLINK_TREE_LIST "tree.list"
 
-/* Writes text (n bytes, the lines above) as INSTLINK_LIST beside new_list
+/* Writes text (n bytes, the lines above) as INSTLINK_TREE_LIST beside new_list
  * (temporary name, fsync, rename); the caller fsyncs the directory (the
  * final installed list is renamed in it right after). With n == 0 removes a
  * stale one instead. */
 int instlink_record(const char *new_list, const char *text, size_t n, struct herr *err);
-/* INSTLINK_LIST's path beside new_list into out (PATH_MAX). */
+/* INSTLINK_TREE_LIST's path beside new_list into out (PATH_MAX). */
 int instlink_list_path(const char *new_list, char *out, struct herr *err);
 
 #endif
