@@ -7,6 +7,9 @@ packages=(
 	build-essential cmake pkg-config git ca-certificates curl openssl
 	libcurl4-openssl-dev libssl-dev libyaml-dev zlib1g-dev libarchive-dev libcmocka-dev
 	python3 nginx-light
+	# the libFuzzer harnesses (tests/fuzz, ctest label "fuzz"): clang and its fuzzer runtime;
+	# strace for the systematic crash test (tests/e2e/crashpoints.py)
+	clang libclang-rt-14-dev strace
 )
 # Packaging and man pages (issue 5) when those parts are present.
 [ -d "$(dirname "$0")/../packaging" ] && packages+=(dpkg-dev fakeroot lintian rpm systemd man-db mandoc shellcheck)

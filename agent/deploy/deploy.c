@@ -657,6 +657,48 @@ static void mark_interrupted(const struct rev_paths *np, const char *id)
 	record_free(&m);
 }
 
+static bool is_protected(const struct deploy_ctx *ctx, const char *version);
+static void drop_refused(const struct rev_paths *np, const struct record *meta, bool reuse);
+
+/* Without a journal, no deployment runs (the lock is held): a meta still
+ * "in-progress" was left by a run killed before its journal existed (while
+ * its bundle was unpacked). Such a revision changed nothing on the host: it
+ * is marked interrupted and keeps only its record, unless a record names it
+ * (a kept revision being redeployed), whose meta says succeeded again. */
+static void mark_stale_in_progress(const struct deploy_ctx *ctx)
+{
+	struct rev_entry *e = NULL;
+	size_t n = 0;
+	struct herr er;
+	herr_clear(&er);
+	if (rev_list(ctx->state, &e, &n, &er) != 0) {
+		log_warnx("%s", er.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct rev_paths p;
+		struct record m;
+		char good[REV_NAME_MAX], cur[REV_NAME_MAX];
+		bool kept;
+		if (strcmp(e[i].result, "in-progress") != 0 || rev_paths(ctx->state, e[i].version, &p, &er) != 0)
+			continue;
+		kept = (rev_record_version(ctx->state, "last-good", good, sizeof(good), &er) == 0 &&
+		        strcmp(good, e[i].version) == 0) ||
+		       (rev_record_version(ctx->state, "current", cur, sizeof(cur), &er) == 0 &&
+		        strcmp(cur, e[i].version) == 0);
+		record_init(&m);
+		if (record_read(p.meta, &m, &er) == 0 && record_set(&m, "result", kept ? "succeeded" : "interrupted") == 0 &&
+		    record_write(p.meta, &m, &er) == 0)
+			log_warnx("revision %s was left in progress by a run killed before it changed the host; "
+			          "marked %s",
+			          e[i].version, kept ? "succeeded (it is current or last good)" : "interrupted");
+		if (!kept && !is_protected(ctx, e[i].version))
+			drop_refused(&p, &m, false);
+		record_free(&m);
+	}
+	free(e);
+}
+
 /* A deployment refused before it touched the host keeps only its record
  * (meta, status, deploy.log): the unpacked tree and the kept bundle go. A
  * kept revision redeployed (reuse) keeps everything. */
@@ -742,8 +784,10 @@ int deploy_recover(const struct deploy_ctx *ctx, bool *did, struct herr *err)
 	stage_clean_tmp(tmp);
 	stage_clean_state_tmp(ctx->state);
 	r = journal_read(jpath, &j, err);
-	if (r == 1)
+	if (r == 1) {
+		mark_stale_in_progress(ctx);
 		return 0;
+	}
 	if (r < 0) {
 		journal_unusable_hint(jpath, err);
 		return err->code ? err->code : HOIST_EXIT_IO;

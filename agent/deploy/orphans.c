@@ -51,8 +51,15 @@ int orphans_parse_stat(const char *text, size_t len, long *pgrp, long *session,
 	 * majflt cmajflt utime stime cutime cstime priority nice num_threads
 	 * itrealvalue starttime ...": comm may hold spaces and ')', so fields are
 	 * counted from the last ')'. */
-	const char *p = NULL, *end = text + len;
+	char buf[1024]; /* strtol needs a terminated string: text need not be one */
+	const char *p = NULL, *end;
 	char *e;
+	if (len >= sizeof(buf) || memchr(text, '\0', len) != NULL)
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	text = buf;
+	end = buf + len;
 	for (const char *q = text; q < end; q++)
 		if (*q == ')')
 			p = q;

@@ -40,6 +40,22 @@ hoist list >"$WORK/list"
 grep -E '^ +v2 .* interrupted$' "$WORK/list" >/dev/null || fail "list: $(cat "$WORK/list")"
 assert_whole v1
 
+echo "== killed while its bundle was unpacked (no journal yet): interrupted, only its record kept"
+new_root
+run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
+# The state such a kill leaves: meta in-progress, a kept bundle, a tree, no journal.
+mkdir -p "$STATE/revisions/v2"
+cp -a "$STATE/revisions/v1/tree" "$STATE/revisions/v2/tree"
+cp "$WORK/v1.tgz" "$STATE/revisions/v2/bundle.tgz"
+printf 'version=v2\nbundle=bundle.tgz\nresult=in-progress\n' >"$STATE/revisions/v2/meta"
+# The same for v1 itself, being redeployed: it is current and last good, so it succeeded.
+sed -i 's/^result=.*/result=in-progress/' "$STATE/revisions/v1/meta"
+run_expect 0 hoist recover
+grep -qx "result=interrupted" "$STATE/revisions/v2/meta" || fail "v2: $(grep result "$STATE/revisions/v2/meta")"
+[ ! -e "$STATE/revisions/v2/tree" ] && [ ! -e "$STATE/revisions/v2/bundle.tgz" ] || fail "the interrupted staging kept its tree"
+grep -qx "result=succeeded" "$STATE/revisions/v1/meta" || fail "v1: $(grep result "$STATE/revisions/v1/meta")"
+assert_whole v1
+
 echo "== killed after its meta said succeeded, before last-good: not a rollback target"
 new_root
 run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
