@@ -251,8 +251,8 @@ out:
 }
 
 /* The preflight report as JSON. */
-static void report_json(const struct preflight_req *q, int code, unsigned passed, bool lone,
-                        const struct herr *err, FILE *out)
+static void report_json(const struct preflight_req *q, const struct appspec *a, int code, unsigned passed,
+                        bool lone, const struct herr *err, FILE *out)
 {
 	struct buf b;
 	buf_init(&b, 1u << 20);
@@ -273,6 +273,19 @@ static void report_json(const struct preflight_req *q, int code, unsigned passed
 		(void)buf_printf(&b, "}");
 	}
 	(void)buf_printf(&b, "]");
+	if (code == 0 && a != NULL) {
+		/* what validate's summary line says, for machines */
+		(void)buf_printf(&b, ", \"appspec\": {\"file\": ");
+		(void)json_string(&b, a->filename ? a->filename : "appspec.yml");
+		(void)buf_printf(&b, ", \"files\": %zu, \"permissions\": %zu, \"hooks\": {", a->n_files,
+		                 a->n_permissions);
+		for (size_t i = 0; i < a->n_hooks; i++) {
+			(void)buf_printf(&b, "%s", i ? ", " : "");
+			(void)json_string(&b, a->hooks[i].event);
+			(void)buf_printf(&b, ": %zu", a->hooks[i].n_scripts);
+		}
+		(void)buf_printf(&b, "}}");
+	}
 	if (code != 0) {
 		(void)buf_printf(&b, ", \"error\": ");
 		(void)json_string(&b, err->msg);
@@ -295,7 +308,7 @@ int query_preflight(const struct preflight_req *q, FILE *out, struct herr *err)
 		err->code = code;
 	}
 	if (q->json) {
-		report_json(q, code, passed, lone, err, out);
+		report_json(q, a, code, passed, lone, err, out);
 	} else if (q->verbose_checks) {
 		for (unsigned i = 0; i < passed && i < n_checks(lone); i++)
 			fprintf(out, "ok: %s\n", check_name(i, lone));

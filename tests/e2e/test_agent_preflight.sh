@@ -49,6 +49,7 @@ same() {
 	bad = [c for c in r["checks"] if c["result"] == "refused"]
 	assert len(bad) == (0 if code == 0 else 1), r
 	assert code == 0 or r["error"] == bad[0]["error"], r
+	assert code != 0 or r["appspec"]["files"] >= 1 and "BeforeInstall" in r["appspec"]["hooks"], r
 	EOF
 	[ "$code" = 0 ] && return 0
 	run_expect "$code" hoist deploy --bundle "$b" --version "refused$n" --no-rollback

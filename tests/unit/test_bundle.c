@@ -763,6 +763,8 @@ static void test_utf8_names(void **state)
 	    "t=tarfile.open(sys.argv[1],'w:gz',format=tarfile.PAX_FORMAT)\n"
 	    "for n,d in (('caf\\u00e9.txt',b'cafe\\n'),('d\\u00efr/\\u65e5\\u672c.txt',b'jp\\n')):\n"
 	    "  i=tarfile.TarInfo(n); i.size=len(d); t.addfile(i,io.BytesIO(d))\n"
+	    "i=tarfile.TarInfo('li\\u00e9n'); i.type=tarfile.SYMTYPE; i.linkname='caf\\u00e9.txt'; t.addfile(i)\n"
+	    "i=tarfile.TarInfo('dur\\u00e9'); i.type=tarfile.LNKTYPE; i.linkname='caf\\u00e9.txt'; t.addfile(i)\n"
 	    "t.close()\n",
 	    /* zip: zipfile sets the UTF-8 flag (bit 11) for such names */
 	    "import sys,zipfile\n"
@@ -778,7 +780,18 @@ static void test_utf8_names(void **state)
 			fail_msg("%s bundle: %s", i ? "zip" : "pax", e.msg);
 		assert_content("caf\xc3\xa9.txt", "cafe\n");
 		assert_content("d\xc3\xafr/\xe6\x97\xa5\xe6\x9c\xac.txt", "jp\n");
-		assert_int_equal(count_dir(F.stage), 2); /* no other spelling of the names */
+		if (i == 0) { /* link names and targets too */
+			char target[64];
+			char lp[256];
+			ssize_t n;
+			snprintf(lp, sizeof(lp), "%s/li\xc3\xa9n", F.stage);
+			n = readlink(lp, target, sizeof(target) - 1);
+			assert_true(n > 0);
+			target[n] = '\0';
+			assert_string_equal(target, "caf\xc3\xa9.txt");
+			assert_content("dur\xc3\xa9", "cafe\n");
+		}
+		assert_int_equal(count_dir(F.stage), i == 0 ? 4 : 2); /* no other spelling of the names */
 		assert_int_equal(fs_rm_rf(F.stage, &e), 0);
 	}
 }
