@@ -12,9 +12,9 @@ set(HOIST_PKG_DIR ${PROJECT_SOURCE_DIR}/packaging)
 set(HOIST_PKG_OUT ${PROJECT_BINARY_DIR}/packaging)
 file(MAKE_DIRECTORY ${HOIST_PKG_OUT}/dirs/hoist)
 
-# Both programs run as root: full RELRO (bind now) as well as the default
+# The programs run as root (hoist-release on build machines): full RELRO (bind now) as well as the default
 # partial one, as Debian's hardening flags do.
-foreach(prog hoist hoist-boot)
+foreach(prog hoist hoist-boot hoist-release)
   if(TARGET ${prog})
     target_link_options(${prog} PRIVATE -Wl,-z,relro -Wl,-z,now)
   endif()
@@ -39,7 +39,7 @@ install(DIRECTORY ${HOIST_PKG_OUT}/dirs/hoist DESTINATION ${CMAKE_INSTALL_FULL_L
 
 # Man pages (mdoc), compressed as Debian policy wants them.
 find_program(GZIP_EXECUTABLE gzip REQUIRED)
-set(HOIST_MAN_PAGES hoist.8 hoist-boot.8 hoist.conf.5 hoist-user-data.7)
+set(HOIST_MAN_PAGES hoist.8 hoist-boot.8 hoist.conf.5 hoist-user-data.7 hoist-release.1)
 set(HOIST_MAN_GZ)
 foreach(page IN LISTS HOIST_MAN_PAGES)
   string(REGEX MATCH "[0-9]$" section ${page})
@@ -67,7 +67,8 @@ reads the release directive from the EC2 instance user data (IMDSv2),
 downloads the versioned bundle from S3 with the instance role while
 verifying its SHA-256, and hands over to the agent, hoist, which installs
 the bundle's AWS CodeDeploy appspec.yml, runs its lifecycle hooks, keeps
-revisions and rolls back to the last good release on failure.")
+revisions and rolls back to the last good release on failure. hoist-release,
+the build side, publishes signed releases and promotes them to channels.")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGE_FILE_NAME hoist-${PROJECT_VERSION})

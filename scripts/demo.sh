@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job, end to end on the local test bed: publish the sample bundle
-# (hooks/) to S3 as version 1, set the instance's user data, run hoist-boot as
-# systemd would at boot, show the sample service answering; publish version 2
-# and redeploy; publish a version whose ValidateService fails and show the
-# automatic rollback to version 2. Everything happens inside a private root
-# prefix; the S3 and metadata stand-ins listen on 127.0.0.1 only.
+# The main job, end to end on the local test bed, as a release channel:
+# hoist-release packs and publishes three signed versions of the sample bundle
+# (hooks/); the instance's user data follows the prod channel; promote 1
+# (staging, then prod), boot, re-run (nothing new), promote 2 and re-run,
+# promote a version whose ValidateService fails (hoist rolls back), then roll
+# back by promoting 1 again. Everything happens inside a private root prefix;
+# the S3 and metadata stand-ins listen on 127.0.0.1 only.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/setup.sh"
@@ -48,23 +49,33 @@ imds_deadline_s = 10
 hook_grace_s = 2
 CONF
 
-publish() { # version: the sample bundle (hooks/) as s3://BUCKET/sample/VERSION/sample.tgz
+release="$build/agent/hoist-release"
+channel="s3://$BED_BUCKET/$BED_BUILD_PREFIX/sample/channels"
+# The build side runs as the bed's build role (it may write releases/* only);
+# the host reads with the instance role the metadata emulator serves.
+hr() {
+	AWS_ACCESS_KEY_ID="$BED_BUILD_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$BED_BUILD_SECRET_ACCESS_KEY" \
+		AWS_SESSION_TOKEN="$BED_BUILD_SESSION_TOKEN" AWS_ENDPOINT_URL_S3="$HOIST_TEST_S3_ENDPOINT" \
+		AWS_REGION="$BED_REGION" "$release" "$@"
+}
+publish() { # version: the sample bundle (hooks/), packed, published and signed
 	local version=$1 stage="$work/bundle-$1"
 	rm -rf "$stage"
 	cp -a "$top/hooks" "$stage"
 	echo "$version" > "$stage/app/RELEASE"   # each release is its own bundle
-	tar -C "$stage" -czf "$work/$version.tgz" .
-	bed_publish "$work/$version.tgz" "sample/$version/sample.tgz" >/dev/null
+	hr -q bundle "$stage" -o "$work/sample-$version.tgz" 2>/dev/null | tr '\n' ' '
+	echo
+	hr -q publish "$work/sample-$version.tgz" --to "s3://$BED_BUCKET/$BED_BUILD_PREFIX" --app sample \
+		--version "$version" --sign-key "$work/release.sec" | head -1
 }
-set_directive() { # version
-	cat > "$work/user-data" <<UD
-#hoist
-version=$1
-bundle=s3://$BED_BUCKET/sample/{version}/sample.tgz
-application=sample
-environment=demo
-UD
-	bed_set_user_data "$work/user-data"
+promote() { # channel version | channel --from-channel URL
+	local ch=$1
+	shift
+	if [ "$1" = --from-channel ]; then
+		hr promote --channel "$channel/$ch" --from-channel "$channel/$2" --sign-key "$work/release.sec"
+	else
+		hr promote --channel "$channel/$ch" --version "$1" --sign-key "$work/release.sec"
+	fi
 }
 boot() { # runs the stub as the unit would; prints and returns its exit code
 	local rc=0
@@ -80,31 +91,48 @@ answer() {
 }
 step() { printf '\n=== %s\n' "$*"; }
 
-step "version 1: first boot"
-publish 1
-set_directive 1
-rc=0; boot || rc=$?
-summary+=("v1 first boot: exit $rc, service says: $(answer)")
+step "build side: a signing key, three releases published (bundle = hoist validate's checks + a reproducible tgz)"
+"$release" key generate "$work/release"
+mkdir -p "$root/etc/hoist/trusted-keys"
+cp "$work/release.pub" "$root/etc/hoist/trusted-keys/"   # baked into the image: signatures now required
+for v in 1 2 3-bad; do publish "$v"; done
 
-step "version 1 again: a reboot with the same user data downloads nothing"
-rc=0; boot || rc=$?
-summary+=("v1 reboot: exit $rc (already deployed)")
+# The host's user data never changes again: it follows the prod channel.
+cat > "$work/user-data" <<UD
+#hoist
+application=sample
+environment=demo
+channel=$channel/prod
+UD
+bed_set_user_data "$work/user-data"
 
-step "version 2: redeploy"
-publish 2
-set_directive 2
+step "promote 1 to staging, then staging to prod; the host boots and deploys the channel's release"
+promote staging 1
+promote prod --from-channel staging
 rc=0; boot || rc=$?
-summary+=("v2 redeploy: exit $rc, service says: $(answer)")
+summary+=("prod = 1, first boot: exit $rc, service says: $(answer)")
 
-step "version 3-bad: ValidateService fails (the sample fails any *-bad version), hoist rolls back to version 2"
-publish 3-bad
-set_directive 3-bad
+step "re-run with nothing new: the channel is read, nothing is downloaded"
 rc=0; boot || rc=$?
-summary+=("v3-bad: exit $rc (13 = rolled back), service says: $(answer)")
+summary+=("re-run, nothing new: exit $rc (already deployed)")
 
-step "version 3-bad again: a reboot does not retry a version that failed on this host"
+step "promote 2 to prod; re-running hoist-boot converges the host"
+promote prod 2
 rc=0; boot || rc=$?
-summary+=("v3-bad reboot: exit $rc (not retried), service says: $(answer)")
+summary+=("prod = 2, re-run: exit $rc, service says: $(answer)")
+
+step "promote 3-bad: ValidateService fails (the sample fails any *-bad version), hoist rolls back to 2"
+promote prod 3-bad
+rc=0; boot || rc=$?
+summary+=("prod = 3-bad, re-run: exit $rc (13 = rolled back), service says: $(answer)")
+
+step "roll back by promotion: promote 1 again (a higher seq, like any promotion); re-run"
+promote prod 1
+rc=0; boot || rc=$?
+summary+=("prod = 1 (rollback), re-run: exit $rc, service says: $(answer)")
+
+step "hoist-release channel show"
+hr channel show "$channel/prod"
 
 step "hoist status"
 HOIST_ROOT="$root" "$agent" --config "$root/etc/hoist/hoist.conf" status || true

@@ -10,6 +10,7 @@ packages=(
 	# the libFuzzer harnesses (tests/fuzz, ctest label "fuzz"): clang and its fuzzer runtime;
 	# strace for the systematic crash test (tests/e2e/crashpoints.py)
 	clang libclang-rt-14-dev strace
+	signify-openbsd # release signatures: tests check hoist against the real signify (issue 10)
 )
 # Packaging and man pages (issue 5) when those parts are present.
 [ -d "$(dirname "$0")/../packaging" ] && packages+=(dpkg-dev fakeroot lintian rpm systemd man-db mandoc shellcheck)

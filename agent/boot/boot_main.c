@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "config.h"
 #include "creds.h"
 #include "digest.h"
@@ -24,6 +25,7 @@
 #include "imds.h"
 #include "log.h"
 #include "progress.h"
+#include "rolecache.h"
 #include "s3client.h"
 #include "state.h"
 #include "userdata.h"
@@ -38,6 +40,7 @@ extern char **environ;
 struct cli {
 	const char *config, *root, *state_dir, *imds_endpoint, *s3_endpoint, *region, *ca_bundle;
 	const char *agent, *same_version, *user_data_file;
+	const char *channel; /* --channel URL: overrides the directive's release */
 	int download_only;
 	int verbose, quiet;
 };
@@ -49,6 +52,7 @@ struct credsrc {
 	int have;
 	int from_env;
 	char role[ROLE_MAX];
+	const char *role_cache; /* STATE/imds-role (rolecache.h), or NULL */
 };
 
 static void usage(FILE *f)
@@ -58,6 +62,7 @@ static void usage(FILE *f)
 	    "usage: hoist-boot [--config FILE] [--root DIR] [--state-dir DIR] [--imds-endpoint URL]\n"
 	    "                  [--s3-endpoint URL] [--region R] [--ca-bundle FILE] [--agent PATH]\n"
 	    "                  [--same-version skip|redeploy] [--user-data-file FILE] [--download-only]\n"
+	    "                  [--channel s3://BUCKET/PREFIX/APP/channels/ENV]\n"
 	    "                  [-v|--verbose] [-q|--quiet] [--help] [--version]\n"
 	    "\n"
 	    "Reads the #hoist directive from EC2 user data (IMDSv2), downloads the bundle from S3\n"
@@ -80,16 +85,19 @@ static void usage(FILE *f)
 	    "                        redeploy: hand over again in both cases\n"
 	    "  --user-data-file FILE read the directive from FILE instead of IMDS\n"
 	    "  --download-only       download and verify, print the cached path, do not exec\n"
+	    "  --channel URL         follow this channel instead of the directive's release\n"
 	    "  -v, --verbose         debug messages (secrets are never logged)\n"
 	    "  -q, --quiet           warnings and errors only\n"
 	    "\n"
 	    "Config keys (hoist.conf, key = value): state_dir cache_dir agent_path imds_endpoint\n"
 	    "  imds_v1_disabled imds_timeout_ms imds_deadline_s imds_retries region s3_endpoint ca_bundle\n"
-	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s download_retries same_version\n"
+	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s low_speed_bytes_s\n"
+	    "  download_deadline_s download_retries same_version trusted_keys_dir require_signature\n"
 	    "\n"
 	    "Exit codes: 0 ok (or already deployed), 1 internal, 2 usage, 3 config, 4 bad directive,\n"
 	    "  5 no directive/user data, 6 no role/credentials, 7 S3 access denied, 8 S3 not found,\n"
 	    "  9 integrity (sha256 mismatch or no digest source), 10 too large, 11 local I/O,\n"
+	    "  18 release manifest untrusted (signature, key, app), 19 stale (expired, old channel seq),\n"
 	    "  75 temporary (network, S3 5xx/throttling, metadata service unavailable: retry later).\n"
 	    "  After the hand-over the agent's own codes apply (docs/exit-codes.md).\n");
 }
@@ -119,6 +127,7 @@ static int parse_cli(int argc, char **argv, struct cli *o)
 		O_SAME,
 		O_UD,
 		O_DLONLY,
+		O_CHANNEL,
 		O_HELP,
 		O_VERSION
 	};
@@ -134,6 +143,7 @@ static int parse_cli(int argc, char **argv, struct cli *o)
 	    {"same-version", required_argument, NULL, O_SAME},
 	    {"user-data-file", required_argument, NULL, O_UD},
 	    {"download-only", no_argument, NULL, O_DLONLY},
+	    {"channel", required_argument, NULL, O_CHANNEL},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, O_HELP},
@@ -175,6 +185,9 @@ static int parse_cli(int argc, char **argv, struct cli *o)
 			break;
 		case O_DLONLY:
 			o->download_only = 1;
+			break;
+		case O_CHANNEL:
+			o->channel = optarg;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -246,13 +259,20 @@ static int get_creds(void *ud, const struct credentials **out, struct herr *err)
 	struct credsrc *s = ud;
 	struct buf b;
 	char path[ROLE_MAX + 64];
-	int r, rc = -1;
+	int r, rc = -1, cached = 0;
 	if (s->have && (s->from_env || !creds_expiring(&s->cur, time(NULL), CREDS_MARGIN_S))) {
 		*out = &s->cur;
 		return 0;
 	}
 	buf_init(&b, CREDS_DOC_MAX);
-	imds_rearm(s->imds);
+	/* The first credentials are metadata work of this boot and share the
+	 * deadline of the user data and region; a refresh late in a long
+	 * download gets one deadline of its own. */
+	if (s->have)
+		imds_rearm(s->imds);
+	if (s->role[0] == '\0' && rolecache_read(s->role_cache, s->role, sizeof(s->role)) == 1)
+		cached = 1;
+again:
 	if (s->role[0] == '\0') {
 		size_t n;
 		r = imds_get(s->imds, "/latest/meta-data/iam/security-credentials/", ROLE_MAX - 1, &b, err);
@@ -272,10 +292,19 @@ static int get_creds(void *ud, const struct credentials **out, struct herr *err)
 		memcpy(s->role, b.data, n);
 		s->role[n] = '\0';
 		buf_reset(&b);
+		rolecache_write(s->role_cache, s->role);
 		log_info("credentials of instance role %s", s->role);
 	}
 	(void)snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%s", s->role);
 	r = imds_get(s->imds, path, CREDS_DOC_MAX, &b, err);
+	if (r == 1 && cached) {
+		/* the instance profile changed since the name was cached */
+		rolecache_forget(s->role_cache);
+		s->role[0] = '\0';
+		cached = 0;
+		buf_reset(&b);
+		goto again;
+	}
 	if (r == 1)
 		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "imds: no credentials for role %s (404)", s->role);
 	if (r != 0)
@@ -350,6 +379,33 @@ static int pick_region(const struct directive *d, const struct hoist_config *c, 
 	return 0;
 }
 
+/* Credentials (environment or instance role), region and the S3 client. */
+static int s3_setup(const struct hoist_config *c, const struct directive *d, struct imds *imds,
+                    struct credsrc *cs, struct buf *region, struct http *http, struct s3client *s3,
+                    struct herr *err)
+{
+	log_set_phase("s3");
+	cs->imds = imds;
+	if (c->access_key_id != NULL && c->access_key_id[0] != '\0' && c->secret_access_key != NULL) {
+		cs->cur.access_key_id = c->access_key_id;
+		cs->cur.secret_access_key = c->secret_access_key;
+		cs->cur.session_token = c->session_token;
+		cs->have = cs->from_env = 1;
+		log_info("using credentials from the environment");
+	}
+	if (pick_region(d, c, imds, region, err) != 0)
+		return -1;
+	*s3 = (struct s3client){http,
+	                        d->endpoint != NULL && d->endpoint[0] != '\0' ? d->endpoint
+	                        : c->s3_endpoint != NULL                      ? c->s3_endpoint
+	                                                                      : "",
+	                        region->data,
+	                        get_creds,
+	                        cs,
+	                        0};
+	return 0;
+}
+
 /* Replaces this process with the agent (never returns on success). */
 static int hand_over(const struct hoist_config *c, const char *cfgpath, const struct directive *d,
                      const struct download_result *res, struct herr *err)
@@ -414,7 +470,11 @@ int main(int argc, char **argv)
 	struct download_opts dopt;
 	struct download_result res;
 	struct s3client s3;
-	char cfgpath[PATH_MAX], state[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX];
+	struct channel_opts chopt;
+	struct channel_result chres;
+	int s3_ready = 0;
+	char cfgpath[PATH_MAX], state[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX], keys[PATH_MAX];
+	char rolefile[PATH_MAX];
 	char sz[32], hex[SHA256_HEX_LEN + 1], want_hex[SHA256_HEX_LEN + 1];
 	int st, rc = HOIST_EXIT_INTERNAL;
 
@@ -439,8 +499,9 @@ int main(int argc, char **argv)
 	    (c.cache_dir != NULL && c.cache_dir[0] != '\0'
 	         ? config_host_path(&c, c.cache_dir, cache, sizeof(cache))
 	         : fs_path_join(cache, sizeof(cache), state, "bundles")) != 0 ||
-	    fs_path_join(tmp, sizeof(tmp), state, "tmp") != 0) {
-		herr_set(&err, HOIST_EXIT_CONFIG, "state_dir or cache_dir too long");
+	    fs_path_join(tmp, sizeof(tmp), state, "tmp") != 0 ||
+	    config_host_path(&c, c.trusted_keys_dir, keys, sizeof(keys)) != 0) {
+		herr_set(&err, HOIST_EXIT_CONFIG, "state_dir, cache_dir or trusted_keys_dir too long");
 		goto fail;
 	}
 
@@ -450,6 +511,7 @@ int main(int argc, char **argv)
 		                       c.imds_deadline_s, c.imds_retries};
 		if ((http = http_new(&ho, &err)) == NULL || (imds = imds_new(http, &io, &err)) == NULL)
 			goto fail;
+		http_set_stall_floor(http, c.low_speed_bytes_s);
 	}
 
 	log_set_phase("imds");
@@ -458,8 +520,29 @@ int main(int argc, char **argv)
 	log_set_phase("directive");
 	if (userdata_parse((const uint8_t *)ud.data, ud.len, &d, &err) != 0)
 		goto fail;
-	log_info("app=%s environment=%s version=%s bundle=s3://%s/%s%s", d.application, d.environment,
-	         d.version, d.bucket, d.key, d.has_sha256 ? " sha256=given" : "");
+	memset(&chres, 0, sizeof(chres));
+	chopt = (struct channel_opts){state, keys, c.require_signature, c.max_bundle_bytes};
+	if (o.channel != NULL && directive_use_channel(&d, o.channel, &err) != 0)
+		goto fail;
+	if (d.manifest_url != NULL) {
+		/* channel= / release=: the signed manifest names the release (channel.h) */
+		log_info("app=%s environment=%s %s=%s", d.application, d.environment,
+		         d.manifest_is_channel ? "channel" : "release", d.manifest_url);
+		if (fs_path_join(rolefile, sizeof(rolefile), state, "imds-role") == 0)
+			cs.role_cache = rolefile; /* a boot with nothing new: 4 requests */
+		if (s3_setup(&c, &d, imds, &cs, &region, http, &s3, &err) != 0)
+			goto fail;
+		log_set_phase("manifest");
+		if (channel_resolve(&s3, &chopt, &d, &chres, &err) != 0)
+			goto fail;
+		s3_ready = 1;
+		log_set_phase("directive");
+	} else {
+		log_info("app=%s environment=%s version=%s bundle=s3://%s/%s%s", d.application, d.environment,
+		         d.version, d.bucket, d.key, d.has_sha256 ? " sha256=given" : "");
+		if (channel_check_pinned(&chopt, &d, &err) != 0)
+			goto fail;
+	}
 
 	if (d.has_sha256)
 		hex_encode(d.sha256, sizeof(d.sha256), want_hex);
@@ -467,6 +550,8 @@ int main(int argc, char **argv)
 	if (st < 0)
 		goto fail;
 	if (st == DEPLOYED_SAME && c.same_version == SAME_VERSION_SKIP) {
+		if (d.manifest_url != NULL && channel_record_seq(&chres, d.manifest_url, &err) != 0)
+			goto fail;
 		log_info("version %s is already deployed; nothing to do (same_version=skip)", d.version);
 		rc = HOIST_EXIT_OK;
 		goto out;
@@ -482,32 +567,17 @@ int main(int argc, char **argv)
 	if (st == DEPLOYED_INTERRUPTED)
 		log_info("an interrupted deployment was found; handing over so the agent recovers");
 
-	log_set_phase("s3");
-	cs.imds = imds;
-	if (c.access_key_id != NULL && c.access_key_id[0] != '\0' && c.secret_access_key != NULL) {
-		cs.cur.access_key_id = c.access_key_id;
-		cs.cur.secret_access_key = c.secret_access_key;
-		cs.cur.session_token = c.session_token;
-		cs.have = cs.from_env = 1;
-		log_info("using credentials from the environment");
-	}
-	if (pick_region(&d, &c, imds, &region, &err) != 0)
+	if (!s3_ready && s3_setup(&c, &d, imds, &cs, &region, http, &s3, &err) != 0)
 		goto fail;
 
 	log_set_phase("download");
-	s3 = (struct s3client){http,
-	                       d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
-	                       : c.s3_endpoint != NULL                     ? c.s3_endpoint
-	                                                                   : "",
-	                       region.data,
-	                       get_creds,
-	                       &cs,
-	                       0};
 	memset(&dopt, 0, sizeof(dopt));
 	dopt.cache_dir = cache;
 	dopt.tmp_dir = tmp;
-	dopt.max_bytes = c.max_bundle_bytes;
+	/* with a manifest its size is a hard cap: a server sending more is cut off */
+	dopt.max_bytes = d.manifest_url != NULL ? chres.size : c.max_bundle_bytes;
 	dopt.retries = c.download_retries;
+	dopt.deadline_s = c.download_deadline_s;
 	dopt.has_expected = d.has_sha256;
 	memcpy(dopt.expected, d.sha256, 32);
 	dopt.progress_tty = isatty(STDERR_FILENO);
@@ -528,6 +598,8 @@ int main(int argc, char **argv)
 		rc = HOIST_EXIT_OK;
 		goto out;
 	}
+	if (d.manifest_url != NULL && channel_record_seq(&chres, d.manifest_url, &err) != 0)
+		goto fail;
 	log_set_phase(NULL);
 	(void)fflush(stdout);
 	/* The agent gets neither our connections (libcurl's sockets are not

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "exitcodes.h"
 #include "fsutil.h"
 #include "log.h"
+#include "partial.h"
 #include "progress.h"
 #include "retry.h"
 #include "s3.h"
@@ -24,6 +26,7 @@
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS 5000
 #define WRITEBACK_CHUNK (8u << 20)
+#define MIN_REQUEST_MS 200 /* no attempt starts with less of the deadline left */
 
 /* State of one download, seen by the body sink. */
 struct dl {
@@ -42,6 +45,10 @@ struct dl {
 	bool started;  /* the sink has seen this response */
 	bool has_s3sum;
 	uint8_t s3sum[32];
+	char s3sum_hdr[128];        /* the header as sent, for the partial's meta */
+	const struct partial *part; /* the kept-download names; NULL: not kept */
+	bool kept;                  /* resumed from bytes an earlier run kept */
+	uint64_t deadline_ms;       /* the whole download; 0 = none */
 };
 
 /* Empties the temp file and the hash: the object is fetched from byte 0. */
@@ -53,6 +60,7 @@ static int restart(struct dl *d, struct herr *err)
 		return herr_set(err, HOIST_EXIT_INTERNAL, "sha256 reset failed");
 	d->bytes = 0;
 	d->flushed = 0;
+	d->kept = false;
 	return 0;
 }
 
@@ -64,13 +72,37 @@ static void take_checksum(struct dl *d, const struct buf *hdrs)
 	if (http_header_get(hdrs->data, hdrs->len, "x-amz-checksum-sha256", v, sizeof(v)) != 1)
 		return;
 	r = s3_checksum_header(v, d->s3sum);
-	if (r == 1)
+	if (r == 1) {
 		d->has_s3sum = true;
-	else if (r == 0)
+		(void)snprintf(d->s3sum_hdr, sizeof(d->s3sum_hdr), "%s", v);
+	} else if (r == 0)
 		log_info("s3 checksum of s3://%s/%s is a multipart composite (%s), not used", d->bucket,
 		         d->key, v);
 	else
 		log_warnx("ignoring malformed x-amz-checksum-sha256 of s3://%s/%s", d->bucket, d->key);
+}
+
+/* Records what the first response said, so that a run killed or failing
+ * from here on leaves a download the next run can resume. Without an ETag
+ * a resume cannot be made safe (If-Match), so nothing is kept then. */
+static void keep_facts(struct dl *d)
+{
+	struct partial_meta m;
+	struct herr e = {0, ""};
+	if (d->part == NULL)
+		return;
+	if (d->etag[0] == '\0' || strlen(d->etag) >= sizeof(m.etag)) {
+		(void)unlink(d->part->meta);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	memcpy(m.etag, d->etag, strlen(d->etag) + 1);
+	m.total = d->total;
+	memcpy(m.checksum, d->s3sum_hdr, sizeof(m.checksum));
+	if (partial_save(d->part, d->bucket, d->key, &m, &e) != 0) {
+		log_warnx("cannot record the download for a later resume: %s", e.msg);
+		(void)unlink(d->part->meta);
+	}
 }
 
 /* First body bytes of a response: checks size, resume position and ETag. */
@@ -93,9 +125,14 @@ static int on_start(struct dl *d, struct herr *err)
 			return herr_set(err, HOIST_EXIT_TEMPFAIL,
 			                "resumed GET s3://%s/%s: Content-Range does not start at byte %llu",
 			                d->bucket, d->key, (unsigned long long)d->bytes);
-		if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1 && strcmp(v, d->etag) != 0)
+		if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1 && strcmp(v, d->etag) != 0) {
+			/* another object now: the next attempt starts from byte 0 */
+			d->etag[0] = '\0';
+			if (d->part != NULL)
+				(void)unlink(d->part->meta);
 			return herr_set(err, HOIST_EXIT_TEMPFAIL,
 			                "s3://%s/%s changed during the download (ETag)", d->bucket, d->key);
+		}
 		log_info("resuming at byte %llu", (unsigned long long)d->bytes);
 		return 0;
 	}
@@ -113,7 +150,10 @@ static int on_start(struct dl *d, struct herr *err)
 	d->etag[0] = '\0';
 	if (http_header_get(h->data, h->len, "ETag", v, sizeof(v)) == 1)
 		memcpy(d->etag, v, strlen(v) + 1);
+	d->has_s3sum = false;
+	d->s3sum_hdr[0] = '\0';
 	take_checksum(d, h);
+	keep_facts(d);
 	progress_start(&d->prog, len, d->o->progress_tty, d->o->progress);
 	return 0;
 }
@@ -150,13 +190,37 @@ static int on_data(void *ud, const char *data, size_t n, struct herr *err)
 	return 0;
 }
 
-/* Sleeps before another attempt; 0 = go on, -1 = attempts exhausted. */
-static int backoff(unsigned *attempt, unsigned retries, const struct herr *err)
+/* Time left of the download's deadline in ms: UINT64_MAX without one. */
+static uint64_t time_left(uint64_t deadline_ms)
+{
+	return deadline_ms == 0 ? UINT64_MAX : retry_remaining_ms(retry_now_ms(), deadline_ms);
+}
+
+/* The timeout of one request: at most cap_ms (0 = none), never past the deadline. */
+static unsigned request_timeout(unsigned cap_ms, uint64_t deadline_ms)
+{
+	uint64_t left = time_left(deadline_ms);
+	if (left == UINT64_MAX)
+		return cap_ms;
+	if (cap_ms == 0 || left < cap_ms)
+		return left > 0 ? (unsigned)(left < UINT32_MAX ? left : UINT32_MAX) : 1;
+	return cap_ms;
+}
+
+/* Sleeps before another attempt; 0 = go on, -1 = attempts exhausted or
+ * no time left before the deadline (*late set). */
+static int backoff(unsigned *attempt, unsigned retries, uint64_t deadline_ms, bool *late,
+                   const struct herr *err)
 {
 	unsigned delay = retry_backoff_ms(*attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS, retry_random());
+	uint64_t left = time_left(deadline_ms);
 	(*attempt)++;
 	if (*attempt > retries)
 		return -1;
+	if (left != UINT64_MAX && left < (uint64_t)delay + MIN_REQUEST_MS) {
+		*late = true;
+		return -1;
+	}
 	log_warnx("%s; retry %u of %u in %u ms", err->msg, *attempt, retries, delay);
 	retry_sleep_ms(delay);
 	return 0;
@@ -165,26 +229,39 @@ static int backoff(unsigned *attempt, unsigned retries, const struct herr *err)
 /* A small signed GET or HEAD with retries on temporary failures. Returns
  * 0 (2xx in resp), 1 (404 when missing_ok), -1. */
 static int small_request(struct s3client *c, const char *method, const char *bucket, const char *key,
-                         unsigned retries, int missing_ok, struct http_response *resp, struct herr *err)
+                         const struct download_opts *o, uint64_t deadline_ms, int missing_ok,
+                         struct http_response *resp, struct herr *err)
 {
 	unsigned attempt = 0;
+	bool late = false;
 	for (;;) {
-		if (s3_request(c, method, bucket, key, NULL, 0, META_TIMEOUT_MS, NULL, NULL, resp, err) ==
-		    0) {
+		if (time_left(deadline_ms) == 0)
+			return herr_set(err, HOIST_EXIT_TEMPFAIL,
+			                "%s s3://%s/%s: not done within download_deadline_s=%u", method,
+			                bucket, key, o->deadline_s);
+		unsigned sent = c->requests;
+		if (s3_request(c, method, bucket, key, NULL, 0, request_timeout(META_TIMEOUT_MS, deadline_ms),
+		               NULL, NULL, resp, err) == 0) {
 			if (resp->status >= 200 && resp->status < 300)
 				return 0;
 			if (resp->status == 404 && missing_ok)
 				return 1;
 			s3_status_error(resp, method, bucket, key, err);
 		}
-		if (err->code != HOIST_EXIT_TEMPFAIL || backoff(&attempt, retries, err) != 0)
+		/* never sent: the credentials were already retried within the metadata deadline */
+		if (c->requests == sent || err->code != HOIST_EXIT_TEMPFAIL ||
+		    backoff(&attempt, o->retries, deadline_ms, &late, err) != 0) {
+			if (late)
+				herr_prefix(err, "%s s3://%s/%s: not done within download_deadline_s=%u",
+				            method, bucket, key, o->deadline_s);
 			return -1;
+		}
 	}
 }
 
 /* Fetches "<key>.sha256"; 1 = found (out filled), 0 = none, -1 = error. */
-static int fetch_sidecar(struct s3client *c, const struct download_opts *o, const char *bucket,
-                         const char *key, uint8_t out[32], struct herr *err)
+static int fetch_sidecar(struct s3client *c, const struct download_opts *o, uint64_t deadline_ms,
+                         const char *bucket, const char *key, uint8_t out[32], struct herr *err)
 {
 	char skey[S3_URL_MAX];
 	struct http_response resp;
@@ -194,7 +271,7 @@ static int fetch_sidecar(struct s3client *c, const struct download_opts *o, cons
 		return herr_set(err, HOIST_EXIT_DIRECTIVE, "object key too long");
 	http_response_init(&resp);
 	resp.body.max = SIDECAR_MAX;
-	r = small_request(c, "GET", bucket, skey, o->retries, 1, &resp, err);
+	r = small_request(c, "GET", bucket, skey, o, deadline_ms, 1, &resp, err);
 	if (r < 0) {
 		if (err->code == HOIST_EXIT_DENIED)
 			rc = 0; /* no s3:GetObject on the sidecar reads as "no sidecar" */
@@ -315,10 +392,188 @@ static int check_source(const struct dl *d, const uint8_t got[32], const uint8_t
 	                source, wh);
 }
 
+/* Opens the file the body goes to. Normally the object's partial file (kept
+ * after a failure for the next run); when its facts are known and still
+ * hold, the bytes it has are hashed again and the download resumes after
+ * them. When another run holds that file, a private temp file is used and
+ * nothing is kept. */
+static int open_target(struct dl *d, struct partial *part, struct herr *err)
+{
+	const struct download_opts *o = d->o;
+	struct partial_meta m;
+	struct stat st;
+	char sz[32], tsz[32];
+
+	if (partial_names(o->tmp_dir, d->bucket, d->key, part) == 0) {
+		partial_prune(o->tmp_dir, part, PARTIAL_MAX_AGE_S);
+		d->fd = open(part->data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (d->fd >= 0 && flock(d->fd, LOCK_EX | LOCK_NB) != 0) {
+			close(d->fd); /* another run is fetching the same object */
+			d->fd = -1;
+		} else if (d->fd >= 0) {
+			(void)snprintf(d->tmp, sizeof(d->tmp), "%s", part->data);
+			d->part = part;
+		}
+	} else {
+		partial_prune(o->tmp_dir, NULL, 0);
+	}
+	if (d->fd < 0) {
+		if (fs_path_join(d->tmp, sizeof(d->tmp), o->tmp_dir, "bundle-XXXXXX") != 0)
+			return herr_set(err, HOIST_EXIT_CONFIG, "tmp dir path too long");
+		d->fd = mkostemp(d->tmp, O_CLOEXEC);
+		if (d->fd < 0) {
+			d->tmp[0] = '\0';
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temp file in %s",
+			                  o->tmp_dir);
+		}
+		return 0;
+	}
+	if (fstat(d->fd, &st) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot stat %s", d->tmp);
+	if (st.st_size > 0 && partial_load(part, d->bucket, d->key, &m) == 0 &&
+	    (uint64_t)st.st_size <= o->max_bytes && (m.total == 0 || (uint64_t)st.st_size < m.total)) {
+		uint8_t buf[64 * 1024];
+		uint64_t done = 0;
+		while (done < (uint64_t)st.st_size) {
+			ssize_t n = pread(d->fd, buf, sizeof(buf), (off_t)done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return herr_errno(err, HOIST_EXIT_IO, n < 0 ? errno : EIO, "cannot read %s",
+				                  d->tmp);
+			if (sha256_update(d->sha, buf, (size_t)n) != 0)
+				return herr_set(err, HOIST_EXIT_INTERNAL, "sha256 update failed");
+			done += (uint64_t)n;
+		}
+		if (lseek(d->fd, (off_t)done, SEEK_SET) < 0)
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot seek %s", d->tmp);
+		d->bytes = done;
+		d->total = m.total;
+		memcpy(d->etag, m.etag, sizeof(d->etag));
+		if (m.checksum[0] != '\0' && s3_checksum_header(m.checksum, d->s3sum) == 1) {
+			d->has_s3sum = true;
+			memcpy(d->s3sum_hdr, m.checksum, sizeof(d->s3sum_hdr));
+		}
+		d->kept = true;
+		progress_bytes(done, sz, sizeof(sz));
+		progress_bytes(m.total, tsz, sizeof(tsz));
+		log_info("an earlier run kept %s of %s of s3://%s/%s: resuming it", sz, m.total ? tsz : "?",
+		         d->bucket, d->key);
+		progress_start(&d->prog, m.total, o->progress_tty, o->progress);
+		return 0;
+	}
+	/* nothing usable: start from byte 0 */
+	(void)unlink(part->meta);
+	if (ftruncate(d->fd, 0) != 0)
+		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot truncate %s", d->tmp);
+	return 0;
+}
+
+/* The GET with its retries: resumes after a broken connection (Range +
+ * If-Match), all within the download's deadline. */
+static int fetch(struct dl *d, struct s3client *c, unsigned *attempt, struct download_result *r,
+                 struct herr *err)
+{
+	const struct download_opts *o = d->o;
+	bool late = false;
+	for (;;) {
+		char range[64], ifm[300];
+		const char *extra[2];
+		size_t ne = 0;
+		uint64_t left = time_left(d->deadline_ms);
+		d->resuming = d->bytes > 0 && d->etag[0] != '\0';
+		d->started = false;
+		if (left == 0) {
+			late = true;
+			break;
+		}
+		if (d->resuming) {
+			(void)snprintf(range, sizeof(range), "Range: bytes=%llu-",
+			               (unsigned long long)d->bytes);
+			(void)snprintf(ifm, sizeof(ifm), "If-Match: %s", d->etag);
+			extra[ne++] = range;
+			extra[ne++] = ifm;
+			r->resumes++;
+		} else if (d->bytes > 0 && restart(d, err) != 0) {
+			return -1;
+		}
+		unsigned sent = c->requests;
+		if (s3_request(c, "GET", d->bucket, d->key, extra, ne, request_timeout(0, d->deadline_ms),
+		               on_data, d, d->resp, err) == 0) {
+			if (d->resp->status == 200 || d->resp->status == 206) {
+				if (!d->started && on_start(d, err) != 0) /* empty body */
+					return -1;
+				progress_end(&d->prog);
+				return 0;
+			}
+			if (d->resp->status == 412 || d->resp->status == 416) {
+				/* the object changed since the first response: start over */
+				herr_set(err, HOIST_EXIT_TEMPFAIL, "s3://%s/%s changed during the download",
+				         d->bucket, d->key);
+				d->etag[0] = '\0';
+				if (d->part != NULL)
+					(void)unlink(d->part->meta);
+			} else {
+				s3_status_error(d->resp, "GET", d->bucket, d->key, err);
+			}
+		} else if (c->requests == sent) {
+			/* never sent: the credentials were already retried within the metadata deadline */
+			return -1;
+		} else if (d->resp->sink_failed && err->code != HOIST_EXIT_TEMPFAIL) {
+			return -1; /* too large, disk error: permanent */
+		}
+		progress_end(&d->prog);
+		if (err->code != HOIST_EXIT_TEMPFAIL ||
+		    backoff(attempt, o->retries, d->deadline_ms, &late, err) != 0)
+			break;
+	}
+	progress_end(&d->prog);
+	if (late) {
+		char got[32], tot[32];
+		progress_bytes(d->bytes, got, sizeof(got));
+		progress_bytes(d->total, tot, sizeof(tot));
+		if (err->code != HOIST_EXIT_TEMPFAIL)
+			herr_set(err, HOIST_EXIT_TEMPFAIL, "deadline");
+		herr_prefix(err, "GET s3://%s/%s: not done within download_deadline_s=%u (%s of %s so far)",
+		            d->bucket, d->key, o->deadline_s, got, d->total ? tot : "?");
+	}
+	return -1;
+}
+
+/* Every digest source given must agree with got, and at least one must
+ * exist; fetches the sidecar when nothing else gives a digest. */
+static int verify(struct dl *d, struct s3client *c, const uint8_t got[32], bool *has_side, uint8_t side[32],
+                  struct download_result *r, struct herr *err)
+{
+	const struct download_opts *o = d->o;
+	int k;
+	r->sources[0] = '\0';
+	if (o->has_expected && check_source(d, got, o->expected, "directive", r, err) != 0)
+		return -1;
+	if (d->has_s3sum && check_source(d, got, d->s3sum, "s3-checksum", r, err) != 0)
+		return -1;
+	if (!o->has_expected && !d->has_s3sum && !*has_side) {
+		k = fetch_sidecar(c, o, d->deadline_ms, d->bucket, d->key, side, err);
+		if (k < 0)
+			return -1;
+		*has_side = k == 1;
+	}
+	if (*has_side && check_source(d, got, side, "sidecar", r, err) != 0)
+		return -1;
+	if (r->sources[0] == '\0')
+		return herr_set(
+		    err, HOIST_EXIT_INTEGRITY,
+		    "no sha256 known for s3://%s/%s: none in the directive, no x-amz-checksum-sha256, "
+		    "no %s.sha256 sidecar; refusing an unverifiable bundle",
+		    d->bucket, d->key, d->key);
+	return 0;
+}
+
 int download_bundle(struct s3client *c, const struct download_opts *o, const char *bucket, const char *key,
                     struct download_result *r, struct herr *err)
 {
 	struct dl d;
+	struct partial part;
 	struct http_response resp;
 	uint8_t side[32], got[32];
 	bool has_side = false;
@@ -333,6 +588,7 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 	d.key = key;
 	d.fd = -1;
 	d.resp = &resp;
+	d.deadline_ms = o->deadline_s > 0 ? t0 + (uint64_t)o->deadline_s * 1000u : 0;
 	http_response_init(&resp);
 
 	if (fs_mkdir_p(o->cache_dir, 0700, err) != 0 || fs_mkdir_p(o->tmp_dir, 0700, err) != 0)
@@ -351,11 +607,11 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 	} else if (cache_nonempty(o->cache_dir)) {
 		/* no directive digest: HEAD once to learn the S3 checksum (skipped
 		 * on an empty cache, where the GET brings the checksum anyway) */
-		if (small_request(c, "HEAD", bucket, key, o->retries, 0, &resp, err) != 0)
+		if (small_request(c, "HEAD", bucket, key, o, d.deadline_ms, 0, &resp, err) != 0)
 			goto out;
 		take_checksum(&d, &resp.headers);
 		if (!d.has_s3sum) {
-			k = fetch_sidecar(c, o, bucket, key, side, err);
+			k = fetch_sidecar(c, o, d.deadline_ms, bucket, key, side, err);
 			if (k < 0)
 				goto out;
 			has_side = k == 1;
@@ -378,82 +634,35 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (fs_path_join(d.tmp, sizeof(d.tmp), o->tmp_dir, "bundle-XXXXXX") != 0) {
-		herr_set(err, HOIST_EXIT_CONFIG, "tmp dir path too long");
+	if (open_target(&d, &part, err) != 0)
 		goto out;
-	}
-	d.fd = mkostemp(d.tmp, O_CLOEXEC);
-	if (d.fd < 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temp file in %s", o->tmp_dir);
-		d.tmp[0] = '\0';
-		goto out;
-	}
 	for (;;) {
-		char range[64], ifm[300];
-		const char *extra[2];
-		size_t ne = 0;
-		d.resuming = d.bytes > 0 && d.etag[0] != '\0';
-		d.started = false;
-		if (d.resuming) {
-			(void)snprintf(range, sizeof(range), "Range: bytes=%llu-",
-			               (unsigned long long)d.bytes);
-			(void)snprintf(ifm, sizeof(ifm), "If-Match: %s", d.etag);
-			extra[ne++] = range;
-			extra[ne++] = ifm;
-			r->resumes++;
-		} else if (d.bytes > 0 && restart(&d, err) != 0) {
+		if (fetch(&d, c, &attempt, r, err) != 0)
+			goto out;
+		if (d.total > 0 && d.bytes != d.total) {
+			herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: got %llu of %llu bytes", bucket,
+			         key, (unsigned long long)d.bytes, (unsigned long long)d.total);
 			goto out;
 		}
-		if (s3_request(c, "GET", bucket, key, extra, ne, 0, on_data, &d, &resp, err) == 0) {
-			if (resp.status == 200 || resp.status == 206) {
-				if (!d.started && on_start(&d, err) != 0) /* empty body */
-					goto out;
-				break;
-			}
-			if (resp.status == 412 || resp.status == 416) {
-				/* the object changed since the first response: start over */
-				herr_set(err, HOIST_EXIT_TEMPFAIL, "s3://%s/%s changed during the download",
-				         bucket, key);
-				d.etag[0] = '\0';
-			} else {
-				s3_status_error(&resp, "GET", bucket, key, err);
-			}
-		} else if (resp.sink_failed && err->code != HOIST_EXIT_TEMPFAIL) {
-			goto out; /* too large, disk error: permanent */
+		if (sha256_final(d.sha, got) != 0) {
+			herr_set(err, HOIST_EXIT_INTERNAL, "sha256 final failed");
+			goto out;
 		}
-		progress_end(&d.prog);
-		if (err->code != HOIST_EXIT_TEMPFAIL || backoff(&attempt, o->retries, err) != 0)
+		if (verify(&d, c, got, &has_side, side, r, err) == 0)
+			break;
+		if (!d.kept || err->code != HOIST_EXIT_INTEGRITY)
 			goto out;
-	}
-	progress_end(&d.prog);
-	if (d.total > 0 && d.bytes != d.total) {
-		herr_set(err, HOIST_EXIT_TEMPFAIL, "GET s3://%s/%s: got %llu of %llu bytes", bucket, key,
-		         (unsigned long long)d.bytes, (unsigned long long)d.total);
-		goto out;
-	}
-	if (sha256_final(d.sha, got) != 0) {
-		herr_set(err, HOIST_EXIT_INTERNAL, "sha256 final failed");
-		goto out;
-	}
-	/* every source given must agree; at least one must exist */
-	if (o->has_expected && check_source(&d, got, o->expected, "directive", r, err) != 0)
-		goto out;
-	if (d.has_s3sum && check_source(&d, got, d.s3sum, "s3-checksum", r, err) != 0)
-		goto out;
-	if (!o->has_expected && !d.has_s3sum && !has_side) {
-		k = fetch_sidecar(c, o, bucket, key, side, err);
-		if (k < 0)
+		/* bytes an earlier run kept may not have reached the disk intact
+		 * (a power loss): this run fetches the whole object once more */
+		log_warnx("%s; the bytes an earlier run kept may be damaged: fetching s3://%s/%s again from "
+		          "byte 0",
+		          err->msg, bucket, key);
+		d.kept = false;
+		d.etag[0] = '\0';
+		d.has_s3sum = false;
+		has_side = false;
+		if (restart(&d, err) != 0)
 			goto out;
-		has_side = k == 1;
-	}
-	if (has_side && check_source(&d, got, side, "sidecar", r, err) != 0)
-		goto out;
-	if (r->sources[0] == '\0') {
-		herr_set(err, HOIST_EXIT_INTEGRITY,
-		         "no sha256 known for s3://%s/%s: none in the directive, no x-amz-checksum-sha256, "
-		         "no %s.sha256 sidecar; refusing an unverifiable bundle",
-		         bucket, key, key);
-		goto out;
 	}
 	{
 		char hex[SHA256_HEX_LEN + 1], name[SHA256_HEX_LEN + 16];
@@ -469,17 +678,20 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", d.tmp);
 		goto out;
 	}
-	if (close(d.fd) != 0) {
-		d.fd = -1;
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot close %s", d.tmp);
-		goto out;
-	}
-	d.fd = -1;
 	if (rename(d.tmp, r->path) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename %s to %s", d.tmp, r->path);
 		goto out;
 	}
 	d.tmp[0] = '\0';
+	if (d.part != NULL)
+		(void)unlink(d.part->meta);
+	d.part = NULL;
+	if (close(d.fd) != 0) {
+		d.fd = -1;
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot close %s", r->path);
+		goto out;
+	}
+	d.fd = -1;
 	if (fs_fsync_dir(o->cache_dir, err) != 0)
 		goto out;
 	memcpy(r->sha256, got, 32);
@@ -496,10 +708,23 @@ done:
 	cache_prune(o->cache_dir, r->path);
 	rc = 0;
 out:
+	if (rc != 0 && d.tmp[0] != '\0') {
+		/* a temporary failure keeps what arrived, for the next run to resume;
+		 * anything else (or an unsafe resume: no ETag) starts over next time */
+		if (d.part != NULL && err->code == HOIST_EXIT_TEMPFAIL && d.bytes > 0 && d.etag[0] != '\0' &&
+		    ftruncate(d.fd, (off_t)d.bytes) == 0 && fs_exists(d.part->meta) == 1) {
+			char sz[32];
+			progress_bytes(d.bytes, sz, sizeof(sz));
+			log_info("keeping the %s received so far in %s; the next run resumes there", sz,
+			         d.tmp);
+		} else if (d.part != NULL) {
+			partial_remove(d.part);
+		} else {
+			(void)unlink(d.tmp);
+		}
+	}
 	if (d.fd >= 0)
 		close(d.fd);
-	if (d.tmp[0] != '\0' && rc != 0)
-		(void)unlink(d.tmp);
 	sha256_free(d.sha);
 	http_response_free(&resp);
 	return rc;

@@ -6,8 +6,10 @@
  * at least one source must exist. Only then is the file fsynced and renamed
  * to cache_dir/<sha256hex>.bundle, so the cache never holds a partial or
  * unverified file. A dropped connection resumes with Range + If-Match;
- * 5xx, SlowDown and timeouts are retried with backoff; 403, 404 and a
- * digest mismatch are permanent. */
+ * 5xx, SlowDown and timeouts are retried with backoff, all within one
+ * deadline; 403, 404 and a digest mismatch are permanent. After a
+ * temporary failure the bytes received stay for the next run, which
+ * resumes them (partial.h); the sha256 still decides. */
 #ifndef HOIST_DOWNLOAD_H
 #define HOIST_DOWNLOAD_H
 
@@ -22,8 +24,9 @@ struct download_opts {
 	const char *cache_dir;
 	const char *tmp_dir; /* same file system as cache_dir */
 	uint64_t max_bytes;
-	unsigned retries;  /* extra attempts after the first */
-	bool has_expected; /* the directive gave sha256 */
+	unsigned retries;    /* extra attempts after the first */
+	unsigned deadline_s; /* the whole download, every attempt; 0 = none */
+	bool has_expected;   /* the directive gave sha256 */
 	uint8_t expected[32];
 	int progress_tty; /* stderr is a terminal */
 	int progress;     /* report progress at all */

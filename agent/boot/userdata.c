@@ -29,11 +29,15 @@ enum dkey {
 	D_GROUP,
 	D_REGION,
 	D_ENDPOINT,
+	D_CHANNEL, /* issue 10: a signed channel or release manifest instead of version + bundle */
+	D_RELEASE,
 	D_COUNT
 };
 static const char *const DKEYS[D_COUNT] = {"version",     "bundle",           "sha256", "environment",
-                                           "application", "deployment_group", "region", "endpoint"};
-static const bool REQUIRED[D_COUNT] = {true, true, false, true, true, false, false, false};
+                                           "application", "deployment_group", "region", "endpoint",
+                                           "channel",     "release"};
+/* version and bundle: required unless channel or release is given */
+static const bool REQUIRED[D_COUNT] = {true, true, false, true, true, false, false, false, false, false};
 
 /* Checks a version/environment/application token; returns 1 if safe. */
 int directive_token_ok(const char *s, size_t maxlen)
@@ -55,6 +59,7 @@ void directive_free(struct directive *d)
 	free(d->deployment_group);
 	free(d->region);
 	free(d->endpoint);
+	free(d->manifest_url);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -265,6 +270,14 @@ static int check_value(struct directive *d, enum dkey k, const char *v, unsigned
 			return bad_value(err, line, "endpoint", v, "is not an http:// or https:// URL");
 		slot = &d->endpoint;
 		break;
+	case D_CHANNEL:
+	case D_RELEASE:
+		if (strncmp(v, "s3://", 5) != 0 || strchr(v + 5, '/') == NULL || v[5] == '/' ||
+		    strchr(v + 5, '/')[1] == '\0' || !str_printable(v) || strchr(v, ' ') != NULL)
+			return bad_value(err, line, DKEYS[k], v, "is not an s3://BUCKET/KEY URL");
+		d->manifest_is_channel = k == D_CHANNEL;
+		slot = &d->manifest_url;
+		break;
 	case D_BUNDLE:
 	case D_COUNT:
 		return 0;
@@ -360,7 +373,8 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 			return herr_set(
 			    err, HOIST_EXIT_DIRECTIVE,
 			    "hoist directive line %u: unknown key '%s' (known: version, bundle, "
-			    "sha256, environment, application, deployment_group, region, endpoint)",
+			    "sha256, environment, application, deployment_group, region, endpoint, "
+			    "channel, release)",
 			    line, shown);
 		}
 		if (seen[k] != 0)
@@ -377,15 +391,28 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 	}
 	if (!header)
 		return herr_set(err, HOIST_EXIT_NO_DIRECTIVE, "user data holds no \"#hoist\" directive");
+	if (seen[D_CHANNEL] != 0 || seen[D_RELEASE] != 0) {
+		/* the manifest names version, bundle and digest: the directive may not */
+		static const enum dkey clash[] = {D_RELEASE, D_VERSION, D_BUNDLE, D_SHA256};
+		enum dkey mk = seen[D_CHANNEL] != 0 ? D_CHANNEL : D_RELEASE;
+		for (size_t i = 0; i < sizeof(clash) / sizeof(clash[0]); i++)
+			if (clash[i] != mk && seen[clash[i]] != 0)
+				return herr_set(err, HOIST_EXIT_DIRECTIVE,
+				                "hoist directive line %u: '%s' cannot be combined with '%s' "
+				                "(line %u): the manifest names the release",
+				                seen[clash[i]], DKEYS[clash[i]], DKEYS[mk], seen[mk]);
+	}
 	for (k = 0; k < D_COUNT; k++)
-		if (REQUIRED[k] && seen[k] == 0)
+		if (REQUIRED[k] && seen[k] == 0 &&
+		    !((k == D_VERSION || k == D_BUNDLE) && (seen[D_CHANNEL] != 0 || seen[D_RELEASE] != 0)))
 			return herr_set(err, HOIST_EXIT_DIRECTIVE,
-			                "hoist directive: missing required key '%s'", DKEYS[k]);
+			                "hoist directive: missing required key '%s'%s", DKEYS[k],
+			                k == D_VERSION || k == D_BUNDLE ? " (or channel, or release)" : "");
 	for (k = 0; k < D_COUNT; k++)
 		if (seen[k] != 0 && check_value(d, (enum dkey)k, values[k], seen[k], err) != 0)
 			return -1;
 	d->line_of_version = seen[D_VERSION];
-	if (parse_bundle(d, values[D_BUNDLE], seen[D_BUNDLE], err) != 0)
+	if (d->manifest_url == NULL && parse_bundle(d, values[D_BUNDLE], seen[D_BUNDLE], err) != 0)
 		return -1;
 	if (d->deployment_group == NULL) {
 		size_t n = strlen(d->application) + 1 + strlen(d->environment) + 1;
@@ -393,6 +420,27 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 			return herr_set(err, HOIST_EXIT_INTERNAL, "hoist directive: out of memory");
 		snprintf(d->deployment_group, n, "%s-%s", d->application, d->environment);
 	}
+	return 0;
+}
+
+int directive_use_channel(struct directive *d, const char *url, struct herr *err)
+{
+	char *u;
+	if (strncmp(url, "s3://", 5) != 0 || strchr(url + 5, '/') == NULL || url[5] == '/' ||
+	    strchr(url + 5, '/')[1] == '\0' || !str_printable(url) || strchr(url, ' ') != NULL)
+		return herr_set(err, HOIST_EXIT_USAGE, "--channel '%.200s' is not an s3://BUCKET/KEY URL",
+		                url);
+	if ((u = strdup(url)) == NULL)
+		return herr_set(err, HOIST_EXIT_INTERNAL, "out of memory");
+	free(d->manifest_url);
+	free(d->version);
+	free(d->bundle);
+	free(d->bucket);
+	free(d->key);
+	d->version = d->bundle = d->bucket = d->key = NULL;
+	d->has_sha256 = false;
+	d->manifest_url = u;
+	d->manifest_is_channel = true;
 	return 0;
 }
 

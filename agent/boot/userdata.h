@@ -24,8 +24,8 @@
 #define DIRECTIVE_VERSION_MAX 128
 
 struct directive {
-	char *version;          /* required; safe token [A-Za-z0-9._+-], 1..128, not "." or ".." */
-	char *bundle;           /* required; s3:// URL with {version} already expanded */
+	char *version;          /* required (unless channel/release); safe token [A-Za-z0-9._+-], 1..128 */
+	char *bundle;           /* required (unless channel/release); s3:// URL, {version} expanded */
 	char *bucket;           /* parsed from bundle */
 	char *key;              /* parsed from bundle (no leading '/'), URL-decoded form */
 	bool has_sha256;
@@ -35,6 +35,9 @@ struct directive {
 	char *deployment_group; /* optional; default "<application>-<environment>" */
 	char *region;           /* optional */
 	char *endpoint;         /* optional S3 endpoint URL override (http/https) */
+	char *manifest_url;     /* channel= or release=: s3:// URL of a manifest (then version,
+	                         * bundle, bucket, key and sha256 are filled from it, channel.h) */
+	bool manifest_is_channel; /* channel= (true) or release= (false) */
 	unsigned line_of_version; /* line numbers for messages (0 if absent) */
 };
 
@@ -43,6 +46,9 @@ struct directive {
  * HOIST_EXIT_DIRECTIVE with a message naming the key and line. */
 int userdata_parse(const uint8_t *data, size_t len, struct directive *out, struct herr *err);
 void directive_free(struct directive *d);
+/* hoist-boot --channel URL: follow that channel instead of the directive's
+ * release (version, bundle and sha256 are dropped). */
+int directive_use_channel(struct directive *d, const char *url, struct herr *err);
 /* Checks a version/environment/application token; returns 1 if safe. */
 int directive_token_ok(const char *s, size_t maxlen);
 

@@ -32,6 +32,7 @@ enum ktype {
 	K_SIZE,    /* uint64_t bytes, optional K/M/G/KiB/MiB/GiB */
 	K_COUNT64, /* uint64_t, plain integer */
 	K_SAME_VERSION,
+	K_REQUIRE_SIG,
 };
 
 struct key {
@@ -60,6 +61,8 @@ static const struct key KEYS[] = {
     {"max_bundle_bytes", K_SIZE, F(max_bundle_bytes), 1, NULL},
     {"connect_timeout_s", K_UINT, F(connect_timeout_s), 1, "a number of seconds"},
     {"low_speed_timeout_s", K_UINT, F(low_speed_timeout_s), 1, "a number of seconds"},
+    {"low_speed_bytes_s", K_UINT, F(low_speed_bytes_s), 1, "a number of bytes per second"},
+    {"download_deadline_s", K_UINT, F(download_deadline_s), 0, "a number of seconds"},
     {"download_retries", K_UINT, F(download_retries), 0, "a whole number"},
     {"same_version", K_SAME_VERSION, F(same_version), 0, NULL},
     {"keep_revisions", K_UINT, F(keep_revisions), 1, "a whole number"},
@@ -70,6 +73,8 @@ static const struct key KEYS[] = {
     {"max_path_len", K_UINT, F(max_path_len), 1, "a whole number"},
     {"allow_setid", K_BOOL, F(allow_setid), 0, NULL},
     {"install_links", K_BOOL, F(install_links), 0, NULL},
+    {"trusted_keys_dir", K_PATH, F(trusted_keys_dir), 0, NULL},
+    {"require_signature", K_REQUIRE_SIG, F(require_signature), 0, NULL},
 };
 #undef F
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
@@ -121,6 +126,8 @@ void config_init(struct hoist_config *c)
 	c->max_bundle_bytes = UINT64_C(4) << 30;
 	c->connect_timeout_s = 5;
 	c->low_speed_timeout_s = 30;
+	c->low_speed_bytes_s = 1024;
+	c->download_deadline_s = 3600;
 	c->download_retries = 5;
 	c->same_version = SAME_VERSION_SKIP;
 	c->keep_revisions = 5;
@@ -131,6 +138,8 @@ void config_init(struct hoist_config *c)
 	c->max_extract_bytes = UINT64_C(8) << 30;
 	c->max_path_len = 1024;
 	c->allow_setid = false;
+	c->trusted_keys_dir = strdup("/etc/hoist/trusted-keys");
+	c->require_signature = REQUIRE_SIG_AUTO;
 }
 
 /* 0 when config_init's allocations all succeeded. */
@@ -138,7 +147,7 @@ static int config_complete(const struct hoist_config *c, struct herr *err)
 {
 	if (c->root == NULL || c->state_dir == NULL || c->cache_dir == NULL || c->log_dir == NULL ||
 	    c->agent_path == NULL || c->imds_endpoint == NULL || c->region == NULL ||
-	    c->s3_endpoint == NULL || c->ca_bundle == NULL)
+	    c->s3_endpoint == NULL || c->ca_bundle == NULL || c->trusted_keys_dir == NULL)
 		return herr_set(err, HOIST_EXIT_INTERNAL, "configuration: out of memory");
 	return 0;
 }
@@ -158,6 +167,7 @@ void config_free(struct hoist_config *c)
 	free(c->region);
 	free(c->s3_endpoint);
 	free(c->ca_bundle);
+	free(c->trusted_keys_dir);
 	free(c->access_key_id);
 	wipe_free(&c->secret_access_key);
 	wipe_free(&c->session_token);
@@ -284,6 +294,15 @@ static int set_value(struct hoist_config *c, const struct key *k, const char *v,
 			                "%s: expected true or false (or yes/no, 1/0), got '%.*s'", k->name,
 			                SHOW, v);
 		*(bool *)field = b;
+		return 0;
+	case K_REQUIRE_SIG:
+		if (strcmp(v, "auto") == 0)
+			*(enum require_signature *)field = REQUIRE_SIG_AUTO;
+		else if (parse_bool(v, &b) == 0)
+			*(enum require_signature *)field = b ? REQUIRE_SIG_YES : REQUIRE_SIG_NO;
+		else
+			return herr_set(err, HOIST_EXIT_CONFIG, "%s: expected auto, yes or no, got '%.*s'",
+			                k->name, SHOW, v);
 		return 0;
 	case K_SAME_VERSION:
 		if (strcmp(v, "skip") == 0)

@@ -23,6 +23,12 @@ enum same_version_policy {
 	SAME_VERSION_REDEPLOY,  /* hand over again (cached bundle, re-run hooks) */
 };
 
+enum require_signature {
+	REQUIRE_SIG_AUTO = 0, /* default: required as soon as a trusted key is installed */
+	REQUIRE_SIG_YES,
+	REQUIRE_SIG_NO,
+};
+
 struct hoist_config {
 	/* where: every absolute host path below is resolved under root */
 	char *root;               /* root        "" (HOIST_ROOT)            */
@@ -46,7 +52,9 @@ struct hoist_config {
 	char *ca_bundle;          /* ca_bundle   "" (AWS_CA_BUNDLE)           */
 	uint64_t max_bundle_bytes;/* max_bundle_bytes 4294967296 (4 GiB)     */
 	unsigned connect_timeout_s; /* connect_timeout_s 5                  */
-	unsigned low_speed_timeout_s; /* low_speed_timeout_s 30: stall limit */
+	unsigned low_speed_timeout_s; /* low_speed_timeout_s 30: stall window */
+	unsigned low_speed_bytes_s; /* low_speed_bytes_s 1024: stall floor   */
+	unsigned download_deadline_s; /* download_deadline_s 3600: 0 = none */
 	unsigned download_retries;  /* download_retries 5                    */
 	char *access_key_id;      /* environment only: AWS_ACCESS_KEY_ID     */
 	char *secret_access_key;  /* environment only: AWS_SECRET_ACCESS_KEY */
@@ -54,6 +62,9 @@ struct hoist_config {
 
 	/* boot behaviour */
 	enum same_version_policy same_version; /* same_version skip|redeploy */
+	/* release trust (issue 10, docs/releases.md) */
+	char *trusted_keys_dir;   /* trusted_keys_dir /etc/hoist/trusted-keys: signify *.pub files */
+	enum require_signature require_signature; /* require_signature auto|yes|no */
 
 	/* agent */
 	unsigned keep_revisions;  /* keep_revisions 5                        */

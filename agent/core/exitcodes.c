@@ -22,6 +22,8 @@ const char *hoist_exit_name(int code)
 	case HOIST_EXIT_BUSY: return "busy";
 	case HOIST_EXIT_NO_REVISION: return "no-revision";
 	case HOIST_EXIT_POLICY: return "policy";
+	case HOIST_EXIT_UNTRUSTED: return "untrusted";
+	case HOIST_EXIT_STALE: return "stale";
 	case HOIST_EXIT_TEMPFAIL: return "tempfail";
 	default: return "unknown";
 	}

@@ -26,6 +26,8 @@ enum hoist_exit {
 	HOIST_EXIT_BUSY = 15,       /* another deployment holds the lock */
 	HOIST_EXIT_NO_REVISION = 16,/* rollback asked for a revision that is not kept */
 	HOIST_EXIT_POLICY = 17,    /* refused by the host's deploy policy (policy.conf) */
+	HOIST_EXIT_UNTRUSTED = 18,  /* release manifest refused by the trust policy (signature, key, app) */
+	HOIST_EXIT_STALE = 19,      /* release manifest expired, or an older channel seq than applied here */
 	HOIST_EXIT_TEMPFAIL = 75,   /* network, 5xx, throttling, metadata unavailable */
 };
 

@@ -20,9 +20,32 @@
 
 static const char WHAT[] = "instance role credentials";
 
-enum field { F_CODE, F_AKID, F_SECRET, F_TOKEN, F_EXPIRATION, F_COUNT };
-static const char *const FIELD_NAMES[F_COUNT] = {"Code", "AccessKeyId", "SecretAccessKey", "Token",
-                                                 "Expiration"};
+/* F_MESSAGE is optional: IMDS sends it with a Code other than Success. */
+enum field { F_CODE, F_AKID, F_SECRET, F_TOKEN, F_EXPIRATION, F_MESSAGE, F_COUNT };
+#define F_REQUIRED F_MESSAGE
+static const char *const FIELD_NAMES[F_COUNT] = {"Code",  "AccessKeyId", "SecretAccessKey",
+                                                 "Token", "Expiration",  "Message"};
+#define CREDS_MESSAGE_MAX 300
+
+/* Copies s into out with every byte outside printable ASCII shown as \xHH,
+ * cut at CREDS_MESSAGE_MAX bytes: Code and Message come from the network. */
+static void printable(const char *s, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; s[i] != '\0' && i < CREDS_MESSAGE_MAX && o + 5 < outsz; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+}
 
 /* Frees a string after overwriting it, for anything that may hold a secret. */
 static void wipe_free(char **p)
@@ -305,17 +328,23 @@ int creds_parse_json(const char *json, size_t len, struct credentials *out, stru
 	if (expect(&parser, YAML_DOCUMENT_END_EVENT, "trailing data after the JSON object", err) != 0 ||
 	    expect(&parser, YAML_STREAM_END_EVENT, "trailing data after the JSON object", err) != 0)
 		goto out;
-	for (i = 0; i < F_COUNT; i++) {
+	if (vals[F_CODE] != NULL && strcmp(vals[F_CODE], "Success") != 0) {
+		/* IMDS says why there are no credentials (e.g. AssumeRoleUnauthorizedAccess:
+		 * the role's trust policy does not let EC2 assume it). Code and Message are
+		 * not secret; they are shown escaped and bounded. A failure document has
+		 * no keys, so this comes before the missing-field check. */
+		char code[4 * 64 + 1], msg[4 * CREDS_MESSAGE_MAX + 1];
+		printable(vals[F_CODE], code, sizeof(code));
+		printable(vals[F_MESSAGE] != NULL ? vals[F_MESSAGE] : "(no Message)", msg, sizeof(msg));
+		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: Code %s: %s", WHAT, code, msg);
+		goto out;
+	}
+	for (i = 0; i < F_REQUIRED; i++) {
 		if (vals[i] == NULL) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: missing field %s", WHAT,
 			         FIELD_NAMES[i]);
 			goto out;
 		}
-	}
-	if (strcmp(vals[F_CODE], "Success") != 0) {
-		/* the code is not secret, but the rule is simple: no values in messages */
-		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: Code is not \"Success\"", WHAT);
-		goto out;
 	}
 	if (creds_parse_time(vals[F_EXPIRATION], &out->expiration) != 0) {
 		herr_set(err, HOIST_EXIT_NO_CREDENTIALS,

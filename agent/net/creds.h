@@ -13,12 +13,13 @@
 struct credentials {
 	char *access_key_id;
 	char *secret_access_key;
-	char *session_token;   /* NULL for long-lived keys from the environment */
-	time_t expiration;     /* 0 = does not expire */
+	char *session_token; /* NULL for long-lived keys from the environment */
+	time_t expiration;   /* 0 = does not expire */
 };
 
 /* Parses {"Code":"Success","AccessKeyId":...,"SecretAccessKey":...,"Token":...,
- * "Expiration":"2026-11-22T18:00:00Z",...}. Code other than "Success",
+ * "Expiration":"2026-11-22T18:00:00Z",...}. Code other than "Success" is an
+ * error quoting Code and Message (escaped; IMDS's reason, never secret);
  * missing fields, duplicate keys, non-JSON, or an Expiration that does not
  * parse are errors (HOIST_EXIT_NO_CREDENTIALS) that never quote values. */
 int creds_parse_json(const char *json, size_t len, struct credentials *out, struct herr *err);

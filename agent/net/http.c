@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +16,7 @@ struct http {
 	char *ca_bundle;
 	unsigned connect_timeout_ms;
 	unsigned low_speed_time_s;
+	unsigned low_speed_bytes_s;
 };
 
 /* Per-request state seen by the callbacks. */
@@ -24,6 +26,9 @@ struct xfer {
 	CURL *curl;
 	struct herr *err;
 	int overflow;
+	uint64_t sent; /* request body bytes handed to libcurl */
+	int source_failed;
+	char why[CURL_ERROR_SIZE]; /* libcurl's detail, e.g. "Operation too slow. ..." */
 };
 
 static int global_done;
@@ -51,11 +56,17 @@ struct http *http_new(const struct http_opts *o, struct herr *err)
 	}
 	h->connect_timeout_ms = o->connect_timeout_ms;
 	h->low_speed_time_s = o->low_speed_time_s;
+	h->low_speed_bytes_s = 1;
 	return h;
 oom:
 	http_free(h);
 	herr_set(err, HOIST_EXIT_INTERNAL, "out of memory creating the HTTP client");
 	return NULL;
+}
+
+void http_set_stall_floor(struct http *h, unsigned bytes_per_s)
+{
+	h->low_speed_bytes_s = bytes_per_s > 0 ? bytes_per_s : 1;
 }
 
 void http_free(struct http *h)
@@ -125,6 +136,41 @@ static size_t on_body(char *data, size_t size, size_t nitems, void *ud)
 	return n;
 }
 
+/* Feeds the request body: from the buffer, or from the caller's source. A
+ * rewind (after a 100-continue refusal or a reused connection that died) is
+ * allowed only for buffers; a source reports the error. */
+static size_t on_read(char *out, size_t size, size_t nitems, void *ud)
+{
+	struct xfer *x = ud;
+	size_t n = size * nitems;
+	uint64_t left = x->req->body_len - x->sent;
+	if (n > left)
+		n = (size_t)left;
+	if (n == 0)
+		return 0;
+	if (x->req->source != NULL) {
+		long got = x->req->source(x->req->source_ud, out, n, x->err);
+		if (got < 0 || (size_t)got > n) {
+			x->source_failed = 1;
+			return CURL_READFUNC_ABORT;
+		}
+		n = (size_t)got;
+	} else {
+		memcpy(out, (const char *)x->req->body + x->sent, n);
+	}
+	x->sent += n;
+	return n;
+}
+
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+	struct xfer *x = ud;
+	if (origin != SEEK_SET || offset < 0 || x->req->source != NULL || (uint64_t)offset > x->req->body_len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->sent = (uint64_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 /* Sets every option of one request on a freshly reset handle. curl_easy_reset
  * keeps the connection cache, so keep-alive survives between requests. */
 static int setup(struct http *h, const struct http_request *req, struct xfer *x, struct curl_slist **hdrs)
@@ -139,6 +185,10 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 		*hdrs = n;
 	}
 	bad |= curl_easy_setopt(c, CURLOPT_URL, req->url) != CURLE_OK;
+	/* the path goes on the wire exactly as given: an S3 key may hold "." and
+	 * ".." segments, and RFC 3986 squashing would name another object (in
+	 * path style another bucket) than the one signed */
+	bad |= curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	/* only http/https, no redirects at all: a 3xx is reported, not followed */
 	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
@@ -150,8 +200,10 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 		bad |= curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_bundle) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)h->connect_timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms) != CURLE_OK;
-	if (h->low_speed_time_s > 0) {
-		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK;
+	if (h->low_speed_time_s > 0 && !req->no_stall_limit) {
+		/* a trickle counts as a stall: below the floor on average over the
+		 * window, the transfer is aborted (and resumed by the caller) */
+		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)h->low_speed_bytes_s) != CURLE_OK;
 		bad |= curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)h->low_speed_time_s) != CURLE_OK;
 	}
 	bad |= curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024) != CURLE_OK;
@@ -161,11 +213,32 @@ static int setup(struct http *h, const struct http_request *req, struct xfer *x,
 	bad |= curl_easy_setopt(c, CURLOPT_HEADERDATA, x) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, x) != CURLE_OK;
-	if (strcmp(req->method, "HEAD") == 0)
+	bad |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->why) != CURLE_OK;
+	if (req->has_body) {
+		/* UPLOAD sends the body with the method below; the size is always
+		 * known, so no chunked encoding */
+		bad |= curl_easy_setopt(c, CURLOPT_UPLOAD, 1L) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_READDATA, x) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_SEEKDATA, x) != CURLE_OK;
+		bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
+	} else if (strcmp(req->method, "HEAD") == 0)
 		bad |= curl_easy_setopt(c, CURLOPT_NOBODY, 1L) != CURLE_OK;
 	else if (strcmp(req->method, "GET") != 0)
 		bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
 	return bad ? -1 : 0;
+}
+
+/* libcurl's own detail when it gave one ("Operation too slow. Less than
+ * 1024 bytes/sec transferred the last 30 seconds"), else the code's text. */
+static const char *why(struct xfer *x, CURLcode cc)
+{
+	size_t n = strlen(x->why);
+	while (n > 0 && (x->why[n - 1] == '\n' || x->why[n - 1] == '.'))
+		x->why[--n] = '\0';
+	return n > 0 ? x->why : curl_easy_strerror(cc);
 }
 
 /* Drops the query string from a URL for messages (it may carry tokens). */
@@ -178,7 +251,7 @@ static int url_len_for_msg(const char *url)
 int http_do(struct http *h, const struct http_request *req, struct http_response *resp, struct herr *err)
 {
 	struct curl_slist *hdrs = NULL;
-	struct xfer x = {req, resp, h->curl, err, 0};
+	struct xfer x = {req, resp, h->curl, err, 0, 0, 0, ""};
 	CURLcode cc;
 	int rc = -1;
 
@@ -194,9 +267,9 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 	}
 	cc = curl_easy_perform(h->curl);
 	(void)curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (resp->sink_failed) {
+	if (resp->sink_failed || x.source_failed) {
 		resp->transport_error = (int)cc;
-		goto out; /* the sink filled err */
+		goto out; /* the sink or source filled err */
 	}
 	if (x.overflow) {
 		/* a retry gets the same oversized answer: permanent */
@@ -214,11 +287,13 @@ int http_do(struct http *h, const struct http_request *req, struct http_response
 			         req->method, url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
 		else
 			herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %.*s: %s", req->method,
-			         url_len_for_msg(req->url), req->url, curl_easy_strerror(cc));
+			         url_len_for_msg(req->url), req->url, why(&x, cc));
 		goto out;
 	}
 	rc = 0;
 out:
+	/* x.why dies with this call; the handle lives on */
+	(void)curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* http.h - a thin libcurl easy wrapper: one handle reused for the whole run
  * (connections kept alive), verified TLS only, http/https only, no
- * redirects, bounded response headers and error bodies.
+ * redirects, bounded response headers and error bodies. The URL's path is
+ * sent as given ("." and ".." segments are not squashed).
  *
  * Transport failures (connect, timeout, reset) are HOIST_EXIT_TEMPFAIL;
  * the caller interprets HTTP status codes. Request headers are never
@@ -22,14 +23,19 @@ struct http; /* opaque: a CURL easy handle and its settings */
 struct http_opts {
 	const char *ca_bundle; /* CURLOPT_CAINFO when non-empty */
 	unsigned connect_timeout_ms;
-	unsigned low_speed_time_s; /* abort a transfer slower than 1 B/s this long; 0 = off */
+	unsigned low_speed_time_s; /* abort a transfer slower than the stall floor
+	                            * (1 B/s, http_set_stall_floor) for this long; 0 = off */
 };
 
 /* Receives 2xx body bytes; returns 0 to continue, -1 to abort (err set). */
 typedef int (*http_sink_fn)(void *ud, const char *data, size_t n, struct herr *err);
 
+/* Supplies request body bytes: fills up to n bytes of out, returns how many
+ * (0 only at the end), or -1 to abort (err set). */
+typedef long (*http_source_fn)(void *ud, char *out, size_t n, struct herr *err);
+
 struct http_request {
-	const char *method; /* "GET", "HEAD", "PUT" (empty body) */
+	const char *method; /* "GET", "HEAD", "PUT", "POST", "DELETE" */
 	const char *url;
 	const char *const *headers; /* "Name: value" strings */
 	size_t n_headers;
@@ -37,6 +43,14 @@ struct http_request {
 	http_sink_fn sink;   /* 2xx body; NULL: into resp->body (bounded by body_max) */
 	void *sink_ud;
 	size_t body_max; /* for sink == NULL */
+	/* request body (PUT/POST): body_len bytes from body, or from source when
+	 * set; has_body false sends none */
+	int has_body;
+	const void *body;
+	uint64_t body_len;
+	http_source_fn source;
+	void *source_ud;
+	int no_stall_limit; /* 1: no low-speed abort (an answer that may take minutes to start) */
 };
 
 struct http_response {
@@ -50,6 +64,9 @@ struct http_response {
 
 struct http *http_new(const struct http_opts *o, struct herr *err);
 void http_free(struct http *h);
+/* Sets the stall floor: a transfer slower than bytes_per_s on average over
+ * low_speed_time_s is aborted (a trickle counts as a stall). Default 1. */
+void http_set_stall_floor(struct http *h, unsigned bytes_per_s);
 
 void http_response_init(struct http_response *r);
 void http_response_free(struct http_response *r);

@@ -23,6 +23,7 @@ struct imds {
 	unsigned timeout_ms;
 	unsigned deadline_s;
 	unsigned retries;
+	uint64_t armed_ms; /* when the deadline was armed */
 	uint64_t deadline_ms;
 	unsigned requests;
 	char token[IMDS_TOKEN_MAX];
@@ -60,7 +61,8 @@ void imds_free(struct imds *m)
 
 void imds_rearm(struct imds *m)
 {
-	m->deadline_ms = retry_now_ms() + (uint64_t)m->deadline_s * 1000u;
+	m->armed_ms = retry_now_ms();
+	m->deadline_ms = m->armed_ms + (uint64_t)m->deadline_s * 1000u;
 }
 
 unsigned imds_requests(const struct imds *m)
@@ -105,46 +107,44 @@ static enum attempt exchange(struct imds *m, const char *method, const char *pat
 		herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %s: 401 unauthorized", method, url);
 		return ATT_UNAUTHORIZED;
 	case 403:
-		if (strcmp(method, "PUT") == 0)
-			return ATT_NO_TOKEN_API;
-		herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %s: 403, metadata access is disabled on this instance",
+		/* IMDS answers 403 to everything when its endpoint is turned off, and
+		 * to a token PUT that carries X-Forwarded-For (it went through a proxy);
+		 * a missing token service answers 404/405, never 403 */
+		herr_set(err, HOIST_EXIT_TEMPFAIL,
+		         "%s %s: 403 Forbidden: the metadata service refuses access; its endpoint may be "
+		         "disabled on this instance (instance metadata options: HttpEndpoint=enabled), "
+		         "or the request went through an HTTP proxy (set no_proxy=169.254.169.254)",
 		         method, url);
 		return ATT_FAIL;
 	case 404:
 	case 405:
 		if (strcmp(method, "PUT") == 0)
 			return ATT_NO_TOKEN_API;
-		return resp->status == 404 ? ATT_NOT_FOUND : ATT_FAIL;
+		if (resp->status == 404)
+			return ATT_NOT_FOUND;
+		herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %s: HTTP 405", method, url);
+		return ATT_FAIL;
 	default:
 		herr_set(err, HOIST_EXIT_TEMPFAIL, "%s %s: HTTP %ld", method, url, resp->status);
 		return resp->status >= 500 || resp->status == 429 ? ATT_RETRY : ATT_FAIL;
 	}
 }
 
-/* Runs one logical request with retries: a fresh token first when needed. */
-static int with_retries(struct imds *m, const char *path, size_t max, struct buf *out, struct herr *err);
-
-/* Gets a session token into m->token (or switches to v1 when allowed). */
-static int get_token(struct imds *m, struct herr *err)
+/* Keeps a session token from a 200 answer to the token PUT. */
+static int take_token(struct imds *m, const struct http_response *resp, struct herr *err)
 {
-	struct buf tok;
-	int r;
-	buf_init(&tok, IMDS_TOKEN_MAX - 1);
-	r = with_retries(m, NULL, IMDS_TOKEN_MAX - 1, &tok, err);
-	if (r == 0) {
-		if (tok.len == 0 || memchr(tok.data, '\n', tok.len) != NULL) {
-			herr_set(err, HOIST_EXIT_TEMPFAIL, "imds: malformed session token");
-			r = -1;
-		} else {
-			memcpy(m->token, tok.data, tok.len + 1);
-		}
-	}
-	if (tok.data != NULL)
-		memset(tok.data, 0, tok.len);
-	buf_free(&tok);
-	return r;
+	size_t n = resp->body.len;
+	if (n == 0 || n >= sizeof(m->token) || memchr(resp->body.data, '\n', n) != NULL ||
+	    memchr(resp->body.data, '\0', n) != NULL)
+		return herr_set(err, HOIST_EXIT_TEMPFAIL, "imds: malformed session token");
+	memcpy(m->token, resp->body.data, n);
+	m->token[n] = '\0';
+	return 0;
 }
 
+/* One logical GET in one loop: the token PUT (when there is no token yet)
+ * and the GET are attempts of the same loop, against the same deadline and
+ * attempt budget, so no retry loop runs inside another. */
 static int with_retries(struct imds *m, const char *path, size_t max, struct buf *out, struct herr *err)
 {
 	char tokhdr[IMDS_TOKEN_MAX + 64];
@@ -153,39 +153,38 @@ static int with_retries(struct imds *m, const char *path, size_t max, struct buf
 	unsigned attempt = 0;
 	int refreshed = 0;
 	int rc = -1;
-	int is_token = path == NULL;
 
 	http_response_init(&resp);
-	resp.body.max = max;
+	resp.body.max = max > IMDS_TOKEN_MAX ? max : IMDS_TOKEN_MAX;
 	for (;;) {
 		enum attempt a;
-		size_t nh = 0;
-		if (is_token) {
-			hdrs[nh++] = "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL;
-			a = exchange(m, "PUT", "/latest/api/token", hdrs, nh, max, &resp, err);
+		bool want_token = !m->v1_mode && m->token[0] == '\0';
+		if (want_token) {
+			hdrs[0] = "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL;
+			a = exchange(m, "PUT", "/latest/api/token", hdrs, 1, IMDS_TOKEN_MAX - 1, &resp, err);
 		} else {
-			if (!m->v1_mode && m->token[0] == '\0') {
-				int t = get_token(m, err);
-				if (t == 2)
-					continue; /* no token service: v1 mode is now on */
-				if (t != 0)
-					goto out;
-			}
+			size_t nh = 0;
 			if (!m->v1_mode) {
 				int n = snprintf(tokhdr, sizeof(tokhdr), "X-aws-ec2-metadata-token: %s",
 				                 m->token);
-				if (n < 0 || (size_t)n >= sizeof(tokhdr))
+				if (n < 0 || (size_t)n >= sizeof(tokhdr)) {
+					herr_set(err, HOIST_EXIT_INTERNAL, "imds: session token too long");
 					goto out;
+				}
 				hdrs[nh++] = tokhdr;
 			}
 			a = exchange(m, "GET", path, hdrs, nh, max, &resp, err);
 		}
 		switch (a) {
 		case ATT_OK:
+			if (want_token) {
+				if (take_token(m, &resp, err) != 0)
+					break; /* retried like a 5xx */
+				continue;
+			}
 			if (buf_append(out, resp.body.data != NULL ? resp.body.data : "", resp.body.len) !=
 			    0) {
-				herr_set(err, HOIST_EXIT_TEMPFAIL, "imds %s: response too large",
-				         is_token ? "token" : path);
+				herr_set(err, HOIST_EXIT_TEMPFAIL, "imds %s: response too large", path);
 				goto out;
 			}
 			rc = 0;
@@ -201,13 +200,14 @@ static int with_retries(struct imds *m, const char *path, size_t max, struct buf
 				    m->endpoint, resp.status);
 				goto out;
 			}
-			log_warnx("imds: no IMDSv2 token service (HTTP %ld), using IMDSv1", resp.status);
+			log_warnx("imds: no IMDSv2 token service at %s (HTTP %ld); falling back to IMDSv1 "
+			          "(requests without a session token)",
+			          m->endpoint, resp.status);
 			m->v1_mode = true;
-			rc = 2; /* tells get_token's caller to go on without a token */
-			goto out;
+			continue;
 		case ATT_UNAUTHORIZED:
 			/* the token expired or was revoked: one fresh token, then retry now */
-			if (!is_token && !refreshed) {
+			if (!want_token && !refreshed) {
 				refreshed = 1;
 				m->token[0] = '\0';
 				log_debug("imds: token refused, getting a new one");
@@ -225,11 +225,12 @@ static int with_retries(struct imds *m, const char *path, size_t max, struct buf
 			uint64_t left = retry_remaining_ms(retry_now_ms(), m->deadline_ms);
 			attempt++;
 			if (!retry_should_retry(attempt, m->retries + 1, left, delay, IMDS_MIN_REQUEST_MS)) {
-				herr_prefix(err, "metadata service %s unavailable after %u attempt%s",
-				            m->endpoint, attempt, attempt == 1 ? "" : "s");
+				herr_prefix(err, "metadata service %s unavailable after %u attempt%s in %u s",
+				            m->endpoint, attempt, attempt == 1 ? "" : "s",
+				            (unsigned)((retry_now_ms() - m->armed_ms + 500) / 1000));
 				goto out;
 			}
-			log_debug("imds: retrying in %u ms", delay);
+			log_warnx("%s; retry %u of %u in %u ms", err->msg, attempt, m->retries, delay);
 			retry_sleep_ms(delay);
 		}
 	}

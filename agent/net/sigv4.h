@@ -3,7 +3,7 @@
  * The caller gives the request as it will go on the wire (method, path,
  * query, headers, payload hash); the module builds the canonical request,
  * the string to sign and the Authorization header value. Tested byte for
- * byte against ../shared/testdata/sigv4/ (header-* files). */
+ * byte against tests/unit/fixtures/sigv4/ (header-* files). */
 #ifndef HOIST_SIGV4_H
 #define HOIST_SIGV4_H
 

@@ -7,15 +7,23 @@ all headers including Host (so a SigV4 signature made for the proxy's address
 still verifies at moto), and the body. The first N matching object GETs
 (GET with a key in the path and a 200/206 answer) get the upstream status and
 headers, then only K body bytes, then the connection is dropped (--mode drop,
-default) or held silent for S seconds first (--mode stall). By default only
+default) or held silent for S seconds first (--mode stall); --mode trickle
+sends the rest of the body at --trickle-bps bytes per second instead (a
+server that never quite stalls). By default only
 GETs without a Range header match (so a client's resume with Range succeeds);
 --faults-on range|all changes that.
 
+PUT faults (hoist-release's part retries): with "put_fail": {"count": N,
+"query": "partNumber=2", "status": 503}, the first N PUTs whose query string
+contains that text are answered with that status and an S3 SlowDown error
+document, after their body was read, without reaching moto.
+
 Control (never forwarded; '_' is not valid in a bucket name):
   GET  /_faultproxy/config          current settings and remaining count (JSON)
-  POST /_faultproxy/config          merge JSON: count, drop_after, mode, stall_seconds, faults_on
-Every proxied request is appended to --log as a JSON line: method, path, status,
-range, faulted, body_bytes (bytes of body actually sent).
+  POST /_faultproxy/config          merge JSON: count, drop_after, mode, stall_seconds, faults_on,
+                                    trickle_bps
+Every proxied request is appended to --log as a JSON line: method, path, query,
+status, range, faulted, body_bytes (bytes of body actually sent).
 """
 
 import argparse
@@ -94,6 +102,27 @@ class Handler(BaseHTTPRequestHandler):
                 return True
         return False
 
+    def _put_fault(self, entry):
+        """Answers a matching PUT with the configured error (consumes one); True when it did."""
+        if self.command != "PUT":
+            return False
+        with self.server.lock:
+            pf = self.server.cfg.get("put_fail") or {}
+            if pf.get("count", 0) <= 0 or pf.get("query", "") not in urlsplit(self.path).query:
+                return False
+            pf["count"] -= 1
+        status = int(pf.get("status", 503))
+        msg = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
+               b'<Message>injected by faultproxy</Message></Error>')
+        entry["status"] = status
+        entry["faulted"] = True
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(msg)))
+        self.end_headers()
+        self.wfile.write(msg)
+        return True
+
     def _read_body(self):
         """The request body: Content-Length bytes, or a de-chunked chunked body."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -114,7 +143,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._control()
         t0 = time.time()
         entry = {"ts": round(t0, 6), "method": self.command,
-                 "path": urlsplit(self.path).path, "range": self.headers.get("Range"),
+                 "path": urlsplit(self.path).path, "query": urlsplit(self.path).query,
+                 "range": self.headers.get("Range"),
                  "status": 0, "faulted": False, "body_bytes": 0}
         try:
             self._forward(entry)
@@ -130,6 +160,8 @@ class Handler(BaseHTTPRequestHandler):
         """Sends the request upstream and relays (or cuts) the answer."""
         up = self.server.upstream
         body, chunked = self._read_body()
+        if self._put_fault(entry):
+            return
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -178,6 +210,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(data)
                 sent += len(data)
             entry["body_bytes"] = sent
+            if fault and self.server.cfg.get("mode") == "trickle":
+                self._trickle(r, entry)
+                return
             if fault:
                 self.wfile.flush()
                 if self.server.cfg.get("mode") == "stall":
@@ -189,6 +224,19 @@ class Handler(BaseHTTPRequestHandler):
                     pass
         finally:
             conn.close()
+
+    def _trickle(self, r, entry):
+        """Sends the rest of the upstream body at trickle_bps bytes/s (until the client gives up)."""
+        bps = max(1.0, float(self.server.cfg.get("trickle_bps", 4)))
+        step = max(1, int(bps / 4))
+        while True:
+            data = r.read(step)
+            if not data:
+                break
+            self.wfile.write(data)
+            self.wfile.flush()
+            entry["body_bytes"] += len(data)
+            time.sleep(len(data) / bps)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _proxy
 
@@ -204,7 +252,8 @@ def main(argv=None):
     ap.add_argument("--upstream", required=True, help="http://127.0.0.1:PORT")
     ap.add_argument("--fail-count", type=int, default=1, help="N: object GETs to cut")
     ap.add_argument("--drop-after", type=int, default=0, help="K: body bytes sent before the cut")
-    ap.add_argument("--mode", choices=("drop", "stall"), default="drop")
+    ap.add_argument("--mode", choices=("drop", "stall", "trickle"), default="drop")
+    ap.add_argument("--trickle-bps", type=float, default=4.0)
     ap.add_argument("--stall-seconds", type=float, default=30.0)
     ap.add_argument("--faults-on", choices=("full", "range", "all"), default="full")
     ap.add_argument("--port", type=int, default=0)
@@ -217,7 +266,8 @@ def main(argv=None):
     srv.lock = threading.Lock()
     srv.log_path = args.log
     srv.cfg = {"count": args.fail_count, "drop_after": args.drop_after, "mode": args.mode,
-               "stall_seconds": args.stall_seconds, "faults_on": args.faults_on}
+               "stall_seconds": args.stall_seconds, "faults_on": args.faults_on,
+               "trickle_bps": args.trickle_bps}
     port = srv.server_address[1]
     write_port_file(args.port_file, port)
     serve(srv)

@@ -2,8 +2,8 @@
 """IMDSv2 emulator for hoist's tests (stdlib only).
 
 Serves one scenario (user data, instance identity, an IAM role and its
-credentials) the way the EC2 instance metadata service does, as described in
-/work/shared/testbed.md, and injects faults on request. Binds 127.0.0.1 only.
+credentials) the way the EC2 instance metadata service does (tests/bed/README.md
+lists the behaviour it follows), and injects faults on request. Binds 127.0.0.1 only.
 
 Control API (never subject to tokens or faults), under /_emulator/:
   GET  /_emulator/health           200 "ok"
@@ -26,6 +26,9 @@ Faults (JSON object, keys optional):
   "token_ttl": T              tokens really expire after T seconds (header still echoes the request)
   "expired_credentials": true Expiration (and LastUpdated) in the past
   "malformed_credentials": true  credentials document is broken JSON
+  "credentials_error": {"Code": C, "Message": M}  the document IMDS serves when it cannot
+                              get the role's credentials: Code, Message, LastUpdated, no keys
+                              (default Code AssumeRoleUnauthorizedAccess)
   "no_role": true             no role attached: security-credentials/ and iam/info are 404
   "no_user_data": true        /latest/user-data is 404
   "disabled": true            every metadata request is 403 (endpoint disabled)
@@ -133,6 +136,10 @@ class Handler(BaseHTTPRequestHandler):
         """Sends a complete response and logs it."""
         if isinstance(body, str):
             body = body.encode()
+        self._status = status
+        # Logged before the client can see the answer: a test that reads the log
+        # (or clears it) right after the client is done must find every request.
+        self._log_request()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -141,7 +148,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self._status = status
 
     def _body(self):
         """Reads the request body (bounded)."""
@@ -154,8 +160,9 @@ class Handler(BaseHTTPRequestHandler):
         """Routes one request (control API or metadata) and logs metadata requests."""
         st = self.server.state
         self._status = 0
+        self._logged = False
         path = self.path.split("?", 1)[0]
-        t0 = time.time()
+        self._t0 = t0 = time.time()
         try:
             if path.startswith("/_emulator/"):
                 self._control(st, path)
@@ -168,11 +175,18 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(413, "Payload Too Large\n")
         finally:
-            if not path.startswith("/_emulator/"):
-                st.log({"ts": round(t0, 6), "method": self.command, "path": path,
-                        "status": self._status,
-                        "token": self.headers.get(TOKEN_HEADER) is not None,
-                        "ms": round((time.time() - t0) * 1000, 1)})
+            self._log_request()   # when nothing was sent (a broken connection)
+
+    def _log_request(self):
+        """Appends this metadata request to the log, once (control requests are not logged)."""
+        path = self.path.split("?", 1)[0]
+        if self._logged or path.startswith("/_emulator/"):
+            return
+        self._logged = True
+        self.server.state.log({"ts": round(self._t0, 6), "method": self.command, "path": path,
+                               "status": self._status,
+                               "token": self.headers.get(TOKEN_HEADER) is not None,
+                               "ms": round((time.time() - self._t0) * 1000, 1)})
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _dispatch
 
@@ -361,6 +375,17 @@ class Handler(BaseHTTPRequestHandler):
         """The role's credentials document, possibly expired or malformed."""
         if faults.get("malformed_credentials"):
             return 200, '{\n  "Code" : "Success",\n  "AccessKeyId" : "ASIA', "text/plain"
+        failure = faults.get("credentials_error")
+        if failure:
+            # IMDS's answer when EC2 cannot get the role's credentials (for example a
+            # trust policy that does not let ec2.amazonaws.com assume the role)
+            failure = failure if isinstance(failure, dict) else {}
+            doc = {"Code": failure.get("Code", "AssumeRoleUnauthorizedAccess"),
+                   "Message": failure.get("Message", "EC2 cannot assume the role. Please see "
+                                          "documentation at https://docs.aws.amazon.com/IAM/latest/"
+                                          "UserGuide/id_roles_terms-and-concepts.html."),
+                   "LastUpdated": iso(now)}
+            return 200, json.dumps(doc, indent=2), "text/plain"
         creds = sc.get("credentials") or {}
         expiration = creds.get("Expiration") or iso(now + 6 * 3600)
         updated = iso(now)

@@ -8,6 +8,13 @@ SignatureDoesNotMatch. Here the canonical path is rebuilt from the path as it
 arrived on the wire (REQUEST_URI): percent-decoded, then re-encoded with the
 SigV4 rules for S3 (every byte except A-Z a-z 0-9 - _ . ~ and '/').
 
+moto does not check the region of a signature's credential scope either. S3
+does: a request signed for another region than the bucket's is refused with
+400 AuthorizationHeaderMalformed ("the region 'X' is wrong; expecting 'Y'"),
+an x-amz-bucket-region header naming the bucket's region, and <Region> in the
+error document. RegionCheck answers exactly that (path-style requests to a
+bucket moto knows; --no-region-check turns it off).
+
 Also: binds 127.0.0.1 on a free port, writes it to --port-file, appends one JSON
 line per request to --log (method, wire path, status), and stops on SIGTERM.
 """
@@ -15,6 +22,7 @@ line per request to --log (method, wire path, status), and stops on SIGTERM.
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -88,6 +96,44 @@ def patch_moto():
     BaseResponse.setup_class = setup_class
 
 
+class RegionCheck:
+    """WSGI middleware: S3's answer to a request signed for the wrong region."""
+
+    CREDENTIAL = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/s3/aws4_request")
+
+    def __init__(self, app):
+        self.app = app
+
+    @staticmethod
+    def bucket_region(name):
+        """The region moto created the bucket in, or None when there is no such bucket."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.models import s3_backends
+        try:
+            bucket = s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets.get(name)
+        except KeyError:
+            return None
+        return bucket.region_name if bucket is not None else None
+
+    def __call__(self, environ, start_response):
+        m = self.CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION") or "")
+        raw = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
+        name = urlsplit(raw).path.lstrip("/").split("/", 1)[0]
+        if m and name:
+            want = self.bucket_region(name)
+            if want is not None and want != m.group(1):
+                body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
+                        "AuthorizationHeaderMalformed</Code><Message>The authorization header "
+                        f"is malformed; the region '{m.group(1)}' is wrong; expecting '{want}'"
+                        f"</Message><Region>{want}</Region><RequestId>0000000000000000"
+                        "</RequestId><HostId>bed</HostId></Error>").encode()
+                start_response("400 Bad Request", [
+                    ("Content-Type", "application/xml"), ("x-amz-bucket-region", want),
+                    ("Content-Length", str(len(body)))])
+                return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        return self.app(environ, start_response)
+
+
 class RequestLog:
     """WSGI middleware appending one JSON line per request."""
 
@@ -121,6 +167,8 @@ def main(argv=None):
     ap.add_argument("--port-file")
     ap.add_argument("--log", help="request log (JSON lines)")
     ap.add_argument("--no-patch", action="store_true", help="plain moto (to show the bug)")
+    ap.add_argument("--no-region-check", action="store_true",
+                    help="do not refuse requests signed for another region than the bucket's")
     args = ap.parse_args(argv)
 
     from werkzeug.serving import make_server
@@ -137,6 +185,8 @@ def main(argv=None):
         import logging
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = DomainDispatcherApplication(create_backend_app)
+    if not args.no_region_check:
+        app = RegionCheck(app)
     wsgi = RequestLog(app, args.log) if args.log else app
     srv = make_server("127.0.0.1", args.port, wsgi, threaded=True)
     srv.daemon_threads = True

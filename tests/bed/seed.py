@@ -26,6 +26,8 @@ BUCKET = "hoist-releases"
 OTHER_BUCKET = "hoist-other"
 ROLE = "hoist-instance"
 ADMIN = "hoist-admin"
+BUILD_ROLE = "hoist-build"
+BUILD_PREFIX = "releases"
 
 
 def die(msg):
@@ -122,12 +124,17 @@ def find(root, tag):
     die(f"no <{tag}> in moto's answer")
 
 
-def seed(endpoint):
+def seed(endpoint, region=REGION):
     """Creates buckets, admin user, instance role; returns (admin, role credentials)."""
     # Raw HTTP instead of boto3: importing boto3 and building three clients
     # costs more than the whole seeding, and every test pays for bed_start.
-    call(endpoint, "PUT", f"/{BUCKET}")
-    call(endpoint, "PUT", f"/{OTHER_BUCKET}")
+    # The buckets live in the scenario's region (moto_wire refuses a request
+    # signed for another region, as S3 does); us-east-1 takes no constraint.
+    where = b"" if region == "us-east-1" else (
+        "<CreateBucketConfiguration><LocationConstraint>" + region +
+        "</LocationConstraint></CreateBucketConfiguration>").encode()
+    call(endpoint, "PUT", f"/{BUCKET}", where)
+    call(endpoint, "PUT", f"/{OTHER_BUCKET}", where)
     call(endpoint, "PUT", f"/{OTHER_BUCKET}/secret.txt", b"not for the instance role\n")
 
     iam = "2010-05-08"
@@ -160,6 +167,21 @@ def seed(endpoint):
             "Token": find(c, "SessionToken"),
             "Expiration": find(c, "Expiration").split(".")[0].rstrip("Z") + "Z"}
 
+    # The build side (hoist-release): may read and write PREFIX/* only.
+    query(endpoint, "CreateRole", iam, RoleName=BUILD_ROLE, MaxSessionDuration="43200",
+          AssumeRolePolicyDocument=json.dumps(trust))
+    query(endpoint, "PutRolePolicy", iam, RoleName=BUILD_ROLE, PolicyName="publish-releases",
+          PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow",
+               "Action": ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+               "Resource": f"arn:aws:s3:::{BUCKET}/{BUILD_PREFIX}/*"}]}))
+    b = query(endpoint, "AssumeRole", "2011-06-15",
+              RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{BUILD_ROLE}",
+              RoleSessionName="build", DurationSeconds="43200")
+    role["build"] = {"AccessKeyId": find(b, "AccessKeyId"),
+                     "SecretAccessKey": find(b, "SecretAccessKey"),
+                     "Token": find(b, "SessionToken")}
+
     # Enforcement on: body "0" as text/plain (a form content type makes moto answer 500).
     post(f"{endpoint}/moto-api/reset-auth", b"0", "text/plain")
     return admin, role
@@ -187,8 +209,9 @@ def main(argv=None):
     moto_port = wait_port(args.moto_port_file, deadline, "moto", args.moto_log, args.moto_pid)
     endpoint = f"http://127.0.0.1:{moto_port}"
     wait_http(f"{endpoint}/moto-api/", deadline, "moto")
-    admin, role = seed(endpoint)
+    admin, role = seed(endpoint, args.region)
 
+    build = role.pop("build")
     scenario = {
         "instance_id": args.instance_id, "region": args.region,
         "availability_zone": args.region + "a", "account_id": ACCOUNT,
@@ -216,6 +239,11 @@ def main(argv=None):
         "BED_ROLE_SECRET_ACCESS_KEY": role["SecretAccessKey"],
         "BED_ROLE_SESSION_TOKEN": role["Token"],
         "BED_ROLE_NAME": ROLE,
+        "BED_BUILD_ACCESS_KEY_ID": build["AccessKeyId"],
+        "BED_BUILD_SECRET_ACCESS_KEY": build["SecretAccessKey"],
+        "BED_BUILD_SESSION_TOKEN": build["Token"],
+        "BED_BUILD_ROLE_NAME": BUILD_ROLE,
+        "BED_BUILD_PREFIX": BUILD_PREFIX,
         "BED_BUCKET": BUCKET,
         "BED_OTHER_BUCKET": OTHER_BUCKET,
         "BED_REGION": args.region,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# hoist-boot against the bed, failure paths: IMDS 503 x3 then success, a
-# token expiring mid-run, IMDS stalled past the deadline, no metadata
+# hoist-boot against the bed, failure paths: IMDS 503 x3 then success (each
+# retry logged), a token expiring mid-run, IMDS stalled past the deadline, no metadata
 # service, no role, 404, 403 on another bucket, a planted wrong checksum, a
 # digest mismatch with the directive, no digest source, a sidecar, a
 # connection dropped mid-body and resumed. Each failure: documented exit
@@ -34,7 +34,7 @@ fresh
 bed_fault '{"fail": {"count": 3, "status": 503, "path_prefix": "/latest/"}}'
 run_boot -v
 expect_rc 0 "IMDS 503 x3 then success"
-expect_out "retrying in"
+expect_out "retry 1 of 5 in"
 expect_cache "$SHA"
 
 # 2. the session token expires mid-run: a 401 gets one fresh token

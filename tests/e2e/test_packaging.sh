@@ -29,8 +29,8 @@ version=$(sed -n 's/^project(hoist VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.
 [ -n "$version" ] || { echo "FAIL: no project version in CMakeLists.txt" >&2; exit 1; }
 
 # ---- man pages: lint clean, and a MANPATH for systemd-analyze's Documentation= check
-mkdir -p "$work/man/man5" "$work/man/man7" "$work/man/man8"
-for page in hoist.8 hoist-boot.8 hoist.conf.5 hoist-user-data.7; do
+mkdir -p "$work/man/man1" "$work/man/man5" "$work/man/man7" "$work/man/man8"
+for page in hoist.8 hoist-boot.8 hoist.conf.5 hoist-user-data.7 hoist-release.1; do
 	f=$src/man/$page
 	[ -f "$f" ] || { fail "man page $page missing"; continue; }
 	cp "$f" "$work/man/man${page##*.}/"
@@ -281,11 +281,13 @@ expect=$work/expect
 {
 	echo "-rwxr-xr-x root/root usr/sbin/hoist"
 	echo "-rwxr-xr-x root/root usr/sbin/hoist-boot"
+	echo "-rwxr-xr-x root/root usr/bin/hoist-release"
 	echo "-rw-r--r-- root/root etc/hoist/hoist.conf"
 	echo "-rwxr-xr-x root/root etc/init.d/hoist-boot"
 	echo "-rw-r--r-- root/root lib/systemd/system/hoist-boot.service"
 	echo "-rw-r--r-- root/root usr/share/man/man8/hoist.8.gz"
 	echo "-rw-r--r-- root/root usr/share/man/man8/hoist-boot.8.gz"
+	echo "-rw-r--r-- root/root usr/share/man/man1/hoist-release.1.gz"
 	echo "-rw-r--r-- root/root usr/share/man/man5/hoist.conf.5.gz"
 	echo "-rw-r--r-- root/root usr/share/man/man7/hoist-user-data.7.gz"
 	echo "-rw-r--r-- root/root usr/share/doc/hoist/copyright"

@@ -1,17 +1,25 @@
 /* test_bootio.c - pure parts of the stub's I/O modules: S3 URL building,
  * deadline/backoff arithmetic, digest sources (checksum header, sidecar),
- * Content-Range, S3 error codes, header lookup, progress formatting. */
+ * Content-Range, S3 error codes, header lookup, progress formatting, and
+ * the names and facts of a kept download (in a private temp directory). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "digest.h"
 #include "exitcodes.h"
 #include "http.h"
+#include "partial.h"
 #include "progress.h"
 #include "retry.h"
 #include "s3.h"
@@ -203,6 +211,56 @@ static void test_progress_format(void **state)
 	assert_string_equal(out, "0 B of 100 B");
 }
 
+/* The kept download's names and facts: one per object, read back only for
+ * the same bucket and key, other objects' partials pruned. */
+static void test_partial(void **state)
+{
+	char dir[] = "/tmp/hoist-partial-XXXXXX";
+	struct partial a, b, a2;
+	struct partial_meta m = {"\"0123abcd\"", 400000, "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="}, got;
+	struct herr e = {0, ""};
+	FILE *f;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(partial_names(dir, "bkt", "rel/app.tgz", &a), 0);
+	assert_int_equal(partial_names(dir, "bkt", "rel/app.tgz", &a2), 0);
+	assert_int_equal(partial_names(dir, "bkt", "rel/app2.tgz", &b), 0);
+	assert_string_equal(a.data, a2.data); /* stable across runs */
+	assert_string_not_equal(a.data, b.data);
+	assert_int_equal(strlen(a.id), 32);
+	assert_int_equal(partial_load(&a, "bkt", "rel/app.tgz", &got), -1); /* nothing kept yet */
+	assert_int_equal(partial_save(&a, "bkt", "rel/app.tgz", &m, &e), 0);
+	assert_int_equal(partial_load(&a, "bkt", "rel/app.tgz", &got), 0);
+	assert_string_equal(got.etag, m.etag);
+	assert_true(got.total == 400000);
+	assert_string_equal(got.checksum, m.checksum);
+	/* the same names for another key (or bucket) never resume: the meta says whose it is */
+	assert_int_equal(partial_load(&a, "bkt", "rel/other.tgz", &got), -1);
+	assert_int_equal(partial_load(&a, "bkt2", "rel/app.tgz", &got), -1);
+	/* one kept download at a time: another object's files go */
+	f = fopen(a.data, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(partial_save(&b, "bkt", "rel/app2.tgz", &m, &e), 0);
+	partial_prune(dir, &b, PARTIAL_MAX_AGE_S);
+	assert_int_equal(access(a.data, F_OK), -1);
+	assert_int_equal(access(a.meta, F_OK), -1);
+	assert_int_equal(access(b.meta, F_OK), 0);
+	/* and this object's own when too old to trust */
+	f = fopen(b.data, "w");
+	assert_non_null(f);
+	fclose(f);
+	{
+		struct timespec old[2] = {{time(NULL) - 2 * PARTIAL_MAX_AGE_S, 0},
+		                          {time(NULL) - 2 * PARTIAL_MAX_AGE_S, 0}};
+		assert_int_equal(utimensat(AT_FDCWD, b.data, old, 0), 0);
+	}
+	partial_prune(dir, &b, PARTIAL_MAX_AGE_S);
+	assert_int_equal(access(b.data, F_OK), -1);
+	assert_int_equal(access(b.meta, F_OK), -1);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +269,7 @@ int main(void)
 	    cmocka_unit_test(test_checksum_header), cmocka_unit_test(test_sidecar),
 	    cmocka_unit_test(test_content_range),   cmocka_unit_test(test_error_code),
 	    cmocka_unit_test(test_header_get),      cmocka_unit_test(test_progress_format),
+	    cmocka_unit_test(test_partial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

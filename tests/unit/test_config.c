@@ -47,6 +47,8 @@ static void test_defaults(void **state)
 	assert_true(c.max_bundle_bytes == 4294967296ULL);
 	assert_int_equal(c.connect_timeout_s, 5);
 	assert_int_equal(c.low_speed_timeout_s, 30);
+	assert_int_equal(c.low_speed_bytes_s, 1024);
+	assert_int_equal(c.download_deadline_s, 3600);
 	assert_int_equal(c.download_retries, 5);
 	assert_null(c.access_key_id);
 	assert_null(c.secret_access_key);
@@ -223,6 +225,8 @@ static void test_bad_values(void **state)
 	    {"connect_timeout_s", "99999999999999999999999", "is too large"},
 	    {"low_speed_timeout_s", "1e3", "expected a number of seconds"},
 	    {"download_retries", "five", "expected a whole number"},
+	    {"low_speed_bytes_s", "0", "must be at least 1"},
+	    {"download_deadline_s", "1h", "expected a number of seconds"},
 	    {"keep_revisions", "0", "must be at least 1"},
 	    {"hook_grace_s", "10s", "expected a number of seconds"},
 	    {"max_path_len", "0x400", "expected a whole number"},

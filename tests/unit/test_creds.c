@@ -121,10 +121,33 @@ static void test_code_not_success(void **state)
 {
 	char doc[1024];
 	(void)state;
+	/* with every key present: the Code is named, never a key's value */
 	build(doc, sizeof(doc), -1, "Failure", "2026-11-22T18:00:00Z");
-	expect_fail(doc, "Code is not \"Success\"");
+	expect_fail(doc, "Code Failure: (no Message)");
 	build(doc, sizeof(doc), -1, "success", "2026-11-22T18:00:00Z");
-	expect_fail(doc, "Code is not");
+	expect_fail(doc, "Code success:");
+}
+
+/* What IMDS serves when it cannot get the role's credentials: Code and
+ * Message, no keys. The message names both, not a "missing field". */
+static void test_failure_document(void **state)
+{
+	static const char imds_failure[] =
+	    "{\n  \"Code\" : \"AssumeRoleUnauthorizedAccess\",\n"
+	    "  \"Message\" : \"EC2 cannot assume the role hoist-instance. Please see documentation at "
+	    "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html.\",\n"
+	    "  \"LastUpdated\" : \"2026-11-22T17:30:45Z\"\n}";
+	(void)state;
+	expect_fail(
+	    imds_failure,
+	    "instance role credentials: Code AssumeRoleUnauthorizedAccess: EC2 cannot assume the role "
+	    "hoist-instance.");
+	/* a Code without a Message, and bytes a terminal would act on, escaped */
+	expect_fail("{\"Code\": \"InternalError\"}", "Code InternalError: (no Message)");
+	expect_fail("{\"Code\": \"Bad\\u001b[2J\", \"Message\": \"line\\nbreak\"}",
+	            "Code Bad\\x1b[2J: line\\x0abreak");
+	/* a Success document without keys still says which key is missing */
+	expect_fail("{\"Code\": \"Success\"}", "missing field AccessKeyId");
 }
 
 static void test_bad_expiration(void **state)
@@ -262,10 +285,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid_document),     cmocka_unit_test(test_unknown_fields_tolerated),
 	    cmocka_unit_test(test_missing_each_field), cmocka_unit_test(test_code_not_success),
-	    cmocka_unit_test(test_bad_expiration),     cmocka_unit_test(test_parse_time_table),
-	    cmocka_unit_test(test_malformed_json),     cmocka_unit_test(test_non_string_values),
-	    cmocka_unit_test(test_duplicate_key),      cmocka_unit_test(test_huge_input),
-	    cmocka_unit_test(test_expiring),
+	    cmocka_unit_test(test_failure_document),   cmocka_unit_test(test_bad_expiration),
+	    cmocka_unit_test(test_parse_time_table),   cmocka_unit_test(test_malformed_json),
+	    cmocka_unit_test(test_non_string_values),  cmocka_unit_test(test_duplicate_key),
+	    cmocka_unit_test(test_huge_input),         cmocka_unit_test(test_expiring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* test_sigv4.c - SigV4 against the AWS suite (every case directory under
- * HOIST_SHARED_DIR/testdata/sigv4) and against S3 vectors made by botocore's
+ * tests/unit/fixtures/sigv4, see its README) and against S3 vectors made by botocore's
  * own signer (tests/unit/fixtures/s3_sigv4.txt, see tests/tools/). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include "digest.h"
 #include "sigv4.h"
 
-#define SUITE_DIR HOIST_SHARED_DIR "/testdata/sigv4"
+#define SUITE_DIR HOIST_SOURCE_DIR "/tests/unit/fixtures/sigv4"
 #define S3_FIXTURE HOIST_SOURCE_DIR "/tests/unit/fixtures/s3_sigv4.txt"
 #define MAXH 32
 
