@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agentrun.h"
 #include "channel.h"
 #include "config.h"
 #include "creds.h"
@@ -24,6 +25,7 @@
 #include "http.h"
 #include "imds.h"
 #include "log.h"
+#include "outcome.h"
 #include "progress.h"
 #include "rolecache.h"
 #include "s3client.h"
@@ -33,6 +35,8 @@
 #define CREDS_MARGIN_S 120 /* IMDS rotates credentials >= 5 min before Expiration */
 #define ROLE_MAX 256
 #define CREDS_DOC_MAX 8192
+#define STATUS_DOC_MAX (1u << 20)
+#define STATUS_TIMEOUT_S 30
 
 extern char **environ;
 
@@ -93,13 +97,16 @@ static void usage(FILE *f)
 	    "  imds_v1_disabled imds_timeout_ms imds_deadline_s imds_retries region s3_endpoint ca_bundle\n"
 	    "  max_bundle_bytes connect_timeout_s low_speed_timeout_s low_speed_bytes_s\n"
 	    "  download_deadline_s download_retries same_version trusted_keys_dir require_signature\n"
+	    "  lifecycle_hook autoscaling_group autoscaling_endpoint lifecycle_heartbeat_s report notify\n"
 	    "\n"
 	    "Exit codes: 0 ok (or already deployed), 1 internal, 2 usage, 3 config, 4 bad directive,\n"
 	    "  5 no directive/user data, 6 no role/credentials, 7 S3 access denied, 8 S3 not found,\n"
 	    "  9 integrity (sha256 mismatch or no digest source), 10 too large, 11 local I/O,\n"
 	    "  18 release manifest untrusted (signature, key, app), 19 stale (expired, old channel seq),\n"
 	    "  75 temporary (network, S3 5xx/throttling, metadata service unavailable: retry later).\n"
-	    "  After the hand-over the agent's own codes apply (docs/exit-codes.md).\n");
+	    "  After the hand-over the agent's own codes apply (docs/exit-codes.md); with a\n"
+	    "  lifecycle hook, report or notify the agent runs as a child and its code is passed\n"
+	    "  through (128+N if signal N killed it).\n");
 }
 
 /* fds 0-2 must exist so no file we open later becomes stdout/stderr by accident. */
@@ -393,7 +400,7 @@ static int s3_setup(const struct hoist_config *c, const struct directive *d, str
 		cs->have = cs->from_env = 1;
 		log_info("using credentials from the environment");
 	}
-	if (pick_region(d, c, imds, region, err) != 0)
+	if (region->len == 0 && pick_region(d, c, imds, region, err) != 0)
 		return -1;
 	*s3 = (struct s3client){http,
 	                        d->endpoint != NULL && d->endpoint[0] != '\0' ? d->endpoint
@@ -406,9 +413,124 @@ static int s3_setup(const struct hoist_config *c, const struct directive *d, str
 	return 0;
 }
 
-/* Replaces this process with the agent (never returns on success). */
+/* What runs after the deployment (heartbeats while it runs, then the outcome). */
+struct after {
+	const struct hoist_config *c;
+	struct credsrc *cs;
+	struct outcome *oc;
+	const char *region;
+	const char *s3_endpoint;
+	time_t started;      /* when hoist-boot started */
+	int code;            /* the boot's exit code */
+	const char *message; /* the stub's own error, if it ended the boot */
+	struct buf status;   /* hoist status --json */
+};
+
+/* The stub's HTTP client and metadata client, from the settings. */
+static int net_open(const struct hoist_config *c, struct http **http, struct imds **imds, struct herr *err)
+{
+	struct http_opts ho = {c->ca_bundle, c->connect_timeout_s * 1000u, c->low_speed_timeout_s};
+	struct imds_opts io = {c->imds_endpoint, c->imds_v1_disabled, c->imds_timeout_ms, c->imds_deadline_s,
+	                       c->imds_retries};
+	if ((*http = http_new(&ho, err)) == NULL || (*imds = imds_new(*http, &io, err)) == NULL)
+		return -1;
+	http_set_stall_floor(*http, c->low_speed_bytes_s);
+	return 0;
+}
+
+/* Closes the connections and wipes the role's credentials (not the
+ * environment's: they are the settings' own). */
+static void net_close(struct credsrc *cs, struct http **http, struct imds **imds)
+{
+	if (!cs->from_env) {
+		if (cs->have)
+			creds_free(&cs->cur);
+		cs->have = 0;
+	}
+	cs->imds = NULL;
+	imds_free(*imds);
+	*imds = NULL;
+	http_free(*http);
+	*http = NULL;
+}
+
+/* Runs fn with fresh connections and credentials, then drops both: while
+ * the agent runs, the stub holds no socket and no secret between calls. */
+static void with_net(struct after *a, void (*fn)(struct after *a, struct s3client *s3))
+{
+	struct http *http = NULL;
+	struct imds *imds = NULL;
+	struct herr err = {0, ""};
+	struct s3client s3;
+	if (!a->cs->have && a->c->access_key_id != NULL && a->c->access_key_id[0] != '\0' &&
+	    a->c->secret_access_key != NULL) {
+		/* static keys from the environment, as for the download (the boot may end before it) */
+		a->cs->cur.access_key_id = a->c->access_key_id;
+		a->cs->cur.secret_access_key = a->c->secret_access_key;
+		a->cs->cur.session_token = a->c->session_token;
+		a->cs->have = a->cs->from_env = 1;
+	}
+	if (net_open(a->c, &http, &imds, &err) != 0) {
+		log_warnx("%s", err.msg);
+	} else {
+		a->cs->imds = imds;
+		s3 = (struct s3client){http, a->s3_endpoint, a->region, get_creds, a->cs, 0};
+		fn(a, &s3);
+	}
+	net_close(a->cs, &http, &imds);
+}
+
+static void heartbeat_fn(struct after *a, struct s3client *s3)
+{
+	outcome_heartbeat(a->oc, s3);
+}
+
+static void heartbeat_tick(void *ud)
+{
+	with_net(ud, heartbeat_fn);
+}
+
+/* The outcome's calls, with a connection of their own. */
+static void finish_fn(struct after *a, struct s3client *s3)
+{
+	outcome_finish(a->oc, a->code, a->message, a->status.len > 0 ? a->status.data : NULL, a->status.len,
+	               s3);
+}
+
+/* After the deployment (or the stub's own early end): the agent's status
+ * document, then the lifecycle hook, the report and the notification. */
+static void after_boot(struct after *a, const char *cfgpath, int code, const char *message)
+{
+	const char *argv[8];
+	size_t n = 0;
+	struct herr err = {0, ""};
+	log_set_phase("after");
+	argv[n++] = a->c->agent_path;
+	if (cfgpath[0] != '\0') {
+		argv[n++] = "--config";
+		argv[n++] = cfgpath;
+	}
+	argv[n++] = "--state-dir";
+	argv[n++] = a->c->state_dir;
+	argv[n++] = "status";
+	argv[n++] = "--json";
+	argv[n] = NULL;
+	a->code = code;
+	a->message = message;
+	buf_init(&a->status, STATUS_DOC_MAX);
+	if ((a->oc->has_report || (a->oc->notify != NULL && code != 0)) &&
+	    (a->c->root == NULL || a->c->root[0] == '\0' || setenv("HOIST_ROOT", a->c->root, 1) == 0) &&
+	    agentrun_capture(argv, STATUS_DOC_MAX, STATUS_TIMEOUT_S, &a->status, &err) != 0)
+		log_warnx("hoist status --json: %s; the report carries no status", err.msg);
+	with_net(a, finish_fn);
+	buf_free(&a->status);
+	log_set_phase(NULL);
+}
+
+/* Runs the agent: exec when nothing follows it, else as a child (with
+ * heartbeats), returning its exit code. Never returns after an exec. */
 static int hand_over(const struct hoist_config *c, const char *cfgpath, const struct directive *d,
-                     const struct download_result *res, struct herr *err)
+                     const struct download_result *res, struct after *a, int *code, struct herr *err)
 {
 	char hex[SHA256_HEX_LEN + 1], group[512];
 	const char *argv[32];
@@ -452,6 +574,12 @@ static int hand_over(const struct hoist_config *c, const char *cfgpath, const st
 	if (c->root != NULL && c->root[0] != '\0' && setenv("HOIST_ROOT", c->root, 1) != 0)
 		return herr_errno(err, HOIST_EXIT_INTERNAL, errno, "setenv");
 	log_info("handing over to %s deploy --version %s --bundle %s", c->agent_path, d->version, res->path);
+	/* a download longer than the heartbeat interval: one heartbeat before the agent starts */
+	if (a != NULL && a->oc->lifecycle && time(NULL) - a->started >= (time_t)a->oc->heartbeat_s)
+		heartbeat_tick(a);
+	if (a != NULL)
+		return agentrun_wait(argv, a->oc->lifecycle ? a->oc->heartbeat_s : 0, heartbeat_tick, a, code,
+		                     err);
 	execv(c->agent_path, (char *const *)(uintptr_t)argv);
 	return herr_errno(err, errno == ENOENT || errno == EACCES ? HOIST_EXIT_CONFIG : HOIST_EXIT_INTERNAL,
 	                  errno, "cannot exec the agent %s", c->agent_path);
@@ -473,10 +601,15 @@ int main(int argc, char **argv)
 	struct channel_opts chopt;
 	struct channel_result chres;
 	int s3_ready = 0;
+	struct outcome oc;
+	struct after after;
+	const char *endmsg = NULL, *s3ep;
+	int post = 0;
 	char cfgpath[PATH_MAX], state[PATH_MAX], cache[PATH_MAX], tmp[PATH_MAX], keys[PATH_MAX];
 	char rolefile[PATH_MAX];
 	char sz[32], hex[SHA256_HEX_LEN + 1], want_hex[SHA256_HEX_LEN + 1];
 	int st, rc = HOIST_EXIT_INTERNAL;
+	time_t started = time(NULL);
 
 	ensure_std_fds();
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -505,14 +638,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
-	{
-		struct http_opts ho = {c.ca_bundle, c.connect_timeout_s * 1000u, c.low_speed_timeout_s};
-		struct imds_opts io = {c.imds_endpoint, c.imds_v1_disabled, c.imds_timeout_ms,
-		                       c.imds_deadline_s, c.imds_retries};
-		if ((http = http_new(&ho, &err)) == NULL || (imds = imds_new(http, &io, &err)) == NULL)
-			goto fail;
-		http_set_stall_floor(http, c.low_speed_bytes_s);
-	}
+	if (net_open(&c, &http, &imds, &err) != 0)
+		goto fail;
 
 	log_set_phase("imds");
 	if (read_user_data(&o, imds, &ud, &err) != 0)
@@ -520,6 +647,24 @@ int main(int argc, char **argv)
 	log_set_phase("directive");
 	if (userdata_parse((const uint8_t *)ud.data, ud.len, &d, &err) != 0)
 		goto fail;
+	/* Something to do after the deployment: identity and region now, the agent as a child later. */
+	outcome_init(&oc, &c, &d);
+	s3ep = d.endpoint != NULL && d.endpoint[0] != '\0' ? d.endpoint
+	       : c.s3_endpoint != NULL                     ? c.s3_endpoint
+	                                                   : "";
+	after = (struct after){&c, &cs, &oc, "", s3ep, started, 0, NULL, {0}};
+	if (!o.download_only && outcome_wanted(&oc)) {
+		if (outcome_check(&oc, &err) != 0)
+			goto fail;
+		outcome_probe(&oc, imds);
+		/* the outcome's calls need the region; the download would fail without it anyway */
+		if (region.len == 0 && pick_region(&d, &c, imds, &region, &err) != 0) {
+			log_warnx("%s", err.msg);
+			err = (struct herr){0, ""};
+			buf_reset(&region);
+		}
+		post = 1;
+	}
 	memset(&chres, 0, sizeof(chres));
 	chopt = (struct channel_opts){state, keys, c.require_signature, c.max_bundle_bytes};
 	if (o.channel != NULL && directive_use_channel(&d, o.channel, &err) != 0)
@@ -561,6 +706,7 @@ int main(int argc, char **argv)
 		log_error("version %s already failed on this host and was rolled back (hoist status); "
 		          "not trying it again at boot: publish a fixed version, or run "
 		          "hoist-boot --same-version redeploy to retry", d.version);
+		endmsg = "this version already failed on this host and was rolled back; not retried at boot";
 		rc = HOIST_EXIT_ROLLED_BACK;
 		goto out;
 	}
@@ -604,18 +750,21 @@ int main(int argc, char **argv)
 	(void)fflush(stdout);
 	/* The agent gets neither our connections (libcurl's sockets are not
 	 * close-on-exec) nor the role's credentials in memory. */
-	if (cs.have && !cs.from_env)
-		creds_free(&cs.cur);
-	cs.have = 0;
-	imds_free(imds);
-	imds = NULL;
-	http_free(http);
-	http = NULL;
-	hand_over(&c, cfgpath, &d, &res, &err);
+	net_close(&cs, &http, &imds);
+	after.region = region.data;
+	if (hand_over(&c, cfgpath, &d, &res, post ? &after : NULL, &rc, &err) == 0)
+		goto out; /* the agent ran as our child and logged its own result */
 fail:
 	rc = err.code != 0 ? err.code : HOIST_EXIT_INTERNAL;
 	log_error("%s", err.msg);
+	endmsg = err.msg;
 out:
+	if (post) {
+		net_close(&cs, &http, &imds);
+		after.region = region.data != NULL ? region.data : "";
+		oc.version = d.version; /* a channel's manifest names it after outcome_init */
+		after_boot(&after, cfgpath, rc, endmsg);
+	}
 	if (cs.have && !cs.from_env)
 		creds_free(&cs.cur);
 	imds_free(imds);

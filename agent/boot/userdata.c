@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "exitcodes.h"
+#include "report.h"
 #include "strutil.h"
 #include "udmime.h"
 
@@ -31,13 +32,18 @@ enum dkey {
 	D_ENDPOINT,
 	D_CHANNEL, /* issue 10: a signed channel or release manifest instead of version + bundle */
 	D_RELEASE,
+	D_HOOK,
+	D_ASG,
+	D_REPORT,
+	D_NOTIFY,
 	D_COUNT
 };
-static const char *const DKEYS[D_COUNT] = {"version",     "bundle",           "sha256", "environment",
-                                           "application", "deployment_group", "region", "endpoint",
-                                           "channel",     "release"};
+static const char *const DKEYS[D_COUNT] = {
+    "version",  "bundle",  "sha256",  "environment",    "application",       "deployment_group", "region",
+    "endpoint", "channel", "release", "lifecycle_hook", "autoscaling_group", "report",           "notify"};
 /* version and bundle: required unless channel or release is given */
-static const bool REQUIRED[D_COUNT] = {true, true, false, true, true, false, false, false, false, false};
+static const bool REQUIRED[D_COUNT] = {true,  true,  false, true,  true,  false, false,
+                                       false, false, false, false, false, false, false};
 
 /* Checks a version/environment/application token; returns 1 if safe. */
 int directive_token_ok(const char *s, size_t maxlen)
@@ -60,6 +66,10 @@ void directive_free(struct directive *d)
 	free(d->region);
 	free(d->endpoint);
 	free(d->manifest_url);
+	free(d->lifecycle_hook);
+	free(d->autoscaling_group);
+	free(d->report);
+	free(d->notify);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -278,6 +288,23 @@ static int check_value(struct directive *d, enum dkey k, const char *v, unsigned
 		d->manifest_is_channel = k == D_CHANNEL;
 		slot = &d->manifest_url;
 		break;
+	case D_HOOK:
+	case D_ASG:
+		if (!str_word_ok(v, STR_AWS_NAME_MAX))
+			return bad_value(err, line, DKEYS[k], v,
+			                 "is not a name of 1-255 printable characters without spaces");
+		slot = k == D_HOOK ? &d->lifecycle_hook : &d->autoscaling_group;
+		break;
+	case D_REPORT:
+		if (report_parse_url(v, NULL) != 0)
+			return bad_value(err, line, "report", v, "is not an s3://BUCKET/PREFIX/ URL");
+		slot = &d->report;
+		break;
+	case D_NOTIFY:
+		if (!str_http_url_ok(v, 1024))
+			return bad_value(err, line, "notify", v, "is not an http:// or https:// URL");
+		slot = &d->notify;
+		break;
 	case D_BUNDLE:
 	case D_COUNT:
 		return 0;
@@ -374,7 +401,7 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 			    err, HOIST_EXIT_DIRECTIVE,
 			    "hoist directive line %u: unknown key '%s' (known: version, bundle, "
 			    "sha256, environment, application, deployment_group, region, endpoint, "
-			    "channel, release)",
+			    "channel, release, lifecycle_hook, autoscaling_group, report, notify)",
 			    line, shown);
 		}
 		if (seen[k] != 0)

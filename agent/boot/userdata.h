@@ -38,6 +38,10 @@ struct directive {
 	char *manifest_url;     /* channel= or release=: s3:// URL of a manifest (then version,
 	                         * bundle, bucket, key and sha256 are filled from it, channel.h) */
 	bool manifest_is_channel; /* channel= (true) or release= (false) */
+	char *lifecycle_hook;   /* optional: the launch lifecycle hook to complete */
+	char *autoscaling_group;/* optional: its group (else hoist.conf, else the IMDS tag) */
+	char *report;           /* optional: s3://BUCKET/PREFIX/ for status reports */
+	char *notify;           /* optional: http(s) URL POSTed on failure */
 	unsigned line_of_version; /* line numbers for messages (0 if absent) */
 };
 

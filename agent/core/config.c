@@ -33,6 +33,7 @@ enum ktype {
 	K_COUNT64, /* uint64_t, plain integer */
 	K_SAME_VERSION,
 	K_REQUIRE_SIG,
+	K_TEXT, /* printable, no spaces (names, s3:// URLs checked where used) */
 };
 
 struct key {
@@ -65,6 +66,12 @@ static const struct key KEYS[] = {
     {"download_deadline_s", K_UINT, F(download_deadline_s), 0, "a number of seconds"},
     {"download_retries", K_UINT, F(download_retries), 0, "a whole number"},
     {"same_version", K_SAME_VERSION, F(same_version), 0, NULL},
+    {"lifecycle_hook", K_TEXT, F(lifecycle_hook), 0, NULL},
+    {"autoscaling_group", K_TEXT, F(autoscaling_group), 0, NULL},
+    {"autoscaling_endpoint", K_URL_OR_EMPTY, F(autoscaling_endpoint), 0, NULL},
+    {"lifecycle_heartbeat_s", K_UINT, F(lifecycle_heartbeat_s), 1, "a number of seconds"},
+    {"report", K_TEXT, F(report), 0, NULL},
+    {"notify", K_URL_OR_EMPTY, F(notify), 0, NULL},
     {"keep_revisions", K_UINT, F(keep_revisions), 1, "a whole number"},
     {"keep_bytes", K_SIZE, F(keep_bytes), 0, NULL},
     {"hook_grace_s", K_UINT, F(hook_grace_s), 0, "a number of seconds"},
@@ -130,6 +137,7 @@ void config_init(struct hoist_config *c)
 	c->download_deadline_s = 3600;
 	c->download_retries = 5;
 	c->same_version = SAME_VERSION_SKIP;
+	c->lifecycle_heartbeat_s = 300;
 	c->keep_revisions = 5;
 	c->keep_bytes = UINT64_C(2) << 30;
 	c->hook_grace_s = 10;
@@ -168,6 +176,11 @@ void config_free(struct hoist_config *c)
 	free(c->s3_endpoint);
 	free(c->ca_bundle);
 	free(c->trusted_keys_dir);
+	free(c->lifecycle_hook);
+	free(c->autoscaling_group);
+	free(c->autoscaling_endpoint);
+	free(c->report);
+	free(c->notify);
 	free(c->access_key_id);
 	wipe_free(&c->secret_access_key);
 	wipe_free(&c->session_token);
@@ -282,6 +295,11 @@ static int set_value(struct hoist_config *c, const struct key *k, const char *v,
 			return herr_set(err, HOIST_EXIT_CONFIG,
 			                "%s: expected an http:// or https:// URL, got '%.*s'", k->name, SHOW,
 			                v);
+		break;
+	case K_TEXT:
+		if (!str_printable(v) || strpbrk(v, " \t") != NULL || strlen(v) > CONFIG_MAX_VALUE)
+			return herr_set(err, HOIST_EXIT_CONFIG,
+			                "%s: expected a value without spaces or control characters", k->name);
 		break;
 	case K_REGION:
 		if (v[0] != '\0' && !region_ok(v))
@@ -570,6 +588,9 @@ int config_apply_env(struct hoist_config *c, char *const *envp, struct herr *err
 	           env_set(c, "s3_endpoint", "AWS_ENDPOINT_URL", v, err) != 0) {
 		return -1;
 	}
+	if ((v = env_get(envp, "AWS_ENDPOINT_URL_AUTO_SCALING")) != NULL &&
+	    env_set(c, "autoscaling_endpoint", "AWS_ENDPOINT_URL_AUTO_SCALING", v, err) != 0)
+		return -1;
 	if ((v = env_get(envp, "AWS_CA_BUNDLE")) != NULL &&
 	    env_set(c, "ca_bundle", "AWS_CA_BUNDLE", v, err) != 0)
 		return -1;

@@ -66,6 +66,14 @@ struct hoist_config {
 	char *trusted_keys_dir;   /* trusted_keys_dir /etc/hoist/trusted-keys: signify *.pub files */
 	enum require_signature require_signature; /* require_signature auto|yes|no */
 
+	/* after the deployment (hoist-boot; NULL = unset; the directive's keys win) */
+	char *lifecycle_hook;     /* lifecycle_hook      launch hook to complete  */
+	char *autoscaling_group;  /* autoscaling_group   else the IMDS tag        */
+	char *autoscaling_endpoint; /* autoscaling_endpoint (AWS_ENDPOINT_URL_AUTO_SCALING) */
+	unsigned lifecycle_heartbeat_s; /* lifecycle_heartbeat_s 300            */
+	char *report;             /* report   s3://BUCKET/PREFIX/              */
+	char *notify;             /* notify   http(s) URL, POST on failure      */
+
 	/* agent */
 	unsigned keep_revisions;  /* keep_revisions 5                        */
 	uint64_t keep_bytes;      /* keep_bytes 2147483648 (2 GiB)            */

@@ -38,3 +38,14 @@ int str_http_url_ok(const char *s, size_t maxlen)
 			return 0;
 	return 1;
 }
+
+int str_word_ok(const char *s, size_t maxlen)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	if (n == 0 || n > maxlen)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}

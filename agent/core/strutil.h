@@ -13,5 +13,10 @@ int str_safe_token(const char *s, size_t maxlen);
 /* 1 for "http://X" or "https://X" of at most maxlen bytes, where X is
  * non-empty, does not start with '/' and has no spaces or control bytes. */
 int str_http_url_ok(const char *s, size_t maxlen);
+#define STR_AWS_NAME_MAX 255 /* lifecycle hook and Auto Scaling group names */
+
+/* 1 for 1..maxlen printable ASCII bytes without spaces (an AWS resource name
+ * such as a lifecycle hook or an Auto Scaling group, an instance id). */
+int str_word_ok(const char *s, size_t maxlen);
 
 #endif

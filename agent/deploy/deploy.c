@@ -343,7 +343,7 @@ out:
  * everything (a read-only or failing destination), or an Install cut short. The
  * host then holds no whole revision; the caller keeps the journal so that
  * `hoist recover` (or the next run) finishes the job once the cause is fixed. */
-static struct {
+static struct left_state {
 	bool undo_failed;
 	bool install_cut;
 	char why[HERR_MSG_MAX];
@@ -521,12 +521,14 @@ out:
 static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char *kind, const char *version,
                        struct record *meta, bool ignore_stop, struct deploy_status *st, struct herr *err)
 {
+	struct left_state before;
 	struct run r;
 	struct herr e;
 	double t0 = mono_now();
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
+	before = left;
 	memset(&left, 0, sizeof(left));
 	r.ctx = ctx;
 	r.id = id;
@@ -557,6 +559,9 @@ static int deploy_kept(const struct deploy_ctx *ctx, const char *id, const char 
 	rc = 0;
 out:
 	herr_clear(&e);
+	/* refused before its journal existed: the host is as the previous run left it */
+	if (rc != 0 && r.j == NULL && !r.install_begun)
+		left = before;
 	if (r.j != NULL)
 		(void)journal_close(r.j, false, &e);
 	st->duration_s += mono_now() - t0; /* after the staging time, if any */
@@ -694,6 +699,22 @@ static void mark_stale_in_progress(const struct deploy_ctx *ctx)
 			          e[i].version, kept ? "succeeded (it is current or last good)" : "interrupted");
 		if (!kept && !is_protected(ctx, e[i].version))
 			drop_refused(&p, &m, false);
+		/* the status it published still says in-progress */
+		{
+			struct deploy_status *st = calloc(1, sizeof(*st));
+			const char *mid = meta_get(&m, "deployment_id");
+			if (st != NULL) {
+				status_start(st, mid ? mid : "-", "deploy", e[i].version, &m);
+				status_copy(st->result, sizeof(st->result), "interrupted");
+				snprintf(st->error, sizeof(st->error),
+				         "the deployment of %s was interrupted while its bundle was unpacked, before it "
+				         "changed the host",
+				         e[i].version);
+				st->exit_code = HOIST_EXIT_FAILED;
+				status_publish(ctx, st, p.dir);
+				free(st);
+			}
+		}
 		record_free(&m);
 	}
 	free(e);

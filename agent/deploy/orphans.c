@@ -159,7 +159,9 @@ unsigned orphans_end(const struct hook_ident *id, unsigned grace_s)
 		return n;
 	log_warnx("the interrupted hook's processes still run %u s after SIGTERM; sending SIGKILL", grace_s);
 	(void)kill((pid_t)-id->pgid, SIGKILL);
+	/* a killed process runs no more code, so recovery may go on; the wait only
+	 * lets the kernel finish the exits first on a loaded machine */
 	if (!wait_gone(id, KILL_WAIT_MS))
-		log_warnx("process group %ld is still there after SIGKILL", id->pgid);
+		log_warnx("process group %ld was sent SIGKILL and is still exiting", id->pgid);
 	return n;
 }

@@ -155,7 +155,7 @@ bed_start() {
 _bed_seed() {
 	local log=()
 	[ "$BED_MOTO_MODE" = plain ] && log=(--moto-log "$BED_DIR/moto.stderr")
-	"$BED_PYTHON" -S "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" \
+	"$BED_PYTHON" -S "$BED_HOME/seed.py" --dir "$BED_DIR" --timeout "$BED_WAIT" --moto-host "${BED_BIND:-127.0.0.1}" \
 		--moto-port-file "$BED_DIR/moto.port" --imds-port-file "$BED_DIR/imds.port" \
 		--moto-pid "$BED_MOTO_PID" --imds-pid "$BED_IMDS_PID" \
 		"${log[@]}" "$@" 2>"$BED_DIR/seed.stderr"
@@ -166,10 +166,10 @@ _bed_start_moto() {
 	rm -f "$BED_DIR/moto.port"
 	if [ "$1" = 1 ]; then
 		BED_MOTO_MODE=plain
-		_bed_spawn moto moto_server -H 127.0.0.1 -p 0
+		_bed_spawn moto moto_server -H "${BED_BIND:-127.0.0.1}" -p 0
 	else
 		BED_MOTO_MODE=wire
-		_bed_spawn moto "$BED_PYTHON" "$BED_HOME/moto_wire.py" \
+		_bed_spawn moto "$BED_PYTHON" "$BED_HOME/moto_wire.py" --bind "${BED_BIND:-127.0.0.1}" \
 			--port-file "$BED_DIR/moto.port" --log "$BED_DIR/moto.log"
 	fi
 	BED_MOTO_PID=$_bed_last_pid
@@ -296,4 +296,38 @@ bed_proxy_stop() {
 	_bed_kill "$BED_PROXY_PID"
 	_bed_forget_pid "$BED_PROXY_PID"
 	unset BED_PROXY_PID HOIST_TEST_S3_PROXY_ENDPOINT
+}
+
+# Starts the Auto Scaling emulator (asg_emulator.py) and registers the role's
+# credentials with it: bed_asg_start [--allow ACTION,...] (default: both lifecycle
+# actions). Exports BED_ASG_ENDPOINT and BED_ASG_PID; bed_stop stops it.
+bed_asg_start() {
+	local allow='["CompleteLifecycleAction","RecordLifecycleActionHeartbeat"]' i
+	if [ "${1:-}" = --allow ]; then
+		allow=$(printf '%s' "$2" | "$BED_PYTHON" -c 'import json,sys; print(json.dumps([a for a in sys.stdin.read().split(",") if a]))')
+		shift 2
+	fi
+	rm -f "$BED_DIR/asg.port"
+	_bed_spawn asg "$BED_PYTHON" "$BED_HOME/asg_emulator.py" --region "$BED_REGION" \
+		--port-file "$BED_DIR/asg.port" --log "$BED_DIR/asg.log"
+	BED_ASG_PID=$_bed_last_pid
+	for ((i = 0; i < BED_WAIT * 20; i++)); do
+		[ -s "$BED_DIR/asg.port" ] && break
+		kill -0 "$BED_ASG_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ ! -s "$BED_DIR/asg.port" ]; then
+		_bed_err "asg_emulator did not start within ${BED_WAIT}s"
+		_bed_dump_logs
+		return 1
+	fi
+	BED_ASG_ENDPOINT="http://127.0.0.1:$(cat "$BED_DIR/asg.port")"
+	export BED_ASG_ENDPOINT BED_ASG_PID
+	bed_asg_ctl credentials "{\"$BED_ROLE_ACCESS_KEY_ID\": {\"secret\": \"$BED_ROLE_SECRET_ACCESS_KEY\", \"token\": \"$BED_ROLE_SESSION_TOKEN\", \"allow\": $allow}}"
+}
+
+# POSTs JSON to the Auto Scaling emulator's control API: bed_asg_ctl credentials|actions JSON
+bed_asg_ctl() {
+	curl -sS -f --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
+		--data-binary "$2" "$BED_ASG_ENDPOINT/_asg/$1" || _bed_err "asg emulator control $1 failed"
 }

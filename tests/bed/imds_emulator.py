@@ -11,6 +11,7 @@ Control API (never subject to tokens or faults), under /_emulator/:
   POST /_emulator/scenario         replace the scenario (JSON body); faults <- its "faults"
   POST /_emulator/credentials      replace the role's credentials (JSON: AccessKeyId,
                                    SecretAccessKey, Token, Expiration)
+  POST /_emulator/autoscaling      set target_lifecycle_state and/or tags (JSON)
   POST /_emulator/user-data        raw body becomes the user data
   DELETE /_emulator/user-data      no user data (404)
   POST /_emulator/faults           merge JSON into the active faults
@@ -32,6 +33,10 @@ Faults (JSON object, keys optional):
   "no_role": true             no role attached: security-credentials/ and iam/info are 404
   "no_user_data": true        /latest/user-data is 404
   "disabled": true            every metadata request is 403 (endpoint disabled)
+
+Scenario keys for Auto Scaling: "target_lifecycle_state" (served at
+meta-data/autoscaling/target-lifecycle-state; unset: 404, not in a group) and
+"tags" (instance tags in metadata: meta-data/tags/instance/NAME).
 """
 
 import argparse
@@ -67,6 +72,8 @@ DEFAULT_SCENARIO = {
     "user_data": None,          # inline text alternative to user_data_file
     "role": None,               # role name, None = no role attached
     "credentials": None,        # {AccessKeyId, SecretAccessKey, Token, Expiration}
+    "target_lifecycle_state": None,  # e.g. "InService" (in an Auto Scaling group); None = 404
+    "tags": None,               # instance tags in metadata, e.g. {"aws:autoscaling:groupName": "web"}
     "faults": {},
 }
 
@@ -214,6 +221,13 @@ class Handler(BaseHTTPRequestHandler):
                 with st.lock:
                     st.scenario["credentials"] = creds
                 return self._send(200, "ok")
+            if path == "/_emulator/autoscaling" and m == "POST":
+                doc = json.loads(body or b"{}")
+                if not isinstance(doc, dict) or set(doc) - {"target_lifecycle_state", "tags"}:
+                    raise ValueError("expected {target_lifecycle_state, tags}")
+                with st.lock:
+                    st.scenario.update(doc)
+                return self._send(200, "ok")
             if path == "/_emulator/user-data" and m in ("POST", "PUT"):
                 with st.lock:
                     st.user_data = body
@@ -335,6 +349,13 @@ class Handler(BaseHTTPRequestHandler):
         }
         if path in simple:
             return 200, simple[path], "text/plain"
+        if path == md + "autoscaling/target-lifecycle-state" and sc.get("target_lifecycle_state"):
+            return 200, sc["target_lifecycle_state"], "text/plain"
+        tags = sc.get("tags") or {}
+        if path in (md + "tags/instance", md + "tags/instance/") and tags:
+            return 200, "\n".join(sorted(tags)), "text/plain"
+        if path.startswith(md + "tags/instance/") and path[len(md + "tags/instance/"):] in tags:
+            return 200, tags[path[len(md + "tags/instance/"):]], "text/plain"
         if path == "/latest/user-data":
             if user_data is None or faults.get("no_user_data"):
                 return 404, "Not Found\n", "text/plain"
@@ -412,13 +433,15 @@ def main(argv=None):
     ap.add_argument("--port-file", help="write the bound port here (atomically)")
     ap.add_argument("--scenario", help="scenario JSON file")
     ap.add_argument("--log", help="request log (JSON lines)")
+    ap.add_argument("--bind", default="127.0.0.1",
+                    help="address (default 127.0.0.1; the fleet bed: 169.254.169.254 in a host's namespace)")
     args = ap.parse_args(argv)
 
     state = State(args.log)
     if args.scenario:
         with open(args.scenario, encoding="utf-8") as f:
             state.load(json.load(f))
-    srv = Server(("127.0.0.1", args.port), Handler)
+    srv = Server((args.bind, args.port), Handler)
     srv.state = state
     port = srv.server_address[1]
     write_port_file(args.port_file, port)

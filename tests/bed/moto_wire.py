@@ -167,6 +167,8 @@ def main(argv=None):
     ap.add_argument("--port-file")
     ap.add_argument("--log", help="request log (JSON lines)")
     ap.add_argument("--no-patch", action="store_true", help="plain moto (to show the bug)")
+    ap.add_argument("--bind", default="127.0.0.1",
+                    help="address (default 127.0.0.1; the fleet bed uses its bridge address)")
     ap.add_argument("--no-region-check", action="store_true",
                     help="do not refuse requests signed for another region than the bucket's")
     args = ap.parse_args(argv)
@@ -188,7 +190,7 @@ def main(argv=None):
     if not args.no_region_check:
         app = RegionCheck(app)
     wsgi = RequestLog(app, args.log) if args.log else app
-    srv = make_server("127.0.0.1", args.port, wsgi, threaded=True)
+    srv = make_server(args.bind, args.port, wsgi, threaded=True)
     srv.daemon_threads = True
     port = srv.socket.getsockname()[1]
     os.environ["MOTO_PORT"] = str(port)

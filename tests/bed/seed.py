@@ -28,6 +28,7 @@ ROLE = "hoist-instance"
 ADMIN = "hoist-admin"
 BUILD_ROLE = "hoist-build"
 BUILD_PREFIX = "releases"
+REPORT_PREFIX = "reports"  # the instance role may write status reports here only
 
 
 def die(msg):
@@ -159,7 +160,9 @@ def seed(endpoint, region=REGION):
     query(endpoint, "PutRolePolicy", iam, RoleName=ROLE, PolicyName="read-releases",
           PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
               {"Effect": "Allow", "Action": "s3:GetObject",
-               "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
+               "Resource": f"arn:aws:s3:::{BUCKET}/*"},
+              {"Effect": "Allow", "Action": "s3:PutObject",
+               "Resource": f"arn:aws:s3:::{BUCKET}/{REPORT_PREFIX}/*"}]}))
     c = query(endpoint, "AssumeRole", "2011-06-15",
               RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{ROLE}",
               RoleSessionName="i-0123456789abcdef0", DurationSeconds="43200")
@@ -203,11 +206,12 @@ def main(argv=None):
     ap.add_argument("--faults", help="initial faults (JSON object)")
     ap.add_argument("--instance-id", default="i-0123456789abcdef0")
     ap.add_argument("--region", default=REGION)
+    ap.add_argument("--moto-host", default="127.0.0.1", help="the address moto is bound to")
     args = ap.parse_args(argv)
 
     deadline = time.monotonic() + args.timeout
     moto_port = wait_port(args.moto_port_file, deadline, "moto", args.moto_log, args.moto_pid)
-    endpoint = f"http://127.0.0.1:{moto_port}"
+    endpoint = f"http://{args.moto_host}:{moto_port}"
     wait_http(f"{endpoint}/moto-api/", deadline, "moto")
     admin, role = seed(endpoint, args.region)
 
@@ -244,6 +248,7 @@ def main(argv=None):
         "BED_BUILD_SESSION_TOKEN": build["Token"],
         "BED_BUILD_ROLE_NAME": BUILD_ROLE,
         "BED_BUILD_PREFIX": BUILD_PREFIX,
+        "BED_REPORT_PREFIX": REPORT_PREFIX,
         "BED_BUCKET": BUCKET,
         "BED_OTHER_BUCKET": OTHER_BUCKET,
         "BED_REGION": args.region,

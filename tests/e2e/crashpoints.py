@@ -17,6 +17,7 @@ Only hoist's own process is traced (no -f): a kill always hits hoist, never a ho
 """
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -112,7 +113,7 @@ def record(state, name):
         return {}
 
 
-def check(root, refs, allowed):
+def check(root, refs, allowed, hoist):
     """'' when the host holds exactly one allowed revision and the records agree, else why."""
     state = os.path.join(root, "var/lib/hoist")
     snap = snapshot(root)
@@ -147,6 +148,13 @@ def check(root, refs, allowed):
         for n in filenames:
             if ".tmp." in n or n.endswith(".list.new"):
                 return "temporary file left: " + os.path.join(dirpath, n)
+    r = run([hoist, "--root", root, "status", "--json"])
+    try:
+        res = json.loads(r.stdout).get("result")
+    except ValueError:
+        return "status --json is not JSON: %r" % r.stdout[:200]
+    if r.returncode != 0 or res in ("in-progress", "unknown"):
+        return "status says %r (exit %d)" % (res, r.returncode)
     return ""
 
 
@@ -256,7 +264,7 @@ def main():
             k = R.killed(root, args, p)
             kills += k.returncode in (-9, 137)
             rec = run(R.hoist_cmd(root, "recover"))
-            why = "recover exited %d: %s" % (rec.returncode, rec.stderr[-300:]) if rec.returncode else check(root, refs, allowed)
+            why = "recover exited %d: %s" % (rec.returncode, rec.stderr[-300:]) if rec.returncode else check(root, refs, allowed, a.hoist)
             tested += 1
             if why:
                 failures += 1

@@ -54,6 +54,7 @@ run_expect 0 hoist recover
 grep -qx "result=interrupted" "$STATE/revisions/v2/meta" || fail "v2: $(grep result "$STATE/revisions/v2/meta")"
 [ ! -e "$STATE/revisions/v2/tree" ] && [ ! -e "$STATE/revisions/v2/bundle.tgz" ] || fail "the interrupted staging kept its tree"
 grep -qx "result=succeeded" "$STATE/revisions/v1/meta" || fail "v1: $(grep result "$STATE/revisions/v1/meta")"
+[ "$(status_get 's["result"]')" = interrupted ] || fail "status after the interrupted staging: $(status_get 's["result"]')"
 assert_whole v1
 
 echo "== killed after its meta said succeeded, before last-good: not a rollback target"

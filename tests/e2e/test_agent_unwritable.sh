@@ -7,10 +7,21 @@ if [ -z "${HOIST_IN_MOUNT_NS:-}" ]; then
 fi
 . "$(dirname "$0")/agent_lib.sh"
 
-# Part of the destination on its own file system: $ROOT/opt/hoist-sample/conf.
+# Part of the destination on its own file system: $ROOT/opt/hoist-sample/conf. The small tmpfs
+# needs min_free_bytes = 0 (policy.conf) to pass the free-space check.
 mount_conf() {
-	mkdir -p "$ROOT/opt/hoist-sample/conf"
+	mkdir -p "$ROOT/opt/hoist-sample/conf" "$ROOT/etc/hoist"
 	mount -t tmpfs -o size=1m tmpfs "$ROOT/opt/hoist-sample/conf"
+	printf 'min_free_bytes = 0\n' >"$ROOT/etc/hoist/policy.conf"
+}
+
+# ro_before_install SRC DIR: SRC's BeforeInstall makes the file system at DIR (under the root)
+# read-only, once: the checks before the deployment found it writable, the writes fail anyway.
+ro_before_install() {
+	touch "$ROOT/ro-once"
+	sed -i "s#^\\. \"\$(dirname \"\$0\")/common.sh\"\$#&\\nif [ -e \"\$R/ro-once\" ]; then rm \"\$R/ro-once\"; mount -o remount,ro \"\$R$2\"; fi#" \
+		"$1/scripts/before_install.sh"
+	grep -q "remount,ro" "$1/scripts/before_install.sh" || fail "could not plant the remount"
 }
 
 echo "== part of the destination read-only: the record of what is installed is never dropped"
@@ -19,7 +30,7 @@ mount_conf
 run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
 v2=$(make_src v2)
 echo "only in v2" >"$v2/app/conf/v2.txt"
-mount -o remount,ro "$ROOT/opt/hoist-sample/conf"
+ro_before_install "$v2" /opt/hoist-sample/conf
 run_expect 14 hoist deploy --bundle "$(make_tgz v2 "$v2")" --version v2
 grep -qx "version=v1" "$STATE/installed" || fail "the installed record of v1 was dropped: $(cat "$STATE/installed" 2>/dev/null)"
 [ -e "$STATE/journal" ] || fail "the journal went although the host holds no whole revision"
@@ -36,19 +47,21 @@ mount -o remount,rw "$ROOT/opt/hoist-sample/conf"
 run_expect 0 hoist recover
 assert_whole v1
 page | grep -q "version v1<" || fail "v1 not running after recovery"
-# And the next deployment goes through.
+# And the next deployment goes through (the remount was once).
 run_expect 0 hoist deploy --bundle "$WORK/v2.tgz" --version v2
 assert_whole v2
 umount "$ROOT/opt/hoist-sample/conf"
 
 echo "== the new revision's files on a read-only file system: rolled back, one whole revision"
 new_root
-mkdir -p "$ROOT/opt/hoist-sample/conf/extra"
-mount -t tmpfs -o size=1m,ro tmpfs "$ROOT/opt/hoist-sample/conf/extra"
+mkdir -p "$ROOT/opt/hoist-sample/conf/extra" "$ROOT/etc/hoist"
+mount -t tmpfs -o size=1m tmpfs "$ROOT/opt/hoist-sample/conf/extra"
+printf 'min_free_bytes = 0\n' >"$ROOT/etc/hoist/policy.conf"
 run_expect 0 hoist deploy --bundle "$(make_tgz v1)" --version v1
 v3=$(make_src v3)
 mkdir -p "$v3/app/conf/extra"
 echo "new" >"$v3/app/conf/extra/x.txt"
+ro_before_install "$v3" /opt/hoist-sample/conf/extra
 run_expect 13 hoist deploy --bundle "$(make_tgz v3 "$v3")" --version v3
 grep -q "Read-only file system" "$WORK/err" || fail "no reason: $(tail -3 "$WORK/err")"
 assert_whole v1

@@ -2,7 +2,8 @@
  *
  * Not built by default. Build and run from the repository root:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iagent/core -Iagent/boot \
- *     tests/fuzz/fuzz_userdata.c agent/boot/userdata.c agent/boot/udmime.c agent/core/[a-z]*.c \
+ *     tests/fuzz/fuzz_userdata.c agent/boot/userdata.c agent/boot/udmime.c agent/boot/report.c \
+ *     agent/core/[a-z]*.c \
  *     -lz -lcrypto -o build/fuzz_userdata
  *   mkdir -p build/corpus-userdata && build/fuzz_userdata -max_total_time=60 build/corpus-userdata
  * tests/fuzz/seeds/userdata
