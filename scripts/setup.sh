@@ -14,6 +14,8 @@ packages=(
 )
 # Packaging and man pages (issue 5) when those parts are present.
 [ -d "$(dirname "$0")/../packaging" ] && packages+=(dpkg-dev fakeroot lintian rpm systemd man-db mandoc shellcheck)
+# The benchmarks (bench/, docs/performance.md), on request: HOIST_BENCH=1 bash scripts/setup.sh.
+[ "${HOIST_BENCH:-0}" = 1 ] && packages+=(awscli strace time)
 # The simulated fleet (issue 11): Ansible drives sshd-per-namespace hosts; headless Chromium checks the dashboard.
 [ -d "$(dirname "$0")/../tests/fleet" ] && packages+=(ansible-core openssh-server openssh-client iproute2 chromium)
 

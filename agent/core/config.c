@@ -79,6 +79,7 @@ static const struct key KEYS[] = {
     {"max_extract_bytes", K_SIZE, F(max_extract_bytes), 1, NULL},
     {"max_path_len", K_UINT, F(max_path_len), 1, "a whole number"},
     {"allow_setid", K_BOOL, F(allow_setid), 0, NULL},
+    {"install_links", K_BOOL, F(install_links), 0, NULL},
     {"trusted_keys_dir", K_PATH, F(trusted_keys_dir), 0, NULL},
     {"require_signature", K_REQUIRE_SIG, F(require_signature), 0, NULL},
 };
@@ -140,6 +141,7 @@ void config_init(struct hoist_config *c)
 	c->keep_revisions = 5;
 	c->keep_bytes = UINT64_C(2) << 30;
 	c->hook_grace_s = 10;
+	c->install_links = true;
 	c->max_entries = 100000;
 	c->max_extract_bytes = UINT64_C(8) << 30;
 	c->max_path_len = 1024;

@@ -82,6 +82,7 @@ struct hoist_config {
 	uint64_t max_extract_bytes; /* max_extract_bytes 8589934592 (8 GiB)   */
 	unsigned max_path_len;    /* max_path_len 1024                        */
 	bool allow_setid;         /* allow_setid false                        */
+	bool install_links;       /* install_links true: hard links to the tree */
 
 	/* "key (line N)" of unknown keys, for the caller to warn about */
 	size_t n_warnings;

@@ -23,6 +23,7 @@
 #include "hooks.h"
 #include "install.h"
 #include "journal.h"
+#include "kepttree.h"
 #include "log.h"
 #include "filemanifest.h"
 #include "orphans.h"
@@ -481,6 +482,21 @@ static bool undo_partial_install(const struct deploy_ctx *ctx, const struct rev_
 	return true;
 }
 
+/* A kept tree whose linked files changed in place is unpacked again (kepttree.h). */
+static int kept_tree_ready(struct run *r, struct herr *err)
+{
+	struct bundle_limits lim;
+	char tmp[PATH_MAX];
+	if (state_path(r->ctx, "tmp", tmp, err) != 0)
+		return -1;
+	preflight_bundle_limits(r->ctx->cfg, r->ctx->policy, &lim);
+	if (kepttree_ready(r->np.dir, r->np.tree, meta_get(r->meta, "bundle"), tmp, r->id, &lim, err) != 0) {
+		herr_prefix(err, "revision %s", r->version);
+		return -1;
+	}
+	return 0;
+}
+
 /* The lifecycle of one kept revision. On failure the Install (if partial) is undone
  * and the journal is closed but kept (the caller rolls back or discards it). */
 static int lifecycle(struct run *r, struct herr *err)
@@ -495,6 +511,8 @@ static int lifecycle(struct run *r, struct herr *err)
 	if (rev_record_version(r->ctx->state, "installed", r->installed, sizeof(r->installed), err) != 0 ||
 	    rev_record_version(r->ctx->state, "last-good", good, sizeof(good), err) != 0 ||
 	    state_path(r->ctx, "journal", jpath, err) != 0)
+		goto out;
+	if (kept_tree_ready(r, err) != 0)
 		goto out;
 	if (appspec_load_bundle(r->np.tree, &spec, err) != 0 ||
 	    health_load(r->np.tree, &r->health, err) != 0) {
@@ -541,6 +559,10 @@ static int lifecycle(struct run *r, struct herr *err)
 		if (install_plan(&io, &plan, err) != 0 ||
 		    preflight_plan(r->ctx->policy, spec, r->ignore_stop ? NULL : pspec, plan, NULL, err) != 0)
 			goto out;
+		/* only with a kept bundle to unpack the tree again from (kepttree.h) */
+		install_plan_set_links(plan, r->ctx->cfg->install_links && meta_get(r->meta, "bundle") != NULL,
+		                       spec);
+		install_plan_record_tree(plan, meta_get(r->meta, "bundle") != NULL);
 	}
 	memset(&ji, 0, sizeof(ji));
 	status_copy(ji.id, sizeof(ji.id), r->id);

@@ -18,12 +18,44 @@
 struct journal {
 	int fd;
 	char path[4096];
+	bool touched; /* a "begin" line was synced: recovery knows the host may have changed */
+	char *head;   /* the header until the first line: then both are written at once */
 };
 
 /* Writes all of a line; with sync, makes it (and every earlier line) durable
  * before the step it announces starts. */
+/* Writes the header and the first line atomically and durably (one file and
+ * one directory fsync instead of those and an fdatasync for the line): a
+ * journal without a begin line would be discarded anyway, so none exists
+ * until a step begins. */
+static int create_file(struct journal *j, const char *line, struct herr *err)
+{
+	struct buf b;
+	int rc = -1;
+	buf_init(&b, 8192);
+	if (buf_append_str(&b, j->head) != 0 || buf_append_str(&b, line) != 0) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
+		goto out;
+	}
+	if (fs_write_atomic(j->path, b.data, b.len, 0600, err) != 0)
+		goto out;
+	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (j->fd < 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot open journal %s", j->path);
+		goto out;
+	}
+	free(j->head);
+	j->head = NULL;
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
 static int append_line(struct journal *j, const char *line, bool sync, struct herr *err)
 {
+	if (j->head != NULL)
+		return create_file(j, line, err);
 	if (fs_write_all(j->fd, line, strlen(line)) != 0)
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write journal %s", j->path);
 	if (sync && fdatasync(j->fd) != 0)
@@ -52,11 +84,9 @@ int journal_create(const char *path, const struct journal_info *h, struct journa
 	}
 	j->fd = -1;
 	memcpy(j->path, path, strlen(path) + 1);
-	if (fs_write_atomic(path, b.data, b.len, 0600, err) != 0)
-		goto out;
-	j->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-	if (j->fd < 0) {
-		herr_errno(err, HOIST_EXIT_IO, errno, "cannot open journal %s", path);
+	/* written with the first line (create_file) */
+	if ((j->head = buf_steal(&b)) == NULL) {
+		herr_set(err, HOIST_EXIT_INTERNAL, "cannot allocate journal");
 		goto out;
 	}
 	*out = j;
@@ -64,8 +94,7 @@ int journal_create(const char *path, const struct journal_info *h, struct journa
 	rc = 0;
 out:
 	if (j != NULL) {
-		if (j->fd >= 0)
-			close(j->fd);
+		free(j->head);
 		free(j);
 	}
 	buf_free(&b);
@@ -78,7 +107,15 @@ int journal_begin(struct journal *j, const char *event, struct herr *err)
 	int n = snprintf(line, sizeof(line), "begin %s %lld\n", event, (long long)time(NULL));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
-	return append_line(j, line, true, err);
+	/* Only two begin lines change what recovery does (journal_info): the first
+	 * (host_touched: undo and redeploy last-good instead of discarding) and
+	 * Install's (install_begun: undo the partial Install first). Those are
+	 * synced before their step starts; any other waits for the next sync: after
+	 * a power loss recovery may name an earlier step as the last one begun, and
+	 * does the same thing (docs/performance.md, "fsyncs"). */
+	bool sync = !j->touched || strcmp(event, "Install") == 0;
+	j->touched = true;
+	return append_line(j, line, sync, err);
 }
 
 int journal_hook(struct journal *j, const struct hook_ident *id, struct herr *err)
@@ -87,7 +124,11 @@ int journal_hook(struct journal *j, const struct hook_ident *id, struct herr *er
 	int n = snprintf(line, sizeof(line), "hook %ld %llu %s\n", id->pgid, id->start_ticks, id->boot_id);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return herr_set(err, HOIST_EXIT_INTERNAL, "journal line too long");
-	return append_line(j, line, true, err);
+	/* Written, not fdatasync'd: the line is read only in the same boot (the
+	 * boot id says so), and what ends hoist without ending the boot (kill -9,
+	 * OOM, a crash) leaves the page cache to the next reader; a power loss or
+	 * kernel crash leaves no hook process to end. */
+	return append_line(j, line, false, err);
 }
 
 /* Parses the value of a "hook" line; -1 when it is not "PGID TICKS BOOTID". */
@@ -130,13 +171,15 @@ int journal_close(struct journal *j, bool remove, struct herr *err)
 	if (j->fd >= 0)
 		close(j->fd);
 	/* Removing the journal is the commit point of a deployment: the
-	 * records it protects were written (and synced) before. */
-	if (remove) {
+	 * records it protects were written (and synced) before. Never written
+	 * (no step began): nothing to remove. */
+	if (remove && j->head == NULL) {
 		if (unlink(j->path) != 0 && errno != ENOENT)
 			rc = herr_errno(err, HOIST_EXIT_IO, errno, "cannot remove journal %s", j->path);
 		else
 			rc = fs_fsync_parent(j->path, err);
 	}
+	free(j->head);
 	free(j);
 	return rc;
 }

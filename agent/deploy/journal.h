@@ -1,7 +1,9 @@
 /* journal.h - STATE/journal: the record of a deployment in progress.
  *
  * Exists only while a deployment runs (or after it was interrupted). Text,
- * append-only; each "begin" line is fdatasync'd before its step starts:
+ * append-only; the first "begin" line and Install's are fdatasync'd before
+ * their step starts (the others only change the name of the last step, and
+ * become durable with the next sync):
  *   hoist-journal 1
  *   id D-XXXXXXXXX
  *   kind deploy|rollback|recover
@@ -40,12 +42,14 @@ struct journal_info {
 
 struct journal; /* opaque: the open journal file */
 
-/* Creates path with the header (atomic, fsync'd) and opens it for appending. */
+/* Prepares the journal at path; the file is created with its header and the
+ * first line (atomic, fsync'd, the directory too) when a step begins. */
 int journal_create(const char *path, const struct journal_info *head, struct journal **out, struct herr *err);
-/* Appends "begin EVENT" and fsyncs. */
+/* Appends "begin EVENT"; fdatasyncs the first one and Install's. */
 int journal_begin(struct journal *j, const char *event, struct herr *err);
-/* Appends "hook PGID TICKS BOOTID" and fdatasyncs: recovery can end what a
- * killed hoist left of the hook. */
+/* Appends "hook PGID TICKS BOOTID" (not synced: read only in the same boot,
+ * where the page cache keeps it): recovery can end what a killed hoist left
+ * of the hook. */
 int journal_hook(struct journal *j, const struct hook_ident *id, struct herr *err);
 /* Appends "end EVENT ok|failed" (synced with the next begin). */
 int journal_end(struct journal *j, const char *event, bool ok, struct herr *err);

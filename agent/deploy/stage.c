@@ -123,7 +123,11 @@ int stage_tree(const char *bundle, const char *tmp_dir, const char *id, const ch
 		(void)fs_rm_rf(staging, &ignored);
 		return herr_errno(err, HOIST_EXIT_IO, e, "cannot rename %s to %s", staging, tree);
 	}
-	return fs_fsync_parent(tree, err);
+	/* Not fsync'd here: the tree matters only once its revision is installed,
+	 * and the Install makes revisions/V durable first (the installed list is
+	 * created there and its directory fsync'd). Lost to a power loss before
+	 * that, the revision was not installed; a new deploy unpacks it again. */
+	return 0;
 }
 
 void stage_clean_tmp(const char *tmp_dir)

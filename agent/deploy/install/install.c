@@ -16,10 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "digest.h"
 #include "exitcodes.h"
 #include "fsutil.h"
 #include "instfs.h"
+#include "instlink.h"
 #include "instlist.h"
 #include "instplan.h"
 #include "log.h"
@@ -28,6 +30,31 @@
 int install_plan(const struct install_opts *opts, struct install_plan **out, struct herr *err)
 {
 	return instplan_build(opts, out, err);
+}
+
+void install_plan_set_links(struct install_plan *plan, bool on, const struct appspec *spec)
+{
+	plan->links = on;
+	plan->link_spec = spec;
+}
+
+void install_plan_record_tree(struct install_plan *plan, bool on)
+{
+	plan->record_tree = on;
+}
+
+/* Is src (a path in the tree) one of the revision's hook scripts? */
+static bool hook_script(const struct install_plan *pl, const char *src)
+{
+	size_t tl = strlen(pl->tree);
+	const struct appspec *a = pl->link_spec;
+	if (a == NULL || strncmp(src, pl->tree, tl) != 0 || src[tl] != '/')
+		return false;
+	for (size_t i = 0; i < a->n_hooks; i++)
+		for (size_t k = 0; k < a->hooks[i].n_scripts; k++)
+			if (strcmp(a->hooks[i].scripts[k].location, src + tl + 1) == 0)
+				return true;
+	return false;
 }
 
 void install_plan_free(struct install_plan *plan)
@@ -295,6 +322,23 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 		           x->path);
 		goto out;
 	}
+	/* linked install: the tree's inode gets the destination's temporary name,
+	 * nothing is written again; its mode is already the final one and no
+	 * permissions rule reaches it (instlink.h), so only the rename is left */
+	if (pl->links && !hook_script(pl, x->src)) {
+		int lk = instlink_try(x->src, sfd, &st, pfd, tmp, x->mode, r != NULL, x->path, &tfd, err);
+		if (lk < 0)
+			goto out;
+		if (lk == 1) {
+			tmp_made = true;
+			/* unpacking left the data dirty: its writeback starts now, while the
+			 * other files are linked and hashed, so the final sync finds less */
+			(void)sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			if (hash_fd(sfd, x->path, d->sha, err) != 0)
+				goto out;
+			goto place;
+		}
+	}
 	tfd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (tfd < 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot create a temporary file beside %s", x->path);
@@ -322,6 +366,7 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 	}
 	if (r != NULL && perms_apply_fd(tfd, r, x->path, err) != 0)
 		goto out;
+place:
 	/* rename replaces a destination symlink instead of writing through it */
 	if (renameat(pfd, tmp, pfd, instfs_base(x->path)) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename the new %s into place", x->path);
@@ -435,13 +480,41 @@ static int write_final(const struct install_plan *pl, const struct done *d, stru
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot rename %s", tmp);
 		goto out;
 	}
-	if (fs_fsync_parent(pl->new_list, err) != 0)
-		goto out;
+	/* The directory is not fsync'd here: the caller renames the list to its
+	 * final name in the same directory next and fsyncs it then (deploy.c
+	 * run_install), which makes this rename and tree.list's durable too.
+	 * Lost before that, the list written ahead (a superset) is what undo reads. */
 	rc = 0;
 out:
 	(void)instlist_close(&w, &ignore);
 	if (rc != 0)
 		(void)unlink(tmp);
+	return rc;
+}
+
+/* Records the tree files used (instlink_record): "<sha> <path in the tree>". */
+static int record_links(const struct install_plan *pl, const struct done *d, struct herr *err)
+{
+	struct buf b;
+	size_t tl = strlen(pl->tree);
+	int rc = -1;
+	buf_init(&b, (size_t)1 << 30);
+	for (size_t k = 0; pl->record_tree && k < pl->n; k++) {
+		const char *src = pl->a[k].src;
+		if (pl->a[k].kind != ACT_FILE || pl->a[k].skip)
+			continue;
+		if (strncmp(src, pl->tree, tl) != 0 || src[tl] != '/') {
+			herr_set(err, HOIST_EXIT_INTERNAL, "installed source %s is outside the tree", src);
+			goto out;
+		}
+		if (buf_printf(&b, "%s %s\n", d[k].sha, src + tl + 1) != 0) {
+			herr_set(err, HOIST_EXIT_INTERNAL, "out of memory recording the tree files");
+			goto out;
+		}
+	}
+	rc = instlink_record(pl->new_list, b.data ? b.data : "", b.len, err);
+out:
+	buf_free(&b);
 	return rc;
 }
 
@@ -496,6 +569,10 @@ int install_apply(struct install_plan *pl, struct herr *err)
 	}
 	pcache_drop(&c);
 	if (apply_dir_perms(pl, rootfd, ss, err) != 0 || syncset_sync(ss, err) != 0)
+		goto out;
+	/* what the kept tree held (and now shares with the host), durable before
+	 * the list says the install is complete */
+	if (record_links(pl, d, err) != 0)
 		goto out;
 	if (instlist_close(&w, err) != 0 || write_final(pl, d, err) != 0)
 		goto out;

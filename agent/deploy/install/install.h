@@ -15,7 +15,9 @@
  *     (fsync of each, or syncfs for a large install) and only then is the
  *     list replaced, atomically, by the one with the real sha256s;
  *   - on a file system with reflinks a file is cloned from the tree (a new
- *     inode, extents shared copy-on-write), elsewhere copied.
+ *     inode, extents shared copy-on-write); elsewhere, with links allowed
+ *     (install_plan_set_links), a file that qualifies is hard-linked from
+ *     the tree; all others are copied.
  *
  * Installed list ("installed.list"), one entry per line, path last:
  *   F <sha256-hex> <mode-octal> <path>   regular file installed
@@ -44,9 +46,25 @@ struct install_opts {
 /* Computes every action and checks every conflict; touches nothing on the host. */
 int install_plan(const struct install_opts *opts, struct install_plan **out, struct herr *err);
 /* Removes the previous revision's files (install_undo of prev_list), then
- * copies, creates and applies permissions; records as it goes. */
+ * copies, creates and applies permissions; records as it goes. On success
+ * new_list holds the final list, renamed into place but its directory not
+ * yet fsync'd: the caller's next rename in that directory and its fsync
+ * make it durable (until then a crash leaves the list written ahead). */
 int install_apply(struct install_plan *plan, struct herr *err);
 void install_plan_free(struct install_plan *plan);
+/* The linked install (instlink.h): a file whose final mode and owner are
+ * already the tree's, that only its owner may write and that no permissions
+ * rule reaches becomes a hard link to the tree's copy instead of a copy (on
+ * one file system, without reflinks). Off unless set: the installed file and
+ * the kept tree then share one inode. The hook scripts of spec (kept until
+ * install_plan_free) are always copied: hoist may chmod a script in the tree
+ * before it runs it, which must not reach the host. */
+void install_plan_set_links(struct install_plan *plan, bool on, const struct appspec *spec);
+/* Records the tree files this install uses, with their sha256s, in
+ * tree.list beside the installed list (instlink.h), for the check before the
+ * tree is installed again. Off unless set (a directory deploy keeps no bundle
+ * to unpack a changed tree again from). */
+void install_plan_record_tree(struct install_plan *plan, bool on);
 
 /* Removes what an installed list names, in reverse order: files and links
  * unlinked (never followed), created directories rmdir'ed when empty.

@@ -52,6 +52,9 @@ struct install_plan {
 	size_t n_uniq;
 	struct perm_rule *rules;
 	size_t n_rules;
+	bool links; /* install_plan_set_links: hard links to the tree where safe */
+	const struct appspec *link_spec; /* its hook scripts are never linked */
+	bool record_tree; /* install_plan_record_tree: tree.list */
 };
 
 /* Builds and checks the plan (install_plan's work). */
