@@ -124,21 +124,12 @@ int history_entry_text(const struct deploy_status *st, long long finished, struc
 	return bad ? -1 : 0;
 }
 
-/* STATE/history/<started>-<id>.<kind>.{json,txt}: names sort by start time. */
-static int entry_path(const char *state_dir, long long started, const char *id, const char *kind,
-                      const char *ext, char *out, size_t cap)
-{
-	int n = snprintf(out, cap, "%s/%s/%020lld-%s.%s.%s", state_dir, HISTORY_DIR,
-	                 started < 0 ? 0 : started, id, kind, ext);
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
 static int cmp_desc(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)b, *(char *const *)a);
 }
 
-/* The entry names (without extension: "<started>-<id>.<kind>"), newest first. */
+/* The entry names (without extension: "<key>-<id>.<kind>"), newest first. */
 static int list_entries(const char *dir, char ***out, size_t *n, struct herr *err)
 {
 	DIR *d = opendir(dir);
@@ -184,6 +175,37 @@ static void free_entries(char **v, size_t n)
 	free(v);
 }
 
+/* STATE/history/<key>-<id>.<kind>.{json,txt}, key = start time in ms: names sort by
+ * start. Start times have a resolution of one second, so a run that starts in the
+ * same second as the newest entry gets the newest key + 1: the order stays the
+ * order the runs started in. A run saved again keeps the name it was given. */
+static int entry_name(const char *dir, const struct deploy_status *st, char *out, size_t cap)
+{
+	char suffix[128];
+	char **v = NULL;
+	size_t n = 0;
+	long long key = (st->started < 0 ? 0 : st->started) * 1000;
+	int rc = -1;
+	struct herr e;
+	herr_clear(&e);
+	if (snprintf(suffix, sizeof(suffix), "-%s.%s", st->id, st->kind) >= (int)sizeof(suffix) ||
+	    list_entries(dir, &v, &n, &e) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]), sl = strlen(suffix);
+		if (l > sl && strcmp(v[i] + l - sl, suffix) == 0) {
+			rc = snprintf(out, cap, "%s", v[i]) >= (int)cap ? -1 : 0;
+			goto out;
+		}
+	}
+	if (n > 0 && strtoll(v[0], NULL, 10) >= key)
+		key = strtoll(v[0], NULL, 10) + 1;
+	rc = snprintf(out, cap, "%020lld%s", key, suffix) >= (int)cap ? -1 : 0;
+out:
+	free_entries(v, n);
+	return rc;
+}
+
 /* Removes the entries past the newest HISTORY_KEEP. */
 static void prune(const char *dir)
 {
@@ -207,7 +229,7 @@ static void prune(const char *dir)
 
 static void save(const char *state_dir, const struct deploy_status *st, long long finished)
 {
-	char dir[PATH_MAX], p[PATH_MAX];
+	char dir[PATH_MAX], p[PATH_MAX], name[256];
 	struct buf b;
 	struct herr e;
 	herr_clear(&e);
@@ -216,12 +238,13 @@ static void save(const char *state_dir, const struct deploy_status *st, long lon
 		log_warnx("history: cannot create %s/%s: %s", state_dir, HISTORY_DIR, e.msg);
 		goto out;
 	}
-	if (entry_path(state_dir, st->started, st->id, st->kind, "json", p, sizeof(p)) != 0 ||
+	if (entry_name(dir, st, name, sizeof(name)) != 0 ||
+	    snprintf(p, sizeof(p), "%s/%s.json", dir, name) >= (int)sizeof(p) ||
 	    history_entry_json(st, finished, &b) != 0 || buf_append_str(&b, "\n") != 0 ||
 	    fs_write_replace(p, b.data, b.len, 0644, &e) != 0)
 		goto fail;
 	buf_reset(&b);
-	if (entry_path(state_dir, st->started, st->id, st->kind, "txt", p, sizeof(p)) != 0 ||
+	if (snprintf(p, sizeof(p), "%s/%s.txt", dir, name) >= (int)sizeof(p) ||
 	    history_entry_text(st, finished, &b) != 0 || fs_write_replace(p, b.data, b.len, 0644, &e) != 0)
 		goto fail;
 	prune(dir);
@@ -258,7 +281,7 @@ void history_interrupted(const char *state_dir, const char *id, const char *kind
 		st = calloc(1, sizeof(*st));
 		if (st == NULL)
 			break;
-		st->started = strtoll(v[i], NULL, 10);
+		st->started = strtoll(v[i], NULL, 10) / 1000; /* the key is in ms */
 		status_copy(st->id, sizeof(st->id), id);
 		status_copy(st->kind, sizeof(st->kind), kind);
 		status_copy(st->version, sizeof(st->version), version);
