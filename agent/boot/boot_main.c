@@ -27,14 +27,11 @@
 #include "log.h"
 #include "outcome.h"
 #include "progress.h"
-#include "rolecache.h"
+#include "rolecreds.h"
 #include "s3client.h"
 #include "state.h"
 #include "userdata.h"
 
-#define CREDS_MARGIN_S 120 /* IMDS rotates credentials >= 5 min before Expiration */
-#define ROLE_MAX 256
-#define CREDS_DOC_MAX 8192
 #define STATUS_DOC_MAX (1u << 20)
 #define STATUS_TIMEOUT_S 30
 
@@ -50,14 +47,6 @@ struct cli {
 };
 
 /* Where credentials come from: the environment, or the instance role via IMDS. */
-struct credsrc {
-	struct imds *imds;
-	struct credentials cur;
-	int have;
-	int from_env;
-	char role[ROLE_MAX];
-	const char *role_cache; /* STATE/imds-role (rolecache.h), or NULL */
-};
 
 static void usage(FILE *f)
 {
@@ -259,86 +248,6 @@ static int load_config(const struct cli *o, struct hoist_config *c, char *cfgpat
 	return 0;
 }
 
-/* Credentials for signing: from the environment, or the role via IMDS,
- * fetched again when they are about to expire (a long download). */
-static int get_creds(void *ud, const struct credentials **out, struct herr *err)
-{
-	struct credsrc *s = ud;
-	struct buf b;
-	char path[ROLE_MAX + 64];
-	int r, rc = -1, cached = 0;
-	if (s->have && (s->from_env || !creds_expiring(&s->cur, time(NULL), CREDS_MARGIN_S))) {
-		*out = &s->cur;
-		return 0;
-	}
-	buf_init(&b, CREDS_DOC_MAX);
-	/* The first credentials are metadata work of this boot and share the
-	 * deadline of the user data and region; a refresh late in a long
-	 * download gets one deadline of its own. */
-	if (s->have)
-		imds_rearm(s->imds);
-	if (s->role[0] == '\0' && rolecache_read(s->role_cache, s->role, sizeof(s->role)) == 1)
-		cached = 1;
-again:
-	if (s->role[0] == '\0') {
-		size_t n;
-		r = imds_get(s->imds, "/latest/meta-data/iam/security-credentials/", ROLE_MAX - 1, &b, err);
-		if (r == 1)
-			herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-			         "no instance role attached (iam/security-credentials/ is 404): attach an "
-			         "instance profile allowing s3:GetObject on the bundle");
-		if (r != 0)
-			goto out;
-		n = b.len > 0 ? strcspn(b.data, "\r\n") : 0;
-		if (n == 0 || n >= sizeof(s->role) ||
-		    strspn(b.data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") <
-		        n) {
-			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "imds: malformed instance role name");
-			goto out;
-		}
-		memcpy(s->role, b.data, n);
-		s->role[n] = '\0';
-		buf_reset(&b);
-		rolecache_write(s->role_cache, s->role);
-		log_info("credentials of instance role %s", s->role);
-	}
-	(void)snprintf(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%s", s->role);
-	r = imds_get(s->imds, path, CREDS_DOC_MAX, &b, err);
-	if (r == 1 && cached) {
-		/* the instance profile changed since the name was cached */
-		rolecache_forget(s->role_cache);
-		s->role[0] = '\0';
-		cached = 0;
-		buf_reset(&b);
-		goto again;
-	}
-	if (r == 1)
-		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "imds: no credentials for role %s (404)", s->role);
-	if (r != 0)
-		goto out;
-	if (s->have)
-		creds_free(&s->cur);
-	s->have = 0;
-	if (creds_parse_json(b.data, b.len, &s->cur, err) != 0) {
-		herr_prefix(err, "imds: credentials of role %s", s->role);
-		goto out;
-	}
-	s->have = 1;
-	if (s->cur.expiration != 0 && s->cur.expiration <= time(NULL)) {
-		herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-		         "imds: the credentials of role %s have already expired", s->role);
-		goto out;
-	}
-	log_debug("credentials of role %s loaded", s->role);
-	*out = &s->cur;
-	rc = 0;
-out:
-	if (b.data != NULL)
-		memset(b.data, 0, b.len); /* the document holds the secret */
-	buf_free(&b);
-	return rc;
-}
-
 /* Reads user data from a file or IMDS. */
 static int read_user_data(const struct cli *o, struct imds *m, struct buf *ud, struct herr *err)
 {
@@ -388,7 +297,7 @@ static int pick_region(const struct directive *d, const struct hoist_config *c, 
 
 /* Credentials (environment or instance role), region and the S3 client. */
 static int s3_setup(const struct hoist_config *c, const struct directive *d, struct imds *imds,
-                    struct credsrc *cs, struct buf *region, struct http *http, struct s3client *s3,
+                    struct rolecreds *cs, struct buf *region, struct http *http, struct s3client *s3,
                     struct herr *err)
 {
 	log_set_phase("s3");
@@ -407,7 +316,7 @@ static int s3_setup(const struct hoist_config *c, const struct directive *d, str
 	                        : c->s3_endpoint != NULL                      ? c->s3_endpoint
 	                                                                      : "",
 	                        region->data,
-	                        get_creds,
+	                        rolecreds_get,
 	                        cs,
 	                        0};
 	return 0;
@@ -416,7 +325,7 @@ static int s3_setup(const struct hoist_config *c, const struct directive *d, str
 /* What runs after the deployment (heartbeats while it runs, then the outcome). */
 struct after {
 	const struct hoist_config *c;
-	struct credsrc *cs;
+	struct rolecreds *cs;
 	struct outcome *oc;
 	const char *region;
 	const char *s3_endpoint;
@@ -440,7 +349,7 @@ static int net_open(const struct hoist_config *c, struct http **http, struct imd
 
 /* Closes the connections and wipes the role's credentials (not the
  * environment's: they are the settings' own). */
-static void net_close(struct credsrc *cs, struct http **http, struct imds **imds)
+static void net_close(struct rolecreds *cs, struct http **http, struct imds **imds)
 {
 	if (!cs->from_env) {
 		if (cs->have)
@@ -474,7 +383,7 @@ static void with_net(struct after *a, void (*fn)(struct after *a, struct s3clien
 		log_warnx("%s", err.msg);
 	} else {
 		a->cs->imds = imds;
-		s3 = (struct s3client){http, a->s3_endpoint, a->region, get_creds, a->cs, 0};
+		s3 = (struct s3client){http, a->s3_endpoint, a->region, rolecreds_get, a->cs, 0};
 		fn(a, &s3);
 	}
 	net_close(a->cs, &http, &imds);
@@ -593,7 +502,7 @@ int main(int argc, char **argv)
 	struct http *http = NULL;
 	struct imds *imds = NULL;
 	struct directive d;
-	struct credsrc cs;
+	struct rolecreds cs;
 	struct buf ud, region;
 	struct download_opts dopt;
 	struct download_result res;
