@@ -67,12 +67,12 @@ struct hoist_config {
 	enum require_signature require_signature; /* require_signature auto|yes|no */
 
 	/* after the deployment (hoist-boot; NULL = unset; the directive's keys win) */
-	char *lifecycle_hook;     /* lifecycle_hook      launch hook to complete  */
-	char *autoscaling_group;  /* autoscaling_group   else the IMDS tag        */
-	char *autoscaling_endpoint; /* autoscaling_endpoint (AWS_ENDPOINT_URL_AUTO_SCALING) */
+	char *lifecycle_hook;     /* lifecycle_hook "" (none: no launch hook to complete) */
+	char *autoscaling_group;  /* autoscaling_group "" (else the IMDS tag)  */
+	char *autoscaling_endpoint; /* autoscaling_endpoint "" (AWS_ENDPOINT_URL_AUTO_SCALING) */
 	unsigned lifecycle_heartbeat_s; /* lifecycle_heartbeat_s 300            */
-	char *report;             /* report   s3://BUCKET/PREFIX/              */
-	char *notify;             /* notify   http(s) URL, POST on failure      */
+	char *report;             /* report "" (none; else s3://BUCKET/PREFIX/) */
+	char *notify;             /* notify "" (none; else an http(s) URL, POST on failure) */
 
 	/* agent */
 	unsigned keep_revisions;  /* keep_revisions 5                        */
