@@ -80,7 +80,7 @@ def fleet_host_report(host, st, env=None, channel=None, failed_in_rollout=None):
         r["deployments"] = h["deployments"]
     elif doc.get("deployment_id"):
         r["deployments"] = [_from_status(doc)]
-    r["last"] = r["deployments"][0] if r["deployments"] else None
+    r["last"] = _last_deployment(r["deployments"])
     if r["last"] and r["last"].get("result") != "succeeded":
         r["state"] = "failed"
     if isinstance(doc.get("health"), dict) and doc["health"].get("result") == "failed":
@@ -90,6 +90,20 @@ def fleet_host_report(host, st, env=None, channel=None, failed_in_rollout=None):
         r["state"] = "failed"
         r["note"] = failed_in_rollout
     return r
+
+
+def _last_deployment(deps):
+    """The host's last deployment, newest first in deps. hoist records the automatic rollback of
+    a failed deployment as an entry of its own, started just after the deployment it undid; the
+    deployment (result rolled-back, rolled_back_to naming the rollback's version) says more: its
+    failed step and that step's output."""
+    if not deps:
+        return None
+    last = deps[0]
+    if (len(deps) > 1 and last.get("kind") == "rollback" and deps[1].get("result") == "rolled-back"
+            and deps[1].get("rolled_back_to") == last.get("version")):
+        return deps[1]
+    return last
 
 
 def fleet_summary(reports, channels, rollouts):

@@ -181,6 +181,23 @@ class Report(unittest.TestCase):
         self.assertEqual((r["state"], r["last"]["id"], len(r["deployments"])), ("ok", "d-X", 1))   # no history
         r = R.fleet_host_report("h4", both, "prod", None, "rollout r-1: probe failed")
         self.assertEqual(r["state"], "failed")
+        # hoist's automatic rollback is an entry of its own, newer than the deployment it undid:
+        # the host's last deployment is that failed one (its failed step and output)
+        auto = status()
+        auto["stdout"] += "\n" + R.HISTORY_MARK + "\n" + json.dumps({"deployments": [
+            {"id": "d-3", "kind": "rollback", "version": "v1", "result": "succeeded"},
+            {"id": "d-2", "kind": "deploy", "version": "v2", "result": "rolled-back", "rolled_back_to": "v1",
+             "failed_step": "ValidateService", "output_tail": "failing on purpose"},
+            {"id": "d-1", "kind": "deploy", "version": "v1", "result": "succeeded"}]})
+        r = R.fleet_host_report("h5", auto, "prod")
+        self.assertEqual((r["state"], r["last"]["id"], r["last"]["output_tail"]), ("failed", "d-2", "failing on purpose"))
+        # an operator's rollback after a good deployment stays the last one
+        manual = status()
+        manual["stdout"] += "\n" + R.HISTORY_MARK + "\n" + json.dumps({"deployments": [
+            {"id": "d-3", "kind": "rollback", "version": "v1", "result": "succeeded"},
+            {"id": "d-2", "kind": "deploy", "version": "v2", "result": "succeeded"}]})
+        r = R.fleet_host_report("h6", manual, "prod")
+        self.assertEqual((r["state"], r["last"]["id"]), ("ok", "d-3"))
 
     def test_summary(self):
         reps = [R.fleet_host_report(f"h{i}", status(version="v2" if i < 3 else "v1"), "prod", "s3://b/a/channels/prod")
