@@ -17,6 +17,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "relpath.h"
+#include "yamlguard.h"
 
 #define MAX_DEPTH 64      /* nesting bound checked before the document is built */
 #define SHOW 200          /* escaped value in messages */
@@ -897,95 +898,26 @@ static int parse_top(struct ctx *c, yaml_node_t *root)
 
 /* ---- YAML layer ---- */
 
-/* Reports a libyaml error with its position. */
-static int yaml_fail(struct ctx *c, const yaml_parser_t *p, const char *text_in, size_t len)
+/* Reports a refusal of yamlguard (or a libyaml error) at its position. */
+static int yaml_refused(struct ctx *c, const struct yaml_verdict *v)
 {
-	yaml_mark_t m = p->problem_mark;
-	if (p->error == YAML_READER_ERROR) {
-		/* reader errors carry a byte offset, not a mark */
-		memset(&m, 0, sizeof(m));
-		for (size_t i = 0; i < p->problem_offset && i < len; i++) {
-			if (text_in[i] == '\n') {
-				m.line++;
-				m.column = 0;
-			} else {
-				m.column++;
-			}
-		}
-	}
-	if (p->error == YAML_MEMORY_ERROR)
+	if (v->out_of_memory)
 		return herr_set(c->err, HOIST_EXIT_INTERNAL, "out of memory parsing %s", c->file);
-	return fail_mark(c, m, NULL, "YAML syntax error: %s%s%s", p->problem ? p->problem : "unknown",
-			 p->context ? " " : "", p->context ? p->context : "");
+	return fail_mark(c, v->mark, NULL, "%s", v->msg);
 }
 
-/* Event pass before the document is built: refuses aliases (billion
- * laughs), explicit tags, more than one document and deep nesting. */
+static int yaml_fail(struct ctx *c, const yaml_parser_t *p, const char *text_in, size_t len)
+{
+	struct yaml_verdict v;
+	yaml_parser_verdict(p, text_in, len, &v);
+	return yaml_refused(c, &v);
+}
+
+/* Event pass before the document is built (yamlguard.h). */
 static int prescan(struct ctx *c, const char *t, size_t len)
 {
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, docs = 0, rc = -1, done = 0;
-	if (!yaml_parser_initialize(&p))
-		return herr_set(c->err, HOIST_EXIT_INTERNAL, "cannot initialise libyaml");
-	yaml_parser_set_input_string(&p, (const unsigned char *)t, len);
-	while (!done) {
-		const char *tag = NULL;
-		if (!yaml_parser_parse(&p, &ev)) {
-			yaml_fail(c, &p, t, len);
-			goto out;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1) {
-				fail_mark(c, ev.start_mark, NULL, "more than one YAML document");
-				goto fail_ev;
-			}
-			break;
-		case YAML_ALIAS_EVENT:
-			fail_mark(c, ev.start_mark, NULL, "YAML aliases (*%s) are not supported",
-				  relpath_show((const char *)ev.data.alias.anchor));
-			goto fail_ev;
-		case YAML_SCALAR_EVENT:
-			tag = (const char *)ev.data.scalar.tag;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			tag = (const char *)ev.data.sequence_start.tag;
-			depth++;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			tag = (const char *)ev.data.mapping_start.tag;
-			depth++;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		default:
-			break;
-		}
-		if (tag != NULL) {
-			char esc[SHOW];
-			relpath_escape(tag, esc, sizeof(esc));
-			fail_mark(c, ev.start_mark, NULL, "YAML tags (%s) are not supported", esc);
-			goto fail_ev;
-		}
-		if (depth > MAX_DEPTH) {
-			fail_mark(c, ev.start_mark, NULL, "nested deeper than %d levels", MAX_DEPTH);
-			goto fail_ev;
-		}
-		yaml_event_delete(&ev);
-	}
-	rc = 0;
-	goto out;
-fail_ev:
-	yaml_event_delete(&ev);
-out:
-	yaml_parser_delete(&p);
-	return rc;
+	struct yaml_verdict v;
+	return yaml_guard(t, len, MAX_DEPTH, &v) == 0 ? 0 : yaml_refused(c, &v);
 }
 
 int appspec_parse(const char *t, size_t len, const char *filename, struct appspec **out,

@@ -87,8 +87,8 @@ static const struct tcase cases[] = {
     {"duplicate key", HC "    - type: tcp\n      port: 1\n      port: 2\n", HOIST_EXIT_BAD_BUNDLE,
      "hoist.yml:6:7: ", "duplicate key 'port' (first at line 5)"},
     {"alias", HC "    - &a {type: tcp, port: 1}\n    - *a\n", HOIST_EXIT_BAD_BUNDLE,
-     "hoist.yml:5:7: ", "aliases are not supported"},
-    {"tag", HC "    - !!map {type: tcp, port: 1}\n", HOIST_EXIT_BAD_BUNDLE, NULL, "tags are not supported"},
+     "hoist.yml:5:7: ", "YAML aliases (*a) are not supported"},
+    {"tag", HC "    - !!map {type: tcp, port: 1}\n", HOIST_EXIT_BAD_BUNDLE, NULL, "YAML tags (tag:yaml.org,2002:map) are not supported"},
     {"two documents", V1 "---\n" V1, HOIST_EXIT_BAD_BUNDLE, NULL, "more than one YAML document"},
     {"deadline not above min",
      V1 "health_checks:\n  min_healthy_time: 10s\n  deadline: 10s\n  checks:\n"

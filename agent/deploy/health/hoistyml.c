@@ -12,6 +12,7 @@
 #include "exitcodes.h"
 #include "relpath.h"
 #include "strutil.h"
+#include "yamlguard.h"
 
 #define MAX_DEPTH 16
 #define SHOW 120
@@ -200,65 +201,12 @@ const char *health_type_name(enum health_type t)
 /* Refuses aliases, tags, several documents and deep nesting before the document is built. */
 static int prescan(struct ctx *c, const char *t, size_t len)
 {
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, docs = 0, rc = -1, done = 0;
-	if (!yaml_parser_initialize(&p))
-		return herr_set(c->err, HOIST_EXIT_INTERNAL, "cannot initialise libyaml");
-	yaml_parser_set_input_string(&p, (const unsigned char *)t, len);
-	while (!done) {
-		const char *tag = NULL;
-		const char *bad = NULL;
-		if (!yaml_parser_parse(&p, &ev)) {
-			fail_at(c, p.problem_mark, NULL, "YAML syntax error: %s%s%s",
-			        p.problem ? p.problem : "unknown", p.context ? " " : "",
-			        p.context ? p.context : "");
-			goto out;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1)
-				bad = "more than one YAML document";
-			break;
-		case YAML_ALIAS_EVENT:
-			bad = "YAML aliases are not supported";
-			break;
-		case YAML_SCALAR_EVENT:
-			tag = (const char *)ev.data.scalar.tag;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			tag = (const char *)ev.data.sequence_start.tag;
-			depth++;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			tag = (const char *)ev.data.mapping_start.tag;
-			depth++;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		default:
-			break;
-		}
-		if (tag != NULL)
-			bad = "YAML tags are not supported";
-		if (depth > MAX_DEPTH)
-			bad = "nested too deeply";
-		if (bad != NULL) {
-			fail_at(c, ev.start_mark, NULL, "%s", bad);
-			yaml_event_delete(&ev);
-			goto out;
-		}
-		yaml_event_delete(&ev);
-	}
-	rc = 0;
-out:
-	yaml_parser_delete(&p);
-	return rc;
+	struct yaml_verdict v;
+	if (yaml_guard(t, len, MAX_DEPTH, &v) == 0)
+		return 0;
+	if (v.out_of_memory)
+		return herr_set(c->err, HOIST_EXIT_INTERNAL, "%s parsing hoist.yml", v.msg);
+	return fail_at(c, v.mark, NULL, "%s", v.msg);
 }
 
 /* Refuses a repeated key or a merge key in any mapping (mappings here are small). */
@@ -636,7 +584,9 @@ int hoistyml_parse(const char *t, size_t len, const char *filename, struct healt
 	have_parser = 1;
 	yaml_parser_set_input_string(&p, (const unsigned char *)t, len);
 	if (!yaml_parser_load(&p, &doc)) {
-		fail_at(&c, p.problem_mark, NULL, "YAML syntax error: %s", p.problem ? p.problem : "unknown");
+		struct yaml_verdict v;
+		yaml_parser_verdict(&p, t, len, &v);
+		fail_at(&c, v.mark, NULL, "%s", v.msg);
 		goto out;
 	}
 	have_doc = 1;
