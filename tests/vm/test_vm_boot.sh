@@ -156,7 +156,7 @@ check "first: status exit 0" grep -q '^status_rc=0$' "$REPORT"
 check "first: journal has hoist-boot's lines under its identifier" journal_has hoist-boot "hoist-boot: [imds] "
 check "first: journal has the agent's lines (hoist: ...) under the unit's identifier" \
 	journal_has hoist-boot "hoist: deployment d-"
-check "first: journal has the hooks' output" journal_has hoist-boot "ValidateService scripts/validate.sh: "
+check "first: journal has the hooks' output" journal_has hoist-boot "ValidateService scripts/validate.sh [stdout]: "
 check "first: a token was PUT at the emulator (IMDSv2)" test "$(requests --imds --method PUT /latest/api/token)" -ge 1
 check "first: user data read from 169.254.169.254" test "$(requests --imds --method GET /latest/user-data)" -ge 1
 check "first: role credentials read" test "$(requests --imds --method GET /latest/meta-data/iam/security-credentials/)" -ge 1
