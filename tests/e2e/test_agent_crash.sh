@@ -165,8 +165,16 @@ pgrep -f "revisions/deaf/tree/scripts/after_install.sh" >/dev/null && fail "the 
 run_expect 0 hoist recover
 assert_whole v1
 
-# gone PID: the process is gone (or a zombie waiting for its reaper).
-gone() { ! [ -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+# gone PID: the process is gone (or a zombie waiting for its reaper). One read of its stat: a
+# test of /proc/PID followed by a read of /proc/PID/stat would call a zombie reaped between the
+# two "running" (the state field follows the last ')': comm may hold spaces).
+gone() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -n "$st" ] || return 0
+	st=${st##*) }
+	case ${st%% *} in Z | X) return 0 ;; *) return 1 ;; esac
+}
 
 # A hoist killed while its hook runs leaves the hook running; recovery must end it (TERM, then
 # KILL after hook_grace_s) before it runs hooks of its own.
@@ -195,9 +203,14 @@ for variant in handles-TERM ignores-TERM; do
 	wait "$agent" 2>/dev/null || true
 	gone "$hook" && fail "the hook did not outlive the killed hoist (nothing to test)"
 	run_expect 0 hoist recover
-	# Ended: a SIGKILLed process runs no more code, but may take a moment to finish dying.
-	for _ in $(seq 1 1000); do gone "$hook" && break; sleep 0.01; done
-	gone "$hook" || fail "the orphaned hook still runs after recovery: $(cat "/proc/$hook/stat" 2>/dev/null)"
+	# Ended: a SIGKILLed process runs no more code, but may take a moment to finish dying. Once
+	# gone it stays gone, so the loop's answer is final (asking again could only add races).
+	ended=false
+	for _ in $(seq 1 1000); do
+		if gone "$hook"; then ended=true && break; fi
+		sleep 0.01
+	done
+	$ended || fail "the orphaned hook still runs after recovery: $(cat "/proc/$hook/stat" 2>/dev/null)"
 	grep -q "still run; sending SIGTERM" "$WORK/err" || fail "recovery did not say it ended the hook"
 	if [ $variant = ignores-TERM ]; then
 		grep -q "sending SIGKILL" "$WORK/err" || fail "recovery did not escalate to SIGKILL"
