@@ -161,7 +161,8 @@ static int list_entries(const char *dir, char ***out, size_t *n, struct herr *er
 		(*out)[(*n)++] = name;
 	}
 	closedir(d);
-	qsort(*out, *n, sizeof(char *), cmp_desc);
+	if (*n > 1) /* qsort takes no NULL, even for 0 elements */
+		qsort(*out, *n, sizeof(char *), cmp_desc);
 	return 0;
 oom:
 	closedir(d);
