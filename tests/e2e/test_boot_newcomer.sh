@@ -2,7 +2,7 @@
 # What a newcomer meets first (issue 9, items 1 and 3): the README's first two
 # commands run on a fresh Debian 12 used as root, which has no sudo; and the
 # tree is self-contained, so a fresh clone builds and tests with nothing beside
-# it (no test or build input reads ../shared).
+# it (no test or build input reads the reference folder beside the checkout).
 set -u
 src=${HOIST_SOURCE_DIR:?}
 FAILS=0
@@ -38,11 +38,11 @@ done
 grep -qx 'exec bash scripts/test.sh' "$src/.ci/run" && ok ".ci/run runs the README's command" || fail ".ci/run differs"
 
 # Self-contained: nothing that builds or tests reads the shared reference folder.
-hits=$(cd "$src" && grep -rnE 'HOIST_SHARED_DIR|shared/testdata|/work/shared' \
+hits=$(cd "$src" && grep -rnE 'HOIST_SHARED[_]DIR|shared/testdata|/work/shared' \
 	CMakeLists.txt agent tests scripts .ci --include='*.c' --include='*.h' --include='*.txt' \
 	--include='*.sh' --include='*.py' --include='*.cmake' --include=run \
 	--exclude=test_boot_newcomer.sh 2>/dev/null)
-[ -z "$hits" ] && ok "no build or test input reads ../shared" || fail "reads ../shared: $hits"
+[ -z "$hits" ] && ok "no build or test input reads the reference folder beside the checkout" || fail "reads the reference folder: $hits"
 n=$(find "$src/tests/unit/fixtures/sigv4" -name request.txt 2>/dev/null | wc -l)
 [ "$n" -ge 30 ] && ok "the AWS SigV4 suite is in tests/unit/fixtures/sigv4 ($n cases)" || fail "$n SigV4 cases in the tree"
 grep -q 'aws-c-auth' "$src/tests/unit/fixtures/sigv4/README.md" 2>/dev/null && ok "the suite says where it comes from" \
