@@ -176,6 +176,17 @@ gone() {
 	case ${st%% *} in Z | X) return 0 ;; *) return 1 ;; esac
 }
 
+# wait_gone PID: waits up to 10 s for PID to be gone. A SIGKILLed process runs no more code,
+# but may take a moment to finish dying. Once gone it stays gone, so the loop's answer is
+# final (asking again could only add races).
+wait_gone() {
+	for _ in $(seq 1 1000); do
+		gone "$1" && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
 # A hoist killed while its hook runs leaves the hook running; recovery must end it (TERM, then
 # KILL after hook_grace_s) before it runs hooks of its own.
 for variant in handles-TERM ignores-TERM; do
@@ -203,14 +214,7 @@ for variant in handles-TERM ignores-TERM; do
 	wait "$agent" 2>/dev/null || true
 	gone "$hook" && fail "the hook did not outlive the killed hoist (nothing to test)"
 	run_expect 0 hoist recover
-	# Ended: a SIGKILLed process runs no more code, but may take a moment to finish dying. Once
-	# gone it stays gone, so the loop's answer is final (asking again could only add races).
-	ended=false
-	for _ in $(seq 1 1000); do
-		if gone "$hook"; then ended=true && break; fi
-		sleep 0.01
-	done
-	$ended || fail "the orphaned hook still runs after recovery: $(cat "/proc/$hook/stat" 2>/dev/null)"
+	wait_gone "$hook" || fail "the orphaned hook still runs after recovery: $(cat "/proc/$hook/stat" 2>/dev/null)"
 	grep -q "still run; sending SIGTERM" "$WORK/err" || fail "recovery did not say it ended the hook"
 	if [ $variant = ignores-TERM ]; then
 		grep -q "sending SIGKILL" "$WORK/err" || fail "recovery did not escalate to SIGKILL"
@@ -253,12 +257,7 @@ PIDS+=("$agent" "$hook")
 grep -q "^hook " "$STATE/journal" 2>/dev/null && fail "the journal has a hook line already (nothing to test)"
 kill -KILL "$agent"
 wait "$tracer" 2>/dev/null || true
-ended=false
-for _ in $(seq 1 1000); do
-	if gone "$hook"; then ended=true && break; fi
-	sleep 0.01
-done
-$ended || fail "the hook child still waits after its hoist was killed: $(cat "/proc/$hook/stat" 2>/dev/null)"
+wait_gone "$hook" || fail "the hook child still waits after its hoist was killed: $(cat "/proc/$hook/stat" 2>/dev/null)"
 sleep 1 # time the script would need to run, were it released
 [ -e "$ROOT/gate-script-ran" ] && fail "the hook's script ran though its journal line was never written"
 run_expect 0 hoist recover
