@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "log.h"
 #include "relpath.h"
 #include "yamlguard.h"
+#include "yamlnode.h"
 
 #define MAX_DEPTH 64      /* nesting bound checked before the document is built */
 #define SHOW 200          /* escaped value in messages */
@@ -32,87 +32,9 @@ const size_t appspec_n_events = sizeof(appspec_events) / sizeof(appspec_events[0
 
 /* Parse state. */
 struct ctx {
-	yaml_document_t *doc;
-	const char *file;
+	struct yamlnode_doc y;
 	struct appspec *a;
-	struct herr *err;
 };
-
-/* Sets err to "FILE:LINE:COL: KEY: reason" (key may be NULL). */
-static int fail_mark(struct ctx *c, yaml_mark_t m, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail_mark(struct ctx *c, yaml_mark_t m, const char *key, const char *fmt, ...)
-{
-	char reason[HERR_MSG_MAX];
-	va_list ap;
-	int n;
-	va_start(ap, fmt);
-	n = vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		reason[0] = '\0';
-	if (key != NULL)
-		return herr_set(c->err, HOIST_EXIT_BAD_BUNDLE, "%s:%zu:%zu: %s: %s", c->file, m.line + 1,
-				m.column + 1, key, reason);
-	return herr_set(c->err, HOIST_EXIT_BAD_BUNDLE, "%s:%zu:%zu: %s", c->file, m.line + 1,
-			m.column + 1, reason);
-}
-
-static yaml_node_t *node(struct ctx *c, int idx)
-{
-	return yaml_document_get_node(c->doc, idx);
-}
-
-static const char *text(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-/* YAML 1.1 null: a plain "", "~" or null. */
-static int is_null(const yaml_node_t *n)
-{
-	const char *t = NULL;
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return 0;
-	t = text(n);
-	return t[0] == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
-	       strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
-}
-
-static const char *kind(const yaml_node_t *n)
-{
-	if (n->type == YAML_MAPPING_NODE)
-		return "a mapping";
-	if (n->type == YAML_SEQUENCE_NODE)
-		return "a list";
-	return is_null(n) ? "nothing" : "a scalar";
-}
-
-/* A scalar's value, refused if it holds a NUL or (when is_path) a control character. */
-static int scalar(struct ctx *c, yaml_node_t *n, const char *key, int is_path, const char **out)
-{
-	const char *t = NULL;
-	if (n->type != YAML_SCALAR_NODE || is_null(n))
-		return fail_mark(c, n->start_mark, key, "expected a value, got %s", kind(n));
-	t = text(n);
-	if (strlen(t) != n->data.scalar.length)
-		return fail_mark(c, n->start_mark, key, "contains a NUL character");
-	if (is_path)
-		for (const unsigned char *p = (const unsigned char *)t; *p; p++)
-			if (*p < 0x20 || *p == 0x7f)
-				return fail_mark(c, n->start_mark, key, "contains a control character");
-	*out = t;
-	return 0;
-}
-
-/* strdup that reports out of memory. */
-static int dup_str(struct ctx *c, const char *s, char **out)
-{
-	*out = strdup(s);
-	if (*out == NULL)
-		return herr_set(c->err, HOIST_EXIT_INTERNAL, "out of memory parsing %s", c->file);
-	return 0;
-}
 
 /* Grows *arr (of elem-sized items, *n used) by one zeroed item. */
 static void *grow(struct ctx *c, void *arrp, size_t *n, size_t elem)
@@ -120,7 +42,7 @@ static void *grow(struct ctx *c, void *arrp, size_t *n, size_t elem)
 	void **arr = arrp;
 	char *p = realloc(*arr, (*n + 1) * elem);
 	if (p == NULL) {
-		herr_set(c->err, HOIST_EXIT_INTERNAL, "out of memory parsing %s", c->file);
+		yamlnode_oom(&c->y);
 		return NULL;
 	}
 	memset(p + *n * elem, 0, elem);
@@ -190,7 +112,7 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
  * and spaces are removed, naming the first odd character and where it is. */
 static int check_lookalike(struct ctx *c, yaml_node_t *k, const char *where)
 {
-	const unsigned char *t = (const unsigned char *)text(k);
+	const unsigned char *t = (const unsigned char *)yamlnode_text(k);
 	char bare[128];
 	size_t n = strlen((const char *)t), blen = 0, chars = 0, odd_col = 0;
 	int odd = -1;
@@ -230,10 +152,10 @@ static int check_lookalike(struct ctx *c, yaml_node_t *k, const char *where)
 	{
 		yaml_mark_t m = k->start_mark;
 		m.column += odd_col; /* libyaml counts columns in characters */
-		return fail_mark(c, m, where,
-				 "key '%s' contains U+%04X %s; it would be another key than '%s' and its "
-				 "whole section would be ignored: retype it with plain spaces",
-				 bare, (unsigned)odd_chars[odd].cp, odd_chars[odd].name, bare);
+		return yamlnode_fail(&c->y, m, where,
+		                     "key '%s' contains U+%04X %s; it would be another key than '%s' and its "
+		                     "whole section would be ignored: retype it with plain spaces",
+		                     bare, (unsigned)odd_chars[odd].cp, odd_chars[odd].name, bare);
 	}
 }
 
@@ -243,9 +165,9 @@ static int warn_unknown(struct ctx *c, yaml_node_t *k, const char *where)
 	char esc[SHOW];
 	if (check_lookalike(c, k, where) != 0)
 		return -1;
-	relpath_escape(text(k), esc, sizeof(esc));
-	log_warnx("%s:%zu:%zu: %s: unknown key '%s' ignored", c->file, k->start_mark.line + 1,
-		  k->start_mark.column + 1, where, esc);
+	relpath_escape(yamlnode_text(k), esc, sizeof(esc));
+	log_warnx("%s:%zu:%zu: %s: unknown key '%s' ignored", c->y.file, k->start_mark.line + 1,
+	          k->start_mark.column + 1, where, esc);
 	return 0;
 }
 
@@ -276,34 +198,36 @@ static int check_duplicates(struct ctx *c)
 	struct keyref *keys = NULL;
 	size_t cap = 0;
 	int rc = -1;
-	for (yaml_node_t *n = c->doc->nodes.start; n < c->doc->nodes.top; n++) {
+	for (yaml_node_t *n = c->y.doc->nodes.start; n < c->y.doc->nodes.top; n++) {
 		size_t cnt = 0;
 		if (n->type != YAML_MAPPING_NODE)
 			continue;
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = node(c, p->key);
+			yaml_node_t *k = yamlnode_get(&c->y, p->key);
 			if (k == NULL || k->type != YAML_SCALAR_NODE)
 				continue;
-			if (strlen(text(k)) != k->data.scalar.length) {
-				fail_mark(c, k->start_mark, NULL, "a key contains a NUL character");
+			if (strlen(yamlnode_text(k)) != k->data.scalar.length) {
+				yamlnode_fail(&c->y, k->start_mark, NULL, "a key contains a NUL character");
 				goto out;
 			}
-			if (k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(text(k), "<<") == 0) {
+			if (k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+			    strcmp(yamlnode_text(k), "<<") == 0) {
 				/* YAML 1.1 merge keys would make the reference see other keys than we do */
-				fail_mark(c, k->start_mark, NULL, "YAML merge keys (<<) are not supported");
+				yamlnode_fail(&c->y, k->start_mark, NULL,
+				              "YAML merge keys (<<) are not supported");
 				goto out;
 			}
 			if (cnt == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
 				struct keyref *nk = realloc(keys, ncap * sizeof(*nk));
 				if (nk == NULL) {
-					herr_set(c->err, HOIST_EXIT_INTERNAL, "out of memory parsing %s", c->file);
+					yamlnode_oom(&c->y);
 					goto out;
 				}
 				keys = nk;
 				cap = ncap;
 			}
-			keys[cnt].t = text(k);
+			keys[cnt].t = yamlnode_text(k);
 			keys[cnt].len = k->data.scalar.length;
 			keys[cnt].m = k->start_mark;
 			cnt++;
@@ -315,8 +239,9 @@ static int check_duplicates(struct ctx *c)
 			if (keys[i].len == keys[i - 1].len && memcmp(keys[i].t, keys[i - 1].t, keys[i].len) == 0) {
 				char esc[SHOW];
 				relpath_escape(keys[i].t, esc, sizeof(esc));
-				fail_mark(c, keys[i].m, NULL, "duplicate key '%s' (first at line %zu)", esc,
-					  keys[i - 1].m.line + 1);
+				yamlnode_fail(&c->y, keys[i].m, NULL,
+				              "duplicate key '%s' (first at line %zu)", esc,
+				              keys[i - 1].m.line + 1);
 				goto out;
 			}
 		}
@@ -384,18 +309,20 @@ static int check_name(struct ctx *c, yaml_node_t *v, const char *key, const char
 {
 	const char *t = NULL;
 	char esc[SHOW];
-	if (scalar(c, v, key, 1, &t) != 0)
+	if (yamlnode_scalar(&c->y, v, key, &t) != 0)
 		return -1;
 	relpath_escape(t, esc, sizeof(esc));
 	if (t[0] == '\0' || strlen(t) > MAX_NAME)
-		return fail_mark(c, v->start_mark, key, "expected a user or group name, got '%s'", esc);
+		return yamlnode_fail(&c->y, v->start_mark, key, "expected a user or group name, got '%s'",
+		                     esc);
 	if (strspn(t, "0123456789") == strlen(t))
-		return fail_mark(c, v->start_mark, key,
-				 "numeric id '%s' is not supported (the reference fails at install); "
-				 "use a name",
-				 esc);
+		return yamlnode_fail(&c->y, v->start_mark, key,
+		                     "numeric id '%s' is not supported (the reference fails at install); "
+		                     "use a name",
+		                     esc);
 	if (t[0] == '-' || strpbrk(t, "/: \t") != NULL)
-		return fail_mark(c, v->start_mark, key, "'%s' is not a valid user or group name", esc);
+		return yamlnode_fail(&c->y, v->start_mark, key, "'%s' is not a valid user or group name",
+		                     esc);
 	*out = t;
 	return 0;
 }
@@ -407,17 +334,18 @@ static int bundle_path(struct ctx *c, yaml_node_t *v, const char *key, char **ou
 	char esc[SHOW];
 	const char *t = NULL;
 	enum relpath_norm r;
-	if (scalar(c, v, key, 1, &t) != 0)
+	if (yamlnode_scalar(&c->y, v, key, &t) != 0)
 		return -1;
 	relpath_escape(t, esc, sizeof(esc));
 	if (t[0] == '\0')
-		return fail_mark(c, v->start_mark, key, "must not be empty");
+		return yamlnode_fail(&c->y, v->start_mark, key, "must not be empty");
 	r = relpath_normalise(t, norm, sizeof(norm));
 	if (r == RELPATH_NORM_ESCAPES)
-		return fail_mark(c, v->start_mark, key, "'%s' leaves the bundle ('..' above its root)", esc);
+		return yamlnode_fail(&c->y, v->start_mark, key,
+		                     "'%s' leaves the bundle ('..' above its root)", esc);
 	if (r != RELPATH_NORM_OK)
-		return fail_mark(c, v->start_mark, key, "'%s' is too long", esc);
-	return dup_str(c, norm, out);
+		return yamlnode_fail(&c->y, v->start_mark, key, "'%s' is too long", esc);
+	return yamlnode_strdup(&c->y, norm, out);
 }
 
 /* An absolute host path, normalised. */
@@ -426,24 +354,26 @@ static int host_path(struct ctx *c, yaml_node_t *v, const char *key, char **out)
 	char norm[PATH_MAX];
 	char esc[SHOW];
 	const char *t = NULL;
-	if (scalar(c, v, key, 1, &t) != 0)
+	if (yamlnode_scalar(&c->y, v, key, &t) != 0)
 		return -1;
 	relpath_escape(t, esc, sizeof(esc));
 	if (t[0] != '/')
-		return fail_mark(c, v->start_mark, key,
-				 "'%s' is relative; hoist requires an absolute path (the reference resolves "
-				 "it against its own working directory)",
-				 esc);
+		return yamlnode_fail(
+		    &c->y, v->start_mark, key,
+		    "'%s' is relative; hoist requires an absolute path (the reference resolves "
+		    "it against its own working directory)",
+		    esc);
 	if (relpath_normalise_abs(t, norm, sizeof(norm)) != 0)
-		return fail_mark(c, v->start_mark, key, "'%s' is too long", esc);
-	return dup_str(c, norm, out);
+		return yamlnode_fail(&c->y, v->start_mark, key, "'%s' is too long", esc);
+	return yamlnode_strdup(&c->y, norm, out);
 }
 
 /* Checks that v is a mapping; "what" describes the expected content. */
 static int want_map(struct ctx *c, yaml_node_t *v, const char *key, const char *what)
 {
 	if (v->type != YAML_MAPPING_NODE)
-		return fail_mark(c, v->start_mark, key, "expected %s, got %s", what, kind(v));
+		return yamlnode_fail(&c->y, v->start_mark, key, "expected %s, got %s", what,
+		                     yamlnode_kind(v));
 	return 0;
 }
 
@@ -452,10 +382,11 @@ static int want_list(struct ctx *c, yaml_node_t *v, const char *key, const char 
 		     yaml_node_item_t **start, yaml_node_item_t **top)
 {
 	*start = *top = NULL;
-	if (is_null(v))
+	if (yamlnode_is_null(v))
 		return 0;
 	if (v->type != YAML_SEQUENCE_NODE)
-		return fail_mark(c, v->start_mark, key, "expected %s, got %s", what, kind(v));
+		return yamlnode_fail(&c->y, v->start_mark, key, "expected %s, got %s", what,
+		                     yamlnode_kind(v));
 	*start = v->data.sequence.items.start;
 	*top = v->data.sequence.items.top;
 	return 0;
@@ -470,7 +401,7 @@ static int parse_files(struct ctx *c, yaml_node_t *v)
 	if (want_list(c, v, "files", "a list of {source, destination}", &it, &top) != 0)
 		return -1;
 	for (size_t i = 0; it < top; it++, i++) {
-		yaml_node_t *item = node(c, *it);
+		yaml_node_t *item = yamlnode_get(&c->y, *it);
 		struct appspec_file *f;
 		snprintf(key, sizeof(key), "files[%zu]", i);
 		if (want_map(c, item, key, "a mapping with source and destination") != 0)
@@ -480,15 +411,15 @@ static int parse_files(struct ctx *c, yaml_node_t *v)
 		f->line = (unsigned)item->start_mark.line + 1;
 		f->col = (unsigned)item->start_mark.column + 1;
 		for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
+			yaml_node_t *k = yamlnode_get(&c->y, p->key), *val = yamlnode_get(&c->y, p->value);
 			char sub[160];
 			if (k->type != YAML_SCALAR_NODE)
-				return fail_mark(c, k->start_mark, key, "keys must be plain names");
-			key_join(sub, sizeof(sub), key, text(k));
-			if (strcmp(text(k), "source") == 0) {
+				return yamlnode_fail(&c->y, k->start_mark, key, "keys must be plain names");
+			key_join(sub, sizeof(sub), key, yamlnode_text(k));
+			if (strcmp(yamlnode_text(k), "source") == 0) {
 				if (bundle_path(c, val, sub, &f->source) != 0)
 					return -1;
-			} else if (strcmp(text(k), "destination") == 0) {
+			} else if (strcmp(yamlnode_text(k), "destination") == 0) {
 				if (host_path(c, val, sub, &f->destination) != 0)
 					return -1;
 			} else if (warn_unknown(c, k, key) != 0) {
@@ -496,9 +427,9 @@ static int parse_files(struct ctx *c, yaml_node_t *v)
 			}
 		}
 		if (f->source == NULL)
-			return fail_mark(c, item->start_mark, key, "source is required");
+			return yamlnode_fail(&c->y, item->start_mark, key, "source is required");
 		if (f->destination == NULL)
-			return fail_mark(c, item->start_mark, key, "destination is required");
+			return yamlnode_fail(&c->y, item->start_mark, key, "destination is required");
 	}
 	return 0;
 }
@@ -509,17 +440,17 @@ static int parse_mode(struct ctx *c, yaml_node_t *v, const char *key, int *mode)
 	const char *t = NULL;
 	char esc[SHOW];
 	size_t n;
-	if (is_null(v)) {
+	if (yamlnode_is_null(v)) {
 		*mode = -1;
 		return 0;
 	}
-	if (scalar(c, v, key, 1, &t) != 0)
+	if (yamlnode_scalar(&c->y, v, key, &t) != 0)
 		return -1;
 	n = strlen(t);
 	relpath_escape(t, esc, sizeof(esc));
 	if (n < 1 || n > 4 || strspn(t, "01234567") != n)
-		return fail_mark(c, v->start_mark, key,
-				 "expected 1 to 4 octal digits such as 644 or 0755, got '%s'", esc);
+		return yamlnode_fail(&c->y, v->start_mark, key,
+		                     "expected 1 to 4 octal digits such as 644 or 0755, got '%s'", esc);
 	*mode = (int)strtol(t, NULL, 8);
 	return 0;
 }
@@ -527,7 +458,7 @@ static int parse_mode(struct ctx *c, yaml_node_t *v, const char *key, int *mode)
 static int parse_type(struct ctx *c, yaml_node_t *v, const char *key, unsigned *mask)
 {
 	yaml_node_item_t *it, *top;
-	if (is_null(v)) {
+	if (yamlnode_is_null(v)) {
 		*mask = PERM_TYPE_FILE | PERM_TYPE_DIRECTORY;
 		return 0;
 	}
@@ -535,10 +466,10 @@ static int parse_type(struct ctx *c, yaml_node_t *v, const char *key, unsigned *
 		return -1;
 	*mask = 0;
 	for (; it < top; it++) {
-		yaml_node_t *t = node(c, *it);
+		yaml_node_t *t = yamlnode_get(&c->y, *it);
 		const char *s = NULL;
 		char esc[SHOW];
-		if (scalar(c, t, key, 1, &s) != 0)
+		if (yamlnode_scalar(&c->y, t, key, &s) != 0)
 			return -1;
 		relpath_escape(s, esc, sizeof(esc));
 		if (strcmp(s, "file") == 0)
@@ -546,7 +477,8 @@ static int parse_type(struct ctx *c, yaml_node_t *v, const char *key, unsigned *
 		else if (strcmp(s, "directory") == 0)
 			*mask |= PERM_TYPE_DIRECTORY;
 		else
-			return fail_mark(c, t->start_mark, key, "expected file or directory, got '%s'", esc);
+			return yamlnode_fail(&c->y, t->start_mark, key,
+			                     "expected file or directory, got '%s'", esc);
 	}
 	return 0;
 }
@@ -559,10 +491,10 @@ static int parse_except(struct ctx *c, yaml_node_t *v, const char *key, struct a
 	for (; it < top; it++) {
 		const char *s = NULL;
 		char **slot;
-		if (scalar(c, node(c, *it), key, 1, &s) != 0)
+		if (yamlnode_scalar(&c->y, yamlnode_get(&c->y, *it), key, &s) != 0)
 			return -1;
 		if ((slot = grow(c, &pm->except, &pm->n_except, sizeof(*slot))) == NULL ||
-		    dup_str(c, s, slot) != 0)
+		    yamlnode_strdup(&c->y, s, slot) != 0)
 			return -1;
 	}
 	return 0;
@@ -572,34 +504,35 @@ static int parse_except(struct ctx *c, yaml_node_t *v, const char *key, struct a
 static int parse_perm_key(struct ctx *c, struct appspec_permission *pm, yaml_node_t *k, yaml_node_t *v,
 			  const char *key)
 {
-	const char *name = text(k);
+	const char *name = yamlnode_text(k);
 	const char *s = NULL;
 	char sub[160];
 	key_join(sub, sizeof(sub), key, name);
 	if (strcmp(name, "object") == 0)
 		return host_path(c, v, sub, &pm->object);
 	if (strcmp(name, "pattern") == 0) {
-		if (is_null(v))
+		if (yamlnode_is_null(v))
 			return 0; /* the default "**" */
-		return scalar(c, v, sub, 1, &s) != 0 ? -1 : dup_str(c, s, &pm->pattern);
+		return yamlnode_scalar(&c->y, v, sub, &s) != 0 ? -1 : yamlnode_strdup(&c->y, s, &pm->pattern);
 	}
 	if (strcmp(name, "except") == 0)
 		return parse_except(c, v, sub, pm);
 	if (strcmp(name, "owner") == 0 || strcmp(name, "group") == 0) {
 		char **dst = name[0] == 'o' ? &pm->owner : &pm->group;
-		if (is_null(v))
+		if (yamlnode_is_null(v))
 			return 0;
-		return check_name(c, v, sub, &s) != 0 ? -1 : dup_str(c, s, dst);
+		return check_name(c, v, sub, &s) != 0 ? -1 : yamlnode_strdup(&c->y, s, dst);
 	}
 	if (strcmp(name, "mode") == 0)
 		return parse_mode(c, v, sub, &pm->mode);
 	if (strcmp(name, "type") == 0)
 		return parse_type(c, v, sub, &pm->type_mask);
 	if (strcmp(name, "acls") == 0 || strcmp(name, "context") == 0) {
-		if (is_null(v))
+		if (yamlnode_is_null(v))
 			return 0;
-		return fail_mark(c, k->start_mark, sub, "not supported by hoist; use a hook script (%s)",
-				 name[0] == 'a' ? "setfacl" : "semanage fcontext / restorecon");
+		return yamlnode_fail(&c->y, k->start_mark, sub,
+		                     "not supported by hoist; use a hook script (%s)",
+		                     name[0] == 'a' ? "setfacl" : "semanage fcontext / restorecon");
 	}
 	return warn_unknown(c, k, key);
 }
@@ -611,7 +544,7 @@ static int parse_permissions(struct ctx *c, yaml_node_t *v)
 	if (want_list(c, v, "permissions", "a list of permission entries", &it, &top) != 0)
 		return -1;
 	for (size_t i = 0; it < top; it++, i++) {
-		yaml_node_t *item = node(c, *it);
+		yaml_node_t *item = yamlnode_get(&c->y, *it);
 		struct appspec_permission *pm;
 		snprintf(key, sizeof(key), "permissions[%zu]", i);
 		if (want_map(c, item, key, "a mapping with object and settings") != 0)
@@ -623,15 +556,15 @@ static int parse_permissions(struct ctx *c, yaml_node_t *v)
 		pm->line = (unsigned)item->start_mark.line + 1;
 		pm->col = (unsigned)item->start_mark.column + 1;
 		for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = node(c, p->key);
+			yaml_node_t *k = yamlnode_get(&c->y, p->key);
 			if (k->type != YAML_SCALAR_NODE)
-				return fail_mark(c, k->start_mark, key, "keys must be plain names");
-			if (parse_perm_key(c, pm, k, node(c, p->value), key) != 0)
+				return yamlnode_fail(&c->y, k->start_mark, key, "keys must be plain names");
+			if (parse_perm_key(c, pm, k, yamlnode_get(&c->y, p->value), key) != 0)
 				return -1;
 		}
 		if (pm->object == NULL)
-			return fail_mark(c, item->start_mark, key, "object is required");
-		if (pm->pattern == NULL && dup_str(c, "**", &pm->pattern) != 0)
+			return yamlnode_fail(&c->y, item->start_mark, key, "object is required");
+		if (pm->pattern == NULL && yamlnode_strdup(&c->y, "**", &pm->pattern) != 0)
 			return -1;
 	}
 	return 0;
@@ -644,25 +577,25 @@ static int parse_timeout(struct ctx *c, yaml_node_t *v, const char *key, unsigne
 	char esc[SHOW];
 	size_t nd;
 	unsigned long long val = 0;
-	if (is_null(v)) {
+	if (yamlnode_is_null(v)) {
 		*out = 3600;
 		return 0;
 	}
 	if (v->type != YAML_SCALAR_NODE)
-		return fail_mark(c, v->start_mark, key, "expected a positive number of seconds, got %s",
-				 kind(v));
-	if (scalar(c, v, key, 1, &t) != 0)
+		return yamlnode_fail(&c->y, v->start_mark, key,
+		                     "expected a positive number of seconds, got %s", yamlnode_kind(v));
+	if (yamlnode_scalar(&c->y, v, key, &t) != 0)
 		return -1;
 	relpath_escape(t, esc, sizeof(esc));
 	nd = strspn(t, "0123456789");
 	if (nd == 0 || nd > 10 || !(t[nd] == '\0' || (t[nd] == 's' && t[nd + 1] == '\0')))
-		return fail_mark(c, v->start_mark, key, "expected a positive number of seconds, got '%s'",
-				 esc);
+		return yamlnode_fail(&c->y, v->start_mark, key,
+		                     "expected a positive number of seconds, got '%s'", esc);
 	for (size_t i = 0; i < nd; i++)
 		val = val * 10 + (unsigned)(t[i] - '0');
 	if (val == 0 || val > INT_MAX)
-		return fail_mark(c, v->start_mark, key, "expected a positive number of seconds, got '%s'",
-				 esc);
+		return yamlnode_fail(&c->y, v->start_mark, key,
+		                     "expected a positive number of seconds, got '%s'", esc);
 	*out = (unsigned)val;
 	return 0;
 }
@@ -672,20 +605,20 @@ static int parse_sudo(struct ctx *c, yaml_node_t *v, const char *key)
 {
 	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"};
 	static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"};
-	if (is_null(v))
+	if (yamlnode_is_null(v))
 		return 0;
 	if (v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
 		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-			if (strcmp(text(v), yes[i]) == 0) {
+			if (strcmp(yamlnode_text(v), yes[i]) == 0) {
 				log_warnx("%s:%zu:%zu: %s: ignored: hoist runs hooks as root, or as runas",
-					  c->file, v->start_mark.line + 1, v->start_mark.column + 1, key);
+				          c->y.file, v->start_mark.line + 1, v->start_mark.column + 1, key);
 				return 0;
 			}
-			if (strcmp(text(v), no[i]) == 0)
+			if (strcmp(yamlnode_text(v), no[i]) == 0)
 				return 0;
 		}
 	}
-	return fail_mark(c, v->start_mark, key, "expected true or false");
+	return yamlnode_fail(&c->y, v->start_mark, key, "expected true or false");
 }
 
 static int parse_script(struct ctx *c, yaml_node_t *item, const char *key, struct appspec_script *s)
@@ -694,24 +627,26 @@ static int parse_script(struct ctx *c, yaml_node_t *item, const char *key, struc
 	s->line = (unsigned)item->start_mark.line + 1;
 	s->col = (unsigned)item->start_mark.column + 1;
 	for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		yaml_node_t *k = yamlnode_get(&c->y, p->key), *v = yamlnode_get(&c->y, p->value);
 		char sub[200];
 		const char *name;
 		if (k->type != YAML_SCALAR_NODE)
-			return fail_mark(c, k->start_mark, key, "keys must be plain names");
-		key_join(sub, sizeof(sub), key, text(k));
-		if (strcmp(text(k), "location") == 0) {
+			return yamlnode_fail(&c->y, k->start_mark, key, "keys must be plain names");
+		key_join(sub, sizeof(sub), key, yamlnode_text(k));
+		if (strcmp(yamlnode_text(k), "location") == 0) {
 			if (bundle_path(c, v, sub, &s->location) != 0)
 				return -1;
 			if (s->location[0] == '\0')
-				return fail_mark(c, v->start_mark, sub, "names the bundle root, not a script");
-		} else if (strcmp(text(k), "timeout") == 0) {
+				return yamlnode_fail(&c->y, v->start_mark, sub,
+				                     "names the bundle root, not a script");
+		} else if (strcmp(yamlnode_text(k), "timeout") == 0) {
 			if (parse_timeout(c, v, sub, &s->timeout_s) != 0)
 				return -1;
-		} else if (strcmp(text(k), "runas") == 0) {
-			if (!is_null(v) && (check_name(c, v, sub, &name) != 0 || dup_str(c, name, &s->runas) != 0))
+		} else if (strcmp(yamlnode_text(k), "runas") == 0) {
+			if (!yamlnode_is_null(v) && (check_name(c, v, sub, &name) != 0 ||
+			                             yamlnode_strdup(&c->y, name, &s->runas) != 0))
 				return -1;
-		} else if (strcmp(text(k), "sudo") == 0) {
+		} else if (strcmp(yamlnode_text(k), "sudo") == 0) {
 			if (parse_sudo(c, v, sub) != 0)
 				return -1;
 		} else if (warn_unknown(c, k, key) != 0) {
@@ -719,7 +654,7 @@ static int parse_script(struct ctx *c, yaml_node_t *item, const char *key, struc
 		}
 	}
 	if (s->location == NULL)
-		return fail_mark(c, item->start_mark, key, "location is required");
+		return yamlnode_fail(&c->y, item->start_mark, key, "location is required");
 	return 0;
 }
 
@@ -738,7 +673,7 @@ static void events_list(char *out, size_t outsz)
 
 static int parse_hook(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 {
-	const char *ev = text(k);
+	const char *ev = yamlnode_text(k);
 	char key[160];
 	char esc[100]; /* fits in key */
 	size_t e;
@@ -751,30 +686,34 @@ static int parse_hook(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 	if (e == appspec_n_events) {
 		char list[512];
 		if (strcmp(ev, "Install") == 0 || strcmp(ev, "DownloadBundle") == 0)
-			return fail_mark(c, k->start_mark, key,
-					 "%s is a built-in step of the agent and cannot have scripts", ev);
+			return yamlnode_fail(&c->y, k->start_mark, key,
+			                     "%s is a built-in step of the agent and cannot have scripts",
+			                     ev);
 		if (check_lookalike(c, k, "hooks") != 0)
 			return -1;
 		events_list(list, sizeof(list));
-		return fail_mark(c, k->start_mark, key,
-				 "unknown lifecycle event (the CodeDeploy agent refuses it too: \"appspec.yml "
-				 "file contains unknown lifecycle events\"); known events: %s",
-				 list);
+		return yamlnode_fail(
+		    &c->y, k->start_mark, key,
+		    "unknown lifecycle event (the CodeDeploy agent refuses it too: \"appspec.yml "
+		    "file contains unknown lifecycle events\"); known events: %s",
+		    list);
 	}
-	if (is_null(v) || (v->type == YAML_SEQUENCE_NODE &&
-			   v->data.sequence.items.start == v->data.sequence.items.top))
+	if (yamlnode_is_null(v) ||
+	    (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.start == v->data.sequence.items.top))
 		return 0; /* like the reference: an empty hook is no hook */
 	if (v->type == YAML_MAPPING_NODE)
-		return fail_mark(c, v->start_mark, key,
-				 "expected a list of scripts (each item starting with '- location:'), got a "
-				 "mapping");
+		return yamlnode_fail(
+		    &c->y, v->start_mark, key,
+		    "expected a list of scripts (each item starting with '- location:'), got a "
+		    "mapping");
 	if (v->type != YAML_SEQUENCE_NODE)
-		return fail_mark(c, v->start_mark, key, "expected a list of scripts, got %s", kind(v));
+		return yamlnode_fail(&c->y, v->start_mark, key, "expected a list of scripts, got %s",
+		                     yamlnode_kind(v));
 	if ((h = grow(c, &c->a->hooks, &c->a->n_hooks, sizeof(*h))) == NULL ||
-	    dup_str(c, ev, &h->event) != 0)
+	    yamlnode_strdup(&c->y, ev, &h->event) != 0)
 		return -1;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		yaml_node_t *item = node(c, *it);
+		yaml_node_t *item = yamlnode_get(&c->y, *it);
 		struct appspec_script *s;
 		char sub[200];
 		snprintf(sub, sizeof(sub), "%s[%zu]", key, h->n_scripts);
@@ -790,15 +729,16 @@ static int parse_hook(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 
 static int parse_hooks(struct ctx *c, yaml_node_t *v)
 {
-	if (is_null(v))
+	if (yamlnode_is_null(v))
 		return 0;
 	if (want_map(c, v, "hooks", "a mapping from lifecycle event to a list of scripts") != 0)
 		return -1;
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key);
+		yaml_node_t *k = yamlnode_get(&c->y, p->key);
 		if (k->type != YAML_SCALAR_NODE)
-			return fail_mark(c, k->start_mark, "hooks", "event names must be plain names");
-		if (parse_hook(c, k, node(c, p->value)) != 0)
+			return yamlnode_fail(&c->y, k->start_mark, "hooks",
+			                     "event names must be plain names");
+		if (parse_hook(c, k, yamlnode_get(&c->y, p->value)) != 0)
 			return -1;
 	}
 	return 0;
@@ -807,38 +747,39 @@ static int parse_hooks(struct ctx *c, yaml_node_t *v)
 static int parse_version(struct ctx *c, yaml_node_t *v)
 {
 	char esc[SHOW];
-	if (v->type != YAML_SCALAR_NODE || is_null(v))
-		return fail_mark(c, v->start_mark, "version", "expected 0.0, got %s", kind(v));
-	relpath_escape(text(v), esc, sizeof(esc));
+	if (v->type != YAML_SCALAR_NODE || yamlnode_is_null(v))
+		return yamlnode_fail(&c->y, v->start_mark, "version", "expected 0.0, got %s",
+		                     yamlnode_kind(v));
+	relpath_escape(yamlnode_text(v), esc, sizeof(esc));
 	if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return fail_mark(c, v->start_mark, "version",
-				 "'%s' is quoted; write version: 0.0 without quotes (the reference "
-				 "rejects a quoted version too)",
-				 esc);
-	if (!yaml_zero(text(v)))
-		return fail_mark(c, v->start_mark, "version", "expected 0.0, got '%s'", esc);
+		return yamlnode_fail(&c->y, v->start_mark, "version",
+		                     "'%s' is quoted; write version: 0.0 without quotes (the reference "
+		                     "rejects a quoted version too)",
+		                     esc);
+	if (!yaml_zero(yamlnode_text(v)))
+		return yamlnode_fail(&c->y, v->start_mark, "version", "expected 0.0, got '%s'", esc);
 	return 0;
 }
 
 static int parse_os(struct ctx *c, yaml_node_t *v)
 {
 	char esc[SHOW];
-	if (v->type != YAML_SCALAR_NODE || is_null(v))
-		return fail_mark(c, v->start_mark, "os", "expected linux, got %s", kind(v));
-	if (strcmp(text(v), "linux") == 0)
+	if (v->type != YAML_SCALAR_NODE || yamlnode_is_null(v))
+		return yamlnode_fail(&c->y, v->start_mark, "os", "expected linux, got %s", yamlnode_kind(v));
+	if (strcmp(yamlnode_text(v), "linux") == 0)
 		return 0;
-	relpath_escape(text(v), esc, sizeof(esc));
-	return fail_mark(c, v->start_mark, "os",
-			 "expected linux (lower case, as the reference requires), got '%s'", esc);
+	relpath_escape(yamlnode_text(v), esc, sizeof(esc));
+	return yamlnode_fail(&c->y, v->start_mark, "os",
+	                     "expected linux (lower case, as the reference requires), got '%s'", esc);
 }
 
 static int parse_feb(struct ctx *c, yaml_node_t *v)
 {
 	char esc[SHOW];
-	if (is_null(v))
+	if (yamlnode_is_null(v))
 		return 0;
 	if (v->type == YAML_SCALAR_NODE) {
-		const char *t = text(v);
+		const char *t = yamlnode_text(v);
 		if (strcmp(t, "DISALLOW") == 0)
 			c->a->file_exists_behavior = FEB_DISALLOW;
 		else if (strcmp(t, "OVERWRITE") == 0)
@@ -848,27 +789,29 @@ static int parse_feb(struct ctx *c, yaml_node_t *v)
 		if (c->a->file_exists_behavior != FEB_UNSET)
 			return 0;
 	}
-	relpath_escape(v->type == YAML_SCALAR_NODE ? text(v) : kind(v), esc, sizeof(esc));
-	return fail_mark(c, v->start_mark, "file_exists_behavior",
-			 "expected DISALLOW, OVERWRITE or RETAIN (upper case, as the reference "
-			 "requires), got '%s'",
-			 esc);
+	relpath_escape(v->type == YAML_SCALAR_NODE ? yamlnode_text(v) : yamlnode_kind(v), esc, sizeof(esc));
+	return yamlnode_fail(&c->y, v->start_mark, "file_exists_behavior",
+	                     "expected DISALLOW, OVERWRITE or RETAIN (upper case, as the reference "
+	                     "requires), got '%s'",
+	                     esc);
 }
 
 static int parse_top(struct ctx *c, yaml_node_t *root)
 {
 	int have_version = 0, have_os = 0;
 	if (root->type != YAML_MAPPING_NODE)
-		return fail_mark(c, root->start_mark, NULL,
-				 "expected a mapping with version, os, files and hooks at the top, got %s",
-				 kind(root));
+		return yamlnode_fail(
+		    &c->y, root->start_mark, NULL,
+		    "expected a mapping with version, os, files and hooks at the top, got %s",
+		    yamlnode_kind(root));
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		yaml_node_t *k = yamlnode_get(&c->y, p->key), *v = yamlnode_get(&c->y, p->value);
 		const char *name;
 		int r = 0;
 		if (k->type != YAML_SCALAR_NODE)
-			return fail_mark(c, k->start_mark, NULL, "top-level keys must be plain names");
-		name = text(k);
+			return yamlnode_fail(&c->y, k->start_mark, NULL,
+			                     "top-level keys must be plain names");
+		name = yamlnode_text(k);
 		if (strcmp(name, "version") == 0) {
 			have_version = 1;
 			r = parse_version(c, v);
@@ -890,9 +833,9 @@ static int parse_top(struct ctx *c, yaml_node_t *root)
 			return -1;
 	}
 	if (!have_version)
-		return fail_mark(c, root->start_mark, "version", "is required (version: 0.0)");
+		return yamlnode_fail(&c->y, root->start_mark, "version", "is required (version: 0.0)");
 	if (!have_os)
-		return fail_mark(c, root->start_mark, "os", "is required (os: linux)");
+		return yamlnode_fail(&c->y, root->start_mark, "os", "is required (os: linux)");
 	return 0;
 }
 
@@ -902,15 +845,8 @@ static int parse_top(struct ctx *c, yaml_node_t *root)
 static int yaml_refused(struct ctx *c, const struct yaml_verdict *v)
 {
 	if (v->out_of_memory)
-		return herr_set(c->err, HOIST_EXIT_INTERNAL, "out of memory parsing %s", c->file);
-	return fail_mark(c, v->mark, NULL, "%s", v->msg);
-}
-
-static int yaml_fail(struct ctx *c, const yaml_parser_t *p, const char *text_in, size_t len)
-{
-	struct yaml_verdict v;
-	yaml_parser_verdict(p, text_in, len, &v);
-	return yaml_refused(c, &v);
+		return yamlnode_oom(&c->y);
+	return yamlnode_fail(&c->y, v->mark, NULL, "%s", v->msg);
 }
 
 /* Event pass before the document is built (yamlguard.h). */
@@ -923,47 +859,43 @@ static int prescan(struct ctx *c, const char *t, size_t len)
 int appspec_parse(const char *t, size_t len, const char *filename, struct appspec **out,
 		  struct herr *err)
 {
-	yaml_parser_t p;
 	yaml_document_t doc;
+	struct yaml_verdict v;
 	struct ctx c;
 	yaml_node_t *root;
-	int have_parser = 0, have_doc = 0, rc = -1;
+	int have_doc = 0, rc = -1, loaded;
 	size_t i;
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
-	c.file = filename != NULL ? filename : "appspec.yml";
-	c.err = err;
-	c.doc = &doc;
+	c.y.file = filename != NULL ? filename : "appspec.yml";
+	c.y.err = err;
+	c.y.doc = &doc;
 	if (len > APPSPEC_MAX_BYTES)
-		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s is larger than %d bytes", c.file,
-				APPSPEC_MAX_BYTES);
+		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s is larger than %d bytes", c.y.file,
+		                APPSPEC_MAX_BYTES);
 	for (i = 0; i < len && isspace((unsigned char)t[i]); i++)
 		;
 	if (i == len)
-		return herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s:1:1: application specification file was empty",
-				c.file);
+		return herr_set(err, HOIST_EXIT_BAD_BUNDLE,
+		                "%s:1:1: application specification file was empty", c.y.file);
 	if (prescan(&c, t, len) != 0)
 		return -1;
-	if ((c.a = calloc(1, sizeof(*c.a))) == NULL || dup_str(&c, c.file, &c.a->filename) != 0) {
-		herr_set(err, HOIST_EXIT_INTERNAL, "out of memory parsing %s", c.file);
+	if ((c.a = calloc(1, sizeof(*c.a))) == NULL || yamlnode_strdup(&c.y, c.y.file, &c.a->filename) != 0) {
+		yamlnode_oom(&c.y);
 		goto out;
 	}
-	if (!yaml_parser_initialize(&p)) {
-		herr_set(err, HOIST_EXIT_INTERNAL, "cannot initialise libyaml");
-		goto out;
-	}
-	have_parser = 1;
-	yaml_parser_set_input_string(&p, (const unsigned char *)t, len);
-	if (!yaml_parser_load(&p, &doc)) {
-		yaml_fail(&c, &p, t, len);
+	loaded = yamlnode_load(&c.y, t, len, &v);
+	if (loaded != 0) {
+		if (loaded > 0)
+			yaml_refused(&c, &v);
 		goto out;
 	}
 	have_doc = 1;
 	root = yaml_document_get_root_node(&doc);
-	if (root == NULL || is_null(root)) {
+	if (root == NULL || yamlnode_is_null(root)) {
 		herr_set(err, HOIST_EXIT_BAD_BUNDLE, "%s:1:1: application specification file was empty",
-			 c.file);
+		         c.y.file);
 		goto out;
 	}
 	if (check_duplicates(&c) != 0 || parse_top(&c, root) != 0)
@@ -974,8 +906,6 @@ int appspec_parse(const char *t, size_t len, const char *filename, struct appspe
 out:
 	if (have_doc)
 		yaml_document_delete(&doc);
-	if (have_parser)
-		yaml_parser_delete(&p);
 	appspec_free(c.a);
 	return rc;
 }
