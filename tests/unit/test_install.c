@@ -25,82 +25,21 @@
 #include "herr.h"
 #include "install.h"
 #include "instfs.h"
+#include "instfx_util.h"
 #include "instlist.h"
 #include "log.h"
+#include "tree_util.h"
 
-/* ---- fixture: base/{tree,root,state} ---------------------------------- */
-
-struct fx {
-	char base[PATH_MAX];
-	char tree[PATH_MAX];
-	char root[PATH_MAX];
-	char list1[PATH_MAX];
-	char list2[PATH_MAX];
-	/* a hand-built appspec (the parser is another module) */
-	struct appspec a;
-	struct appspec_file f[8];
-	struct appspec_permission p[8];
-	char *exc[8][4];
-	char *pool[128];
-	size_t npool;
-};
-
-static char *S(struct fx *x, const char *s)
-{
-	char *d = strdup(s);
-	assert_non_null(d);
-	assert_true(x->npool < 128);
-	x->pool[x->npool++] = d;
-	return d;
-}
-
-static void pathf(char *out, const char *a, const char *b)
-{
-	assert_int_equal(fs_path_join(out, PATH_MAX, a, b), 0);
-}
+/* ---- fixture: base/{tree,root,state} (instfx_util.h) ------------------ */
 
 static int setup(void **state)
 {
-	struct fx *x = calloc(1, sizeof(*x));
-	char state_dir[PATH_MAX];
-	assert_non_null(x);
-	/* HOIST_TEST_TMPDIR: run on another file system (e.g. XFS with reflinks, the clone path) */
-	snprintf(x->base, sizeof(x->base), "%s/hoist-test-install.XXXXXX",
-	         getenv("HOIST_TEST_TMPDIR") ? getenv("HOIST_TEST_TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(x->base));
-	pathf(x->tree, x->base, "tree");
-	pathf(x->root, x->base, "root");
-	pathf(state_dir, x->base, "state");
-	pathf(x->list1, state_dir, "rev1.list");
-	pathf(x->list2, state_dir, "rev2.list");
-	assert_int_equal(mkdir(x->tree, 0755), 0);
-	assert_int_equal(mkdir(x->root, 0755), 0);
-	assert_int_equal(mkdir(state_dir, 0755), 0);
-	x->a.filename = S(x, "appspec.yml");
-	x->a.files = x->f;
-	x->a.permissions = x->p;
-	log_set_stderr(0);
-	*state = x;
-	return 0;
+	return instfx_setup(state, "install", "state");
 }
 
 static int teardown(void **state)
 {
-	struct fx *x = *state;
-	struct herr e = {0};
-	(void)fs_rm_rf(x->base, &e);
-	for (size_t i = 0; i < x->npool; i++)
-		free(x->pool[i]);
-	free(x);
-	return 0;
-}
-
-static void add_file(struct fx *x, const char *src, const char *dst, unsigned line)
-{
-	struct appspec_file *f = &x->f[x->a.n_files++];
-	f->source = S(x, src);
-	f->destination = S(x, dst);
-	f->line = line;
+	return instfx_teardown(state);
 }
 
 static struct appspec_permission *add_perm(struct fx *x, const char *object, const char *pattern, int mode,
@@ -123,24 +62,6 @@ static void add_except(struct fx *x, struct appspec_permission *p, const char *g
 	p->except[p->n_except++] = S(x, glob);
 }
 
-/* Writes a file below dir (rel may contain '/'; parents are created). */
-static void put(const char *dir, const char *rel, const char *content, mode_t mode)
-{
-	char p[PATH_MAX];
-	char parent[PATH_MAX];
-	struct herr e = {0};
-	int fd;
-	pathf(p, dir, rel);
-	snprintf(parent, sizeof(parent), "%s", p);
-	*strrchr(parent, '/') = '\0';
-	assert_int_equal(fs_mkdir_p(parent, 0755, &e), 0);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-}
-
 static void put_link(const char *dir, const char *rel, const char *target)
 {
 	char p[PATH_MAX];
@@ -155,33 +76,6 @@ static void put_dir(const char *dir, const char *rel, mode_t mode)
 	pathf(p, dir, rel);
 	assert_int_equal(fs_mkdir_p(p, 0755, &e), 0);
 	assert_int_equal(chmod(p, mode), 0);
-}
-
-/* Content of dir/rel as a string ("" if missing); caller frees. */
-static char *slurp(const char *dir, const char *rel)
-{
-	char p[PATH_MAX];
-	struct buf b;
-	struct herr e = {0};
-	if (rel[0] == '\0')
-		snprintf(p, sizeof(p), "%s", dir);
-	else
-		pathf(p, dir, rel);
-	buf_init(&b, 1 << 20);
-	if (fs_read_file(p, 1 << 20, 0, &b, &e) != 0)
-		return strdup("");
-	return b.data ? buf_steal(&b) : strdup("");
-}
-
-static struct stat lst(const char *dir, const char *rel)
-{
-	char p[PATH_MAX];
-	struct stat st;
-	memset(&st, 0, sizeof(st));
-	pathf(p, dir, rel);
-	if (lstat(p, &st) != 0)
-		st.st_mode = 0;
-	return st;
 }
 
 static bool exists(const char *dir, const char *rel)
@@ -266,12 +160,6 @@ static struct herr plan_fails(struct fx *x, const char *prev, const char *next)
 	assert_null(pl);
 	assert_int_not_equal(e.code, 0);
 	return e;
-}
-
-static void assert_has(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("\"%s\" not found in \"%s\"", needle, hay);
 }
 
 /* The rev1 bundle: a directory with dotfile, nested dirs, link; and a single file. */

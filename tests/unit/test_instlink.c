@@ -24,120 +24,21 @@
 #include "herr.h"
 #include "install.h"
 #include "instfs.h"
+#include "instfx_util.h"
 #include "instlink.h"
 #include "instlist.h"
 #include "kepttree.h"
 #include "log.h"
-
-struct fx {
-	char base[PATH_MAX];
-	char tree[PATH_MAX];
-	char root[PATH_MAX];
-	char list1[PATH_MAX];
-	char list2[PATH_MAX];
-	struct appspec a;
-	struct appspec_file f[4];
-	struct appspec_permission p[2];
-	char *exc[2][2];
-	char *pool[16];
-	size_t npool;
-};
-
-/* A heap copy freed by teardown (appspec fields are not const). */
-static char *S(struct fx *x, const char *s)
-{
-	char *d = strdup(s);
-	assert_non_null(d);
-	assert_true(x->npool < 16);
-	x->pool[x->npool++] = d;
-	return d;
-}
-
-static void pathf(char *out, const char *a, const char *b)
-{
-	assert_int_equal(fs_path_join(out, PATH_MAX, a, b), 0);
-}
+#include "tree_util.h"
 
 static int setup(void **state)
 {
-	struct fx *x = calloc(1, sizeof(*x));
-	assert_non_null(x);
-	snprintf(x->base, sizeof(x->base), "%s/hoist-test-instlink.XXXXXX",
-	         getenv("HOIST_TEST_TMPDIR") ? getenv("HOIST_TEST_TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(x->base));
-	pathf(x->tree, x->base, "tree");
-	pathf(x->root, x->base, "root");
-	pathf(x->list1, x->base, "rev1.list");
-	pathf(x->list2, x->base, "rev2.list");
-	assert_int_equal(mkdir(x->tree, 0755), 0);
-	assert_int_equal(mkdir(x->root, 0755), 0);
-	x->a.filename = S(x, "appspec.yml");
-	x->a.files = x->f;
-	x->a.permissions = x->p;
-	log_set_stderr(0);
-	*state = x;
-	return 0;
+	return instfx_setup(state, "instlink", NULL);
 }
 
 static int teardown(void **state)
 {
-	struct fx *x = *state;
-	struct herr e = {0};
-	(void)fs_rm_rf(x->base, &e);
-	for (size_t i = 0; i < x->npool; i++)
-		free(x->pool[i]);
-	free(x);
-	return 0;
-}
-
-static void add_file(struct fx *x, const char *src, const char *dst)
-{
-	struct appspec_file *f = &x->f[x->a.n_files++];
-	f->source = S(x, src);
-	f->destination = S(x, dst);
-	f->line = 3;
-}
-
-static void put(const char *dir, const char *rel, const char *content, mode_t mode)
-{
-	char p[PATH_MAX], parent[PATH_MAX];
-	struct herr e = {0};
-	int fd;
-	pathf(p, dir, rel);
-	snprintf(parent, sizeof(parent), "%s", p);
-	*strrchr(parent, '/') = '\0';
-	assert_int_equal(fs_mkdir_p(parent, 0755, &e), 0);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-}
-
-static struct stat lst(const char *dir, const char *rel)
-{
-	char p[PATH_MAX];
-	struct stat st;
-	memset(&st, 0, sizeof(st));
-	pathf(p, dir, rel);
-	if (lstat(p, &st) != 0)
-		st.st_mode = 0;
-	return st;
-}
-
-static char *slurp(const char *dir, const char *rel)
-{
-	char p[PATH_MAX];
-	struct buf b;
-	struct herr e = {0};
-	if (rel == NULL)
-		snprintf(p, sizeof(p), "%s", dir);
-	else
-		pathf(p, dir, rel);
-	buf_init(&b, 1 << 20);
-	if (fs_read_file(p, 1 << 20, 0, &b, &e) != 0)
-		return strdup("");
-	return b.data ? buf_steal(&b) : strdup("");
+	return instfx_teardown(state);
 }
 
 static bool same_inode(const struct fx *x, const char *tree_rel, const char *root_rel)
@@ -166,12 +67,6 @@ static void install_links_ok(struct fx *x, const char *prev, const char *next)
 	install_plan_free(pl);
 	if (rc != 0)
 		fail_msg("apply: %s", e.msg);
-}
-
-static void assert_has(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("\"%s\" not found in \"%s\"", needle, hay);
 }
 
 /* ---- the pure rule -------------------------------------------------------- */
@@ -219,7 +114,7 @@ static void test_linked_install_shares_inode_and_undo_keeps_tree(void **state)
 	put(x->tree, "app/index.html", "<h1>one</h1>\n", 0644);
 	put(x->tree, "app/bin/run.sh", "#!/bin/sh\necho hi\n", 0755);
 	put(x->tree, "app/shared.txt", "group may write\n", 0664);
-	add_file(x, "app", "/srv/app");
+	add_file(x, "app", "/srv/app", 3);
 	install_links_ok(x, NULL, x->list1);
 	assert_true(same_inode(x, "app/index.html", "srv/app/index.html"));
 	assert_true(same_inode(x, "app/bin/run.sh", "srv/app/bin/run.sh"));
@@ -259,9 +154,9 @@ static void test_rule_or_second_destination_copies(void **state)
 	struct appspec_permission *p = &x->p[0];
 	put(x->tree, "a/conf", "k=v\n", 0644);
 	put(x->tree, "b/data", "d\n", 0644);
-	add_file(x, "a/conf", "/etc/one");
-	add_file(x, "a/conf", "/etc/two");
-	add_file(x, "b", "/srv/b");
+	add_file(x, "a/conf", "/etc/one", 3);
+	add_file(x, "a/conf", "/etc/two", 3);
+	add_file(x, "b", "/srv/b", 3);
 	/* a permissions mode reaches /srv/b: the tree must not change mode */
 	memset(p, 0, sizeof(*p));
 	p->object = S(x, "/srv/b");
@@ -292,7 +187,7 @@ static void test_fault_mid_linked_apply_undo_restores(void **state)
 	put(x->tree, "app/b.txt", "b\n", 0644);
 	put(x->tree, "app/c.txt", "c\n", 0644);
 	put(x->root, "etc/hosts", "127.0.0.1 localhost\n", 0644);
-	add_file(x, "app", "/srv/app");
+	add_file(x, "app", "/srv/app", 3);
 	pl = plan_links(x, NULL, x->list1);
 	pathf(src, x->tree, "app/b.txt");
 	assert_int_equal(unlink(src), 0);
@@ -349,7 +244,7 @@ static void test_links_off_copies(void **state)
 	struct install_plan *pl = NULL;
 	struct herr e = {0};
 	put(x->tree, "app/a.txt", "a\n", 0644);
-	add_file(x, "app", "/srv/app");
+	add_file(x, "app", "/srv/app", 3);
 	assert_int_equal(install_plan(&o, &pl, &e), 0);
 	assert_int_equal(install_apply(pl, &e), 0);
 	install_plan_free(pl);
@@ -366,7 +261,7 @@ static void test_hook_script_is_copied(void **state)
 	struct appspec_hook h = {.event = S(x, "ApplicationStart"), .scripts = &sc, .n_scripts = 1};
 	put(x->tree, "app/bin/start.sh", "#!/bin/sh\n", 0755);
 	put(x->tree, "app/bin/other.sh", "#!/bin/sh\n", 0755);
-	add_file(x, "app", "/srv/app");
+	add_file(x, "app", "/srv/app", 3);
 	x->a.hooks = &h;
 	x->a.n_hooks = 1;
 	install_links_ok(x, NULL, x->list1);
@@ -388,8 +283,8 @@ static void test_default_acl_destination_copies(void **state)
 	char dst[PATH_MAX];
 	put(x->tree, "app/a.txt", "a\n", 0644);
 	put(x->tree, "lib/b.txt", "b\n", 0644);
-	add_file(x, "app", "/srv/acl");
-	add_file(x, "lib", "/srv/plain");
+	add_file(x, "app", "/srv/acl", 3);
+	add_file(x, "lib", "/srv/plain", 3);
 	pathf(dst, x->root, "srv/acl");
 	{
 		struct herr e = {0};
@@ -416,7 +311,7 @@ static void test_kepttree_check(void **state)
 	put(x->tree, "app/c..d.txt", "dots are fine inside a name\n", 0644);
 	/* no list: a tree that never shared anything */
 	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 0);
-	add_file(x, "app", "/srv/app");
+	add_file(x, "app", "/srv/app", 3);
 	install_links_ok(x, NULL, x->list1);
 	pathf(lp, x->base, INSTLINK_TREE_LIST);
 	assert_int_equal(kepttree_check(x->base, x->tree, changed, sizeof(changed), &e), 0);

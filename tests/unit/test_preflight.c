@@ -24,6 +24,7 @@
 #include "log.h"
 #include "policy.h"
 #include "preflight.h"
+#include "tree_util.h"
 
 struct fx {
 	char base[64], tree[PATH_MAX], root[PATH_MAX], list[PATH_MAX];
@@ -65,22 +66,6 @@ static int teardown(void **state)
 	policy_free(&x->pol);
 	free(x);
 	return 0;
-}
-
-static void put(const char *dir, const char *rel, const char *content, mode_t mode)
-{
-	char p[PATH_MAX], parent[PATH_MAX];
-	struct herr e = {0};
-	int fd;
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	snprintf(parent, sizeof(parent), "%s", p);
-	*strrchr(parent, '/') = '\0';
-	assert_int_equal(fs_mkdir_p(parent, 0755, &e), 0);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
 }
 
 static void add_file(struct fx *x, const char *src, const char *dst, unsigned line)
