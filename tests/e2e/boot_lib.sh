@@ -100,3 +100,29 @@ finish() {
 	fi
 	echo "all checks passed"
 }
+
+# The start of the stub tests that fetch one bundle from the bed (after
+# sourcing tests/bed/bed.sh): the bed up (stopped and $T removed on exit), a
+# random 400,000-byte bundle $T/b1 published as KEY (the argument, else
+# releases/app-1.tgz). Sets KEY and SHA (the bundle's sha256).
+# shellcheck disable=SC2034  # KEY and SHA are for the test that calls it
+boot_bed_start() {
+	KEY=${1:-releases/app-1.tgz}
+	trap 'bed_stop; rm -rf -- "$T"' EXIT
+	bed_start || exit 1
+	head -c 400000 /dev/urandom >"$T/b1"
+	SHA=$(sha256sum "$T/b1" | cut -d' ' -f1)
+	bed_publish "$T/b1" "$KEY" >/dev/null || exit 1
+}
+# A directive (lines as for directive) served as the instance's user data.
+use_directive() {
+	directive "$@"
+	bed_set_user_data "$T/ud"
+}
+# Before a case: no faults, no cache or tmp/, the user data served again, no requests recorded.
+fresh() {
+	bed_reset_faults
+	rm -rf "$CACHE" "$STATE/tmp"
+	bed_set_user_data "$T/ud"
+	bed_clear_requests
+}

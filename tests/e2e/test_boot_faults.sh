@@ -10,23 +10,7 @@ set -u
 source "$HOIST_SOURCE_DIR/tests/e2e/boot_lib.sh"
 # shellcheck source=/dev/null
 source "$HOIST_SOURCE_DIR/tests/bed/bed.sh"
-trap 'bed_stop; rm -rf -- "$T"' EXIT
-bed_start || exit 1
-
-KEY=releases/app-1.tgz
-head -c 400000 /dev/urandom >"$T/b1"
-SHA=$(sha256sum "$T/b1" | cut -d' ' -f1)
-bed_publish "$T/b1" "$KEY" >/dev/null || exit 1
-use_directive() {
-	directive "$@"
-	bed_set_user_data "$T/ud"
-}
-fresh() {
-	bed_reset_faults
-	rm -rf "$CACHE" "$STATE/tmp"
-	bed_set_user_data "$T/ud"
-	bed_clear_requests
-}
+boot_bed_start
 
 # 1. IMDS answers 503 three times, then works
 use_directive "version=1" "bundle=s3://$BED_BUCKET/$KEY" "sha256=$SHA"

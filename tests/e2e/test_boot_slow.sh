@@ -11,13 +11,7 @@ set -u
 source "$HOIST_SOURCE_DIR/tests/e2e/boot_lib.sh"
 # shellcheck source=/dev/null
 source "$HOIST_SOURCE_DIR/tests/bed/bed.sh"
-trap 'bed_stop; rm -rf -- "$T"' EXIT
-bed_start || exit 1
-
-KEY=releases/slow-1.tgz
-head -c 400000 /dev/urandom >"$T/b1"
-SHA=$(sha256sum "$T/b1" | cut -d' ' -f1)
-bed_publish "$T/b1" "$KEY" >/dev/null || exit 1
+boot_bed_start releases/slow-1.tgz
 directive "version=1" "bundle=s3://$BED_BUCKET/$KEY" "sha256=$SHA"
 bed_set_user_data "$T/ud"
 bed_proxy_start 0 0 || exit 1
