@@ -314,15 +314,6 @@ static int check_value(struct directive *d, enum dkey k, const char *v, unsigned
 	return 0;
 }
 
-/* Trims spaces and tabs from both ends of [*s, *e). */
-static void trim(const char **s, const char **e)
-{
-	while (*s < *e && (**s == ' ' || **s == '\t'))
-		(*s)++;
-	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
-		(*e)--;
-}
-
 /* Parses the directive text: the "#hoist" line, then key=value lines. */
 static int parse_text(const char *text, size_t len, bool typed, struct directive *d, struct herr *err)
 {
@@ -342,15 +333,12 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 		return herr_set(err, HOIST_EXIT_DIRECTIVE, "hoist directive line %u: NUL byte, refused", zl);
 	}
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *ls = p, *le = nl ? nl : end, *eq, *ks, *ke, *vs, *ve;
-		p = nl ? nl + 1 : end;
+		const char *ls, *le, *ks, *ke, *vs, *ve;
+		str_next_line(&p, end, &ls, &le);
 		line++;
-		if (le > ls && le[-1] == '\r')
-			le--;
 		if (line == 1 && le - ls >= 3 && memcmp(ls, "\xef\xbb\xbf", 3) == 0)
 			ls += 3;
-		trim(&ls, &le);
+		str_trim(&ls, &le);
 		if (ls == le)
 			continue;
 		if (first) {
@@ -358,7 +346,7 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 			if (le - ls >= 6 && memcmp(ls, "#hoist", 6) == 0 &&
 			    (le - ls == 6 || ls[6] == ' ' || ls[6] == '\t')) {
 				const char *vs2 = ls + 6, *ve2 = le;
-				trim(&vs2, &ve2);
+				str_trim(&vs2, &ve2);
 				if (vs2 != ve2 && !(ve2 - vs2 == 2 && memcmp(vs2, "v1", 2) == 0))
 					return herr_set(err, HOIST_EXIT_DIRECTIVE,
 					                "hoist directive line %u: unsupported format '%.*s' "
@@ -374,16 +362,9 @@ static int parse_text(const char *text, size_t len, bool typed, struct directive
 		}
 		if (*ls == '#')
 			continue;
-		eq = memchr(ls, '=', (size_t)(le - ls));
-		if (eq == NULL)
+		if (str_split_kv(ls, le, &ks, &ke, &vs, &ve) != 0)
 			return herr_set(err, HOIST_EXIT_DIRECTIVE,
 			                "hoist directive line %u: expected key=value, found no '='", line);
-		ks = ls;
-		ke = eq;
-		vs = eq + 1;
-		ve = le;
-		trim(&ks, &ke);
-		trim(&vs, &ve);
 		for (k = 0; k < D_COUNT; k++)
 			if (strlen(DKEYS[k]) == (size_t)(ke - ks) &&
 			    memcmp(DKEYS[k], ks, (size_t)(ke - ks)) == 0)

@@ -408,15 +408,6 @@ static void add_warning(struct hoist_config *c, const char *key, unsigned line)
 		c->n_warnings++;
 }
 
-/* Trims spaces and tabs at both ends of [*s, *e). */
-static void trim(const char **s, const char **e)
-{
-	while (*s < *e && (**s == ' ' || **s == '\t'))
-		(*s)++;
-	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
-		(*e)--;
-}
-
 /* Pure: applies the text of a config file; filename is for messages. */
 int config_parse(struct hoist_config *c, const char *text, size_t len, const char *filename, struct herr *err)
 {
@@ -438,25 +429,15 @@ int config_parse(struct hoist_config *c, const char *text, size_t len, const cha
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *ls = p, *le = nl ? nl : end, *eq, *ks, *ke, *vs, *ve;
-		p = nl ? nl + 1 : end;
+		const char *ls, *le, *ks, *ke, *vs, *ve;
+		str_next_line(&p, end, &ls, &le);
 		lineno++;
-		if (le > ls && le[-1] == '\r')
-			le--;
-		trim(&ls, &le);
+		str_trim(&ls, &le);
 		if (ls == le || *ls == '#')
 			continue;
-		eq = memchr(ls, '=', (size_t)(le - ls));
-		if (eq == NULL)
+		if (str_split_kv(ls, le, &ks, &ke, &vs, &ve) != 0)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s line %u: expected key = value", filename,
 			                lineno);
-		ks = ls;
-		ke = eq;
-		vs = eq + 1;
-		ve = le;
-		trim(&ks, &ke);
-		trim(&vs, &ve);
 		if (ks == ke || (size_t)(ke - ks) > CONFIG_MAX_KEYLEN)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s line %u: missing or overlong key",
 			                filename, lineno);

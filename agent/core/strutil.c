@@ -1,4 +1,4 @@
-/* strutil.c - small string checks shared by the parsers. */
+/* strutil.c - small string checks and key=value lines (see strutil.h). */
 #include "strutil.h"
 
 #include <string.h>
@@ -48,4 +48,37 @@ int str_word_ok(const char *s, size_t maxlen)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
 			return 0;
 	return 1;
+}
+
+void str_next_line(const char **p, const char *end, const char **ls, const char **le)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	*ls = *p;
+	*le = nl ? nl : end;
+	*p = nl ? nl + 1 : end;
+	if (*le > *ls && (*le)[-1] == '\r')
+		(*le)--;
+}
+
+void str_trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+}
+
+int str_split_kv(const char *ls, const char *le, const char **ks, const char **ke, const char **vs,
+                 const char **ve)
+{
+	const char *eq = memchr(ls, '=', (size_t)(le - ls));
+	if (eq == NULL)
+		return -1;
+	*ks = ls;
+	*ke = eq;
+	*vs = eq + 1;
+	*ve = le;
+	str_trim(ks, ke);
+	str_trim(vs, ve);
+	return 0;
 }

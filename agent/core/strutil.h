@@ -1,4 +1,5 @@
-/* strutil.h - small string checks shared by the parsers. */
+/* strutil.h - small string checks shared by the parsers, and the line and
+ * key=value splitting of hoist.conf and the user data directive. */
 #ifndef HOIST_STRUTIL_H
 #define HOIST_STRUTIL_H
 
@@ -18,5 +19,16 @@ int str_http_url_ok(const char *s, size_t maxlen);
 /* 1 for 1..maxlen printable ASCII bytes without spaces (an AWS resource name
  * such as a lifecycle hook or an Auto Scaling group, an instance id). */
 int str_word_ok(const char *s, size_t maxlen);
+
+/* Lines of a key=value text (hoist.conf, the user data directive). */
+/* The line at *p of [*p, end) as [*ls, *le), without its "\n" or a "\r" before
+ * it; *p moves past it (to end after the last line). Call while *p < end. */
+void str_next_line(const char **p, const char *end, const char **ls, const char **le);
+/* Trims spaces and tabs from both ends of [*s, *e). */
+void str_trim(const char **s, const char **e);
+/* Splits [ls, le) at its first '=' into a key [*ks, *ke) and a value [*vs, *ve),
+ * each trimmed; -1 (nothing set) when there is no '='. */
+int str_split_kv(const char *ls, const char *le, const char **ks, const char **ke, const char **vs,
+                 const char **ve);
 
 #endif

@@ -17,6 +17,7 @@
 #include "herr.h"
 #include "log.h"
 #include "record.h"
+#include "strutil.h"
 
 static void test_buf_refuses_past_max(void **state)
 {
@@ -186,6 +187,36 @@ static void test_log_escapes_controls(void **state)
 	assert_ptr_equal(strchr(text, '\n'), text + n - 1); /* one line */
 }
 
+/* The key=value lines of hoist.conf and the directive: "\r\n" and a last line
+ * without "\n", spaces and tabs trimmed, the first '=' splits. */
+static void test_kv_lines(void **state)
+{
+	static const char text[] = " a = 1 \r\n\tb=x=y\n\nno equals\r\nlast= \t";
+	static const char *const want[][2] = {{"a", "1"}, {"b", "x=y"}, {"", ""}, {NULL, NULL}, {"last", ""}};
+	const char *p = text, *end = text + sizeof(text) - 1, *ls, *le, *ks, *ke, *vs, *ve;
+	size_t i = 0;
+	(void)state;
+	while (p < end) {
+		str_next_line(&p, end, &ls, &le);
+		assert_true(i < sizeof(want) / sizeof(want[0]));
+		str_trim(&ls, &le);
+		if (want[i][0] == NULL) {
+			assert_int_equal(str_split_kv(ls, le, &ks, &ke, &vs, &ve), -1);
+		} else if (want[i][0][0] == '\0') {
+			assert_ptr_equal(ls, le); /* the empty line */
+		} else {
+			assert_int_equal(str_split_kv(ls, le, &ks, &ke, &vs, &ve), 0);
+			assert_int_equal(ke - ks, strlen(want[i][0]));
+			assert_memory_equal(ks, want[i][0], strlen(want[i][0]));
+			assert_int_equal(ve - vs, strlen(want[i][1]));
+			assert_memory_equal(vs, want[i][1], strlen(want[i][1]));
+		}
+		i++;
+	}
+	assert_int_equal(i, 5);
+	assert_ptr_equal(p, end);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_digest_vectors),
 		cmocka_unit_test(test_herr_formats),
+		cmocka_unit_test(test_kv_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
