@@ -155,15 +155,22 @@ static int skip_nested(yaml_parser_t *p, struct herr *err)
 	return 0;
 }
 
+/* The next event into *ev; a libyaml error as "not valid JSON (line L column C: why)". */
+static int next_event(yaml_parser_t *p, yaml_event_t *ev, struct herr *err)
+{
+	if (yaml_parser_parse(p, ev))
+		return 0;
+	return herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
+	                p->problem_mark.line + 1, p->problem_mark.column + 1,
+	                p->problem ? p->problem : "parse error");
+}
+
 /* Reads the next event, expecting type; names `what` in the error. */
 static int expect(yaml_parser_t *p, yaml_event_type_t type, const char *what, struct herr *err)
 {
 	yaml_event_t ev;
-	if (!yaml_parser_parse(p, &ev))
-		return herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-		                "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
-		                p->problem_mark.line + 1, p->problem_mark.column + 1,
-		                p->problem ? p->problem : "parse error");
+	if (next_event(p, &ev, err) != 0)
+		return -1;
 	yaml_event_type_t got = ev.type;
 	yaml_event_delete(&ev);
 	if (got != type)
@@ -190,13 +197,8 @@ static int read_pairs(yaml_parser_t *p, char *vals[F_COUNT], struct herr *err)
 	int rc = -1;
 
 	for (;;) {
-		if (!yaml_parser_parse(p, &ev)) {
-			herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-			         "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
-			         p->problem_mark.line + 1, p->problem_mark.column + 1,
-			         p->problem ? p->problem : "parse error");
+		if (next_event(p, &ev, err) != 0)
 			goto out;
-		}
 		have_ev = true;
 		if (ev.type == YAML_MAPPING_END_EVENT)
 			break;
@@ -231,13 +233,8 @@ static int read_pairs(yaml_parser_t *p, char *vals[F_COUNT], struct herr *err)
 		yaml_event_delete(&ev);
 		have_ev = false;
 
-		if (!yaml_parser_parse(p, &ev)) {
-			herr_set(err, HOIST_EXIT_NO_CREDENTIALS,
-			         "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
-			         p->problem_mark.line + 1, p->problem_mark.column + 1,
-			         p->problem ? p->problem : "parse error");
+		if (next_event(p, &ev, err) != 0)
 			goto out;
-		}
 		have_ev = true;
 		if (ev.type == YAML_ALIAS_EVENT) {
 			herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: not a JSON document", WHAT);
@@ -309,12 +306,8 @@ int creds_parse_json(const char *json, size_t len, struct credentials *out, stru
 	if (expect(&parser, YAML_STREAM_START_EVENT, "not a JSON document", err) != 0 ||
 	    expect(&parser, YAML_DOCUMENT_START_EVENT, "not a JSON document", err) != 0)
 		goto out;
-	if (!yaml_parser_parse(&parser, &ev)) {
-		herr_set(err, HOIST_EXIT_NO_CREDENTIALS, "%s: not valid JSON (line %zu column %zu: %s)", WHAT,
-		         parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-		         parser.problem ? parser.problem : "parse error");
+	if (next_event(&parser, &ev, err) != 0)
 		goto out;
-	}
 	/* JSON's object is YAML's flow mapping; a block mapping is YAML, not JSON */
 	bool is_obj =
 	    ev.type == YAML_MAPPING_START_EVENT && ev.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
