@@ -126,3 +126,16 @@ fresh() {
 	bed_set_user_data "$T/ud"
 	bed_clear_requests
 }
+# Publishes releases/V.tgz (and its sidecar) to the bed: app/version.txt ("release V")
+# installed to /opt/web, and a ValidateService hook running SNIPPET (a shell snippet),
+# with timeout: TIMEOUT seconds when given. Usage: publish_bundle V SNIPPET [TIMEOUT]
+publish_bundle() {
+	local v=$1 d="$T/src-$1"
+	mkdir -p "$d/app"
+	echo "release $v" >"$d/app/version.txt"
+	printf '#!/bin/sh\n%s\n' "$2" >"$d/validate.sh"
+	chmod 755 "$d/validate.sh"
+	printf 'version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: /opt/web\nhooks:\n  ValidateService:\n    - location: validate.sh\n' >"$d/appspec.yml"
+	[ -z "${3:-}" ] || printf '      timeout: %s\n' "$3" >>"$d/appspec.yml"
+	tar -czf "$T/$v.tgz" -C "$d" . && bed_publish "$T/$v.tgz" "releases/$v.tgz" --sidecar >/dev/null
+}

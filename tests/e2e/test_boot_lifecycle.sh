@@ -25,26 +25,6 @@ curl -sS -f -o /dev/null -H 'Content-Type: application/json' \
 	--data-binary "{\"target_lifecycle_state\": \"InService\", \"tags\": {\"aws:autoscaling:groupName\": \"$GROUP\"}}" \
 	"$BED_IMDS_ENDPOINT/_emulator/autoscaling" || exit 1
 
-# A bundle: one file, and a ValidateService hook running $2 (a shell snippet).
-bundle() {
-	local v=$1 d="$T/src-$1"
-	mkdir -p "$d/app"
-	echo "release $v" >"$d/app/version.txt"
-	printf '#!/bin/sh\n%s\n' "$2" >"$d/validate.sh"
-	chmod 755 "$d/validate.sh"
-	cat >"$d/appspec.yml" <<'EOF'
-version: 0.0
-os: linux
-files:
-  - source: app
-    destination: /opt/web
-hooks:
-  ValidateService:
-    - location: validate.sh
-      timeout: 120
-EOF
-	tar -czf "$T/$v.tgz" -C "$d" . && bed_publish "$T/$v.tgz" "releases/$v.tgz" --sidecar >/dev/null
-}
 # A pending launch lifecycle action for this instance.
 pending() { bed_asg_ctl actions "{\"group\": \"$GROUP\", \"hook\": \"$HOOK\", \"instance_id\": \"$BED_INSTANCE_ID\"}"; }
 # The state of the last lifecycle action ("pending", "CONTINUE", "ABANDON") and its heartbeats.
@@ -92,7 +72,7 @@ grep -q "wrong secret: SignatureDoesNotMatch" "$T/sdk" && ok "emulator refuses a
 grep -q "sdk: CONTINUE accepted" "$T/sdk" && ok "emulator accepts botocore's own request" || fail "emulator vs botocore: $(cat "$T/sdk")"
 
 # 1. A validated deployment: CONTINUE (group from the instance tag in IMDS).
-bundle v1 'exit 0'
+publish_bundle v1 'exit 0' 120
 pending
 boot_version v1
 run_real
@@ -118,7 +98,7 @@ expect_out "no lifecycle action is waiting for this instance"
 expect_no_out "lifecycle action not completed"
 
 # 3. A failed validation, rolled back to v1: ABANDON, exit 13 kept.
-bundle v2 'echo "not healthy" >&2; exit 1'
+publish_bundle v2 'echo "not healthy" >&2; exit 1' 120
 pending
 boot_version v2 "autoscaling_group=$GROUP"
 run_real
@@ -129,7 +109,7 @@ expect_rc 13 "v2 failed and rolled back"
 # 4. A deployment longer than the heartbeat interval (1 s): its hook waits
 # (bounded) until Auto Scaling has recorded two heartbeats for this launch's action
 # (the last one; at most one is sent before the hand-over), so nothing depends on timing.
-bundle v3 "for i in \$(seq 1 600); do curl -sS '$BED_ASG_ENDPOINT/_asg/actions' | grep -o '\"heartbeats\": [0-9]*' | tail -1 | grep -q ' [2-9]' && exit 0; sleep 0.1; done; exit 1"
+publish_bundle v3 "for i in \$(seq 1 600); do curl -sS '$BED_ASG_ENDPOINT/_asg/actions' | grep -o '\"heartbeats\": [0-9]*' | tail -1 | grep -q ' [2-9]' && exit 0; sleep 0.1; done; exit 1" 120
 pending
 boot_version v3
 run_real
@@ -140,7 +120,7 @@ expect_out "lifecycle heartbeat recorded"
 
 # 5. A role without autoscaling:CompleteLifecycleAction: one warning, the result stands.
 bed_asg_ctl credentials "{\"$BED_ROLE_ACCESS_KEY_ID\": {\"secret\": \"$BED_ROLE_SECRET_ACCESS_KEY\", \"token\": \"$BED_ROLE_SESSION_TOKEN\", \"allow\": [\"RecordLifecycleActionHeartbeat\"]}}"
-bundle v4 'exit 0'
+publish_bundle v4 'exit 0' 120
 pending
 boot_version v4
 before=$(calls CompleteLifecycleAction)

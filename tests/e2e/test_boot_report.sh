@@ -48,15 +48,6 @@ report = s3://$BED_BUCKET/$BED_REPORT_PREFIX/
 notify = $NOTIFY
 EOF
 
-bundle() {
-	local v=$1 d="$T/src-$1"
-	mkdir -p "$d/app"
-	echo "release $v" >"$d/app/version.txt"
-	printf '#!/bin/sh\n%s\n' "$2" >"$d/validate.sh"
-	chmod 755 "$d/validate.sh"
-	printf 'version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: /opt/web\nhooks:\n  ValidateService:\n    - location: validate.sh\n' >"$d/appspec.yml"
-	tar -czf "$T/$v.tgz" -C "$d" . && bed_publish "$T/$v.tgz" "releases/$v.tgz" --sidecar >/dev/null
-}
 boot_version() {
 	local v=$1
 	shift
@@ -96,7 +87,7 @@ PY
 }
 
 # 1. A deployment: the report holds the status document, identity and outcome.
-bundle v1 'exit 0'
+publish_bundle v1 'exit 0'
 boot_version v1
 run_boot --agent "$HOIST"
 expect_rc 0 "v1 deployed"
@@ -110,7 +101,7 @@ fi
 [ "$(posts)" -eq 0 ] && ok "no notification after a success" || fail "$(posts) notifications after a success"
 
 # 2. A rollback: the report is replaced, one notification with the same document.
-bundle v2 'echo "not healthy" >&2; exit 1'
+publish_bundle v2 'echo "not healthy" >&2; exit 1'
 boot_version v2
 run_boot --agent "$HOIST"
 expect_rc 13 "v2 rolled back"
