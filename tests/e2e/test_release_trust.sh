@@ -6,39 +6,11 @@
 # signify interop both ways with the real signify-openbsd binary; a
 # passphrase-protected key is refused.
 set -uo pipefail
-. "$HOIST_SOURCE_DIR/tests/bed/bed.sh"
-REL=$HOIST_BUILD_DIR/agent/hoist-release
-BOOT=$HOIST_BUILD_DIR/agent/hoist-boot
-AGENT=$HOIST_BUILD_DIR/agent/hoist
 SIGNIFY=$(command -v signify-openbsd) || { echo "signify-openbsd missing (scripts/setup.sh)" >&2; exit 1; }
-FAILS=0
-fail() { echo "FAIL: $*" >&2; [ -f "$W/out" ] && sed 's/^/    | /' "$W/out" >&2; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-bed_start || exit 1
-W=$BED_DIR/w
-ROOT=$W/root
-STATE=$ROOT/var/lib/hoist
+# shellcheck source=/dev/null
+. "$HOIST_SOURCE_DIR/tests/e2e/release_lib.sh"
 KEYS=$ROOT/etc/hoist/trusted-keys
-mkdir -p "$W" "$KEYS"
-: >"$ROOT/etc/hoist/hoist.conf"
-U=s3://$BED_BUCKET/$BED_BUILD_PREFIX
 C=$U/web/channels
-
-build() {
-	env -u AWS_PROFILE AWS_ACCESS_KEY_ID="$BED_BUILD_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$BED_BUILD_SECRET_ACCESS_KEY" \
-		AWS_SESSION_TOKEN="$BED_BUILD_SESSION_TOKEN" AWS_ENDPOINT_URL_S3="$HOIST_TEST_S3_ENDPOINT" \
-		AWS_REGION="$BED_REGION" "$REL" "$@"
-}
-boot() {
-	bed_set_user_data "$W/ud"
-	bed_clear_requests
-	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u HOIST_CONFIG -u HOIST_ROOT \
-		AWS_ENDPOINT_URL_S3="$HOIST_TEST_S3_ENDPOINT" timeout 120 "$BOOT" --root "$ROOT" --agent "$AGENT" \
-		--region "$BED_REGION" "$@" >"$W/out" 2>&1
-	RC=$?
-}
-directive() { printf '#hoist\napplication=%s\nenvironment=prod\n%s\n' "${APP:-web}" "$1" >"$W/ud"; }
-served() { cat "$ROOT/opt/web/VERSION" 2>/dev/null; }
 s3_get() { # KEY FILE: read an object back with the admin key
 	"$BED_PYTHON" - "$1" "$2" <<'PY'
 import os, sys, boto3
@@ -58,13 +30,6 @@ expect_refused() { # rc message what
 	(cd "$STATE/bundles" && ls -A | sort) | cmp -s - "$W/cache.before" || fail "$3: the cache changed"
 	cmp -s "$STATE/current" "$W/current.before" || fail "$3: the current revision changed"
 	[ -z "$(ls -A "$STATE/tmp" 2>/dev/null)" ] || fail "$3: files left in tmp"
-}
-make_src() {
-	local s=$W/src-$1
-	mkdir -p "$s/app"
-	echo "$1" >"$s/app/VERSION"
-	printf 'version: 0.0\nos: linux\nfiles:\n  - source: app\n    destination: /opt/web\n' >"$s/appspec.yml"
-	echo "$s"
 }
 
 build key generate "$W/rel" >/dev/null
