@@ -7,25 +7,12 @@
 # registered only with -DHOIST_BIG_TESTS=ON: 13 min on the shared 2-core machine, ~25 GB
 # written to disk, moto peaks at ~9 GB of memory (it holds the parts and the object).
 set -uo pipefail
-. "$HOIST_SOURCE_DIR/tests/bed/bed.sh"
-REL=$HOIST_BUILD_DIR/agent/hoist-release
-BOOT=$HOIST_BUILD_DIR/agent/hoist-boot
-AGENT=$HOIST_BUILD_DIR/agent/hoist
-FAILS=0
+# shellcheck source=/dev/null
+. "$HOIST_SOURCE_DIR/tests/e2e/release_lib.sh"
+# the tail of an output is enough here
 fail() { echo "FAIL: $*" >&2; [ -f "$W/out" ] && tail -20 "$W/out" | sed 's/^/    | /' >&2; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-bed_start || exit 1
-W=$BED_DIR/w
-ROOT=$W/root
-STATE=$ROOT/var/lib/hoist
-mkdir -p "$W/src/app" "$ROOT/etc/hoist/trusted-keys"
+mkdir -p "$W/src/app"
 printf 'max_bundle_bytes = 5G\n' >"$ROOT/etc/hoist/hoist.conf"
-U=s3://$BED_BUCKET/$BED_BUILD_PREFIX
-build() {
-	env -u AWS_PROFILE AWS_ACCESS_KEY_ID="$BED_BUILD_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$BED_BUILD_SECRET_ACCESS_KEY" \
-		AWS_SESSION_TOKEN="$BED_BUILD_SESSION_TOKEN" AWS_ENDPOINT_URL_S3="$HOIST_TEST_S3_ENDPOINT" \
-		AWS_REGION="$BED_REGION" "$REL" "$@"
-}
 
 G=$((1024 * 1024 * 1024))
 big=$W/src/app/big.bin
