@@ -59,6 +59,31 @@ ETAG=$(pyq 'd["etag"]' <<<"$big")
 DATA_AT=$(pyq '[m["offset"] for m in d["members"] if m["name"] == "data/disk.img"][0]' <<<"$big")
 [ "$OBJ_SIZE" -gt $((4 * G)) ] && ok "generated bundle of $OBJ_SIZE bytes (past 2^32)" || fail "object size $OBJ_SIZE"
 
+echo "== the emulator checks what S3 checks: botocore's own GetObject passes, a wrong secret does not"
+if "$BED_PYTHON" - "$BED_S3GEN_ENDPOINT" "$BED_REGION" "$BED_BUCKET" "$BED_ROLE_ACCESS_KEY_ID" \
+	"$BED_ROLE_SECRET_ACCESS_KEY" "$BED_ROLE_SESSION_TOKEN" >"$T/out" 2>&1 <<'PY'; then
+import sys
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+url, region, bucket, akid, secret, token = sys.argv[1:]
+def s3(sec):
+    return boto3.client("s3", endpoint_url=url, region_name=region, aws_access_key_id=akid,
+                        aws_secret_access_key=sec, aws_session_token=token,
+                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+r = s3(secret).get_object(Bucket=bucket, Key="releases/big 4200m.tar", Range="bytes=0-511")
+assert r["Body"].read()[:11] == b"appspec.yml", "first block"
+try:
+    s3(secret + "x").get_object(Bucket=bucket, Key="releases/big 4200m.tar", Range="bytes=0-511")
+    sys.exit("a wrong secret was accepted")
+except ClientError as e:
+    assert e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response["Error"]
+PY
+	ok "botocore's signed GetObject accepted, a wrong secret refused (SignatureDoesNotMatch)"
+else
+	fail "the emulator's signature check"
+fi
+
 printf 'max_bundle_bytes = 5G\nkeep_bytes = 16G\n' >"$ROOT/etc/hoist/hoist.conf"
 # the stub with the real agent; sets RC, RSS (largest of stub and agent), STUB_RSS (the stub's, sampled)
 boot() {
