@@ -14,7 +14,7 @@ for them only when it must send the digest.
 Checked the way S3 checks them:
   - the SigV4 signature, recomputed with botocore's S3 signer over the path as it
     arrived (percent-decoded, then encoded again by the S3 rules): unknown key 403
-    InvalidAccessKeyId; a session token other than the registered one 403
+    InvalidAccessKeyId; a session token other than the registered one 400
     InvalidToken; a date more than 15 minutes off 403 RequestTimeTooSkewed; another
     region in the scope 400 AuthorizationHeaderMalformed with x-amz-bucket-region;
     any other difference 403 SignatureDoesNotMatch;
@@ -231,7 +231,7 @@ def check_signature(st, method, raw_path, headers):
         raise S3Error(403, "InvalidAccessKeyId",
                       "The AWS Access Key Id you provided does not exist in our records.")
     if (known.get("token") or None) != (headers.get("x-amz-security-token") or None):
-        raise S3Error(403, "InvalidToken", "The provided token is malformed or otherwise invalid.")
+        raise S3Error(400, "InvalidToken", "The provided token is malformed or otherwise invalid.")
     if region != st.region:
         raise S3Error(400, "AuthorizationHeaderMalformed",
                       f"The authorization header is malformed; the region '{region}' is wrong; "
