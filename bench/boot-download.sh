@@ -189,7 +189,7 @@ printf '%s\n' "${ROWS[@]}"
 echo
 
 # BENCH_BIG_MIB (e.g. 4600): one more RSS point past 2^32, from a sparse file nginx serves
-# (no disk for the source; the stub's cache copy needs that much free space)
+# (no disk for the source, nor for the stub's cache copy: it keeps blocks of zeros as holes)
 BIG=${BENCH_BIG_MIB:-}
 if [ -n "$BIG" ]; then
 	printf 'max_bundle_bytes = %s\n' "$(((BIG + 1) * 1024 * 1024))" >"$T/root/etc/hoist/hoist.conf"

@@ -182,8 +182,15 @@ static int on_data(void *ud, const char *data, size_t n, struct herr *err)
 		                d->bucket, d->key, (unsigned long long)d->o->max_bytes);
 	if (sha256_update(d->sha, data, n) != 0)
 		return herr_set(err, HOIST_EXIT_INTERNAL, "sha256 update failed");
-	if (fs_write_all(d->fd, data, n) != 0)
+	/* zeros become a hole (the size is set before the fsync): a bundle's
+	 * long zero runs (disk images) cost no disk; a resume starts at the
+	 * file's size, so one killed after a hole fetches the hole again */
+	if (n > 0 && data[0] == '\0' && memcmp(data, data + 1, n - 1) == 0) {
+		if (lseek(d->fd, (off_t)n, SEEK_CUR) < 0)
+			return herr_errno(err, HOIST_EXIT_IO, errno, "cannot seek %s", d->tmp);
+	} else if (fs_write_all(d->fd, data, n) != 0) {
 		return herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", d->tmp);
+	}
 	d->bytes += n;
 	writeback(d);
 	progress_update(&d->prog, d->bytes);
@@ -674,7 +681,7 @@ int download_bundle(struct s3client *c, const struct download_opts *o, const cha
 		}
 	}
 	/* durable before visible: fsync the data, rename, fsync the directory */
-	if (fchmod(d.fd, 0644) != 0 || fsync(d.fd) != 0) {
+	if (ftruncate(d.fd, (off_t)d.bytes) != 0 || fchmod(d.fd, 0644) != 0 || fsync(d.fd) != 0) {
 		herr_errno(err, HOIST_EXIT_IO, errno, "cannot sync %s", d.tmp);
 		goto out;
 	}

@@ -1,7 +1,8 @@
 /* download.h - fetching the bundle into the cache, verified.
  *
- * The body streams to a temp file in tmp_dir while its SHA-256 is computed;
- * the digest must equal every source given (the directive's, the S3
+ * The body streams to a temp file in tmp_dir while its SHA-256 is computed
+ * (a received block of zeros is a hole, not written: a bundle's long zero
+ * runs cost no disk); the digest must equal every source given (the directive's, the S3
  * x-amz-checksum-sha256 of the object, else a "<key>.sha256" sidecar) and
  * at least one source must exist. Only then is the file fsynced and renamed
  * to cache_dir/<sha256hex>.bundle, so the cache never holds a partial or

@@ -5,8 +5,10 @@
  * as tmp/partial-ID.data, with tmp/partial-ID.meta (a record: bucket, key,
  * etag, total size, the S3 checksum header) written as soon as the first
  * response is known. ID is derived from bucket and key, so the next run for
- * the same object finds it and resumes with Range + If-Match; the sha256
- * still decides at the end. Bounded: one partial at a time (others are
+ * the same object finds it and resumes with Range + If-Match from the data
+ * file's size (a run killed after a hole leaves a shorter file than it
+ * received: those zeros are fetched again); the sha256 still decides at
+ * the end. Bounded: one partial at a time (others are
  * removed), at most max_bundle_bytes, dropped after PARTIAL_MAX_AGE_S. */
 #ifndef HOIST_PARTIAL_H
 #define HOIST_PARTIAL_H

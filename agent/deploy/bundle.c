@@ -285,8 +285,12 @@ static int fail_archive(struct stage *s, struct archive *a, const char *shown, c
 	return fail_entry(s->err, code, shown, "%s: %s", what, m != NULL ? m : "unknown error");
 }
 
-/* Copies one entry's data block by block, counting before each write. */
-static int copy_data(struct stage *s, struct archive *in, struct archive *out, const char *shown)
+/* Copies one entry's data block by block, counting before each write. A
+ * block of zeros of an entry whose size is known is not written: libarchive
+ * seeks past it and sets the size when the entry is finished, so zero runs
+ * (disk images) become holes, as a sparse entry's do. */
+static int copy_data(struct stage *s, struct archive *in, struct archive *out, const char *shown,
+		     bool sized)
 {
 	uint64_t hwm = 0;
 	for (;;) {
@@ -300,6 +304,9 @@ static int copy_data(struct stage *s, struct archive *in, struct archive *out, c
 			return fail_archive(s, in, shown, r == ARCHIVE_WARN ? "damaged data" : "cannot read data");
 		if (count_bytes(s, shown, off, n, &hwm) != 0)
 			return -1;
+		if (sized && n > 0 && *(const char *)blk == '\0' &&
+		    memcmp(blk, (const char *)blk + 1, n - 1) == 0)
+			continue;
 		if (archive_write_data_block(out, blk, n, off) != ARCHIVE_OK)
 			return fail_archive(s, out, shown, "cannot write");
 	}
@@ -412,7 +419,7 @@ static int extract_archive(struct stage *s, int bundle_fd, const char *bundle_pa
 				fail_archive(s, out, name, "cannot create");
 				goto out;
 			}
-			if (copy_data(s, in, out, name) != 0)
+			if (copy_data(s, in, out, name, archive_entry_size_is_set(e) != 0) != 0)
 				goto out;
 			if (archive_write_finish_entry(out) != ARCHIVE_OK) {
 				fail_archive(s, out, name, "cannot finish");

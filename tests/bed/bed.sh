@@ -331,3 +331,34 @@ bed_asg_ctl() {
 	curl -sS -f --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
 		--data-binary "$2" "$BED_ASG_ENDPOINT/_asg/$1" || _bed_err "asg emulator control $1 failed"
 }
+
+# Starts s3gen_emulator.py (S3 GetObject/HeadObject of generated objects: a multi-GiB
+# bundle that never exists on disk or in memory) and registers the role's credentials
+# with it. Exports BED_S3GEN_ENDPOINT and BED_S3GEN_PID; bed_stop stops it.
+bed_s3gen_start() {
+	local i
+	rm -f "$BED_DIR/s3gen.port"
+	_bed_spawn s3gen "$BED_PYTHON" "$BED_HOME/s3gen_emulator.py" --region "$BED_REGION" \
+		--port-file "$BED_DIR/s3gen.port" --log "$BED_DIR/s3gen.log"
+	BED_S3GEN_PID=$_bed_last_pid
+	for ((i = 0; i < BED_WAIT * 20; i++)); do
+		[ -s "$BED_DIR/s3gen.port" ] && break
+		kill -0 "$BED_S3GEN_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ ! -s "$BED_DIR/s3gen.port" ]; then
+		_bed_err "s3gen_emulator did not start within ${BED_WAIT}s"
+		_bed_dump_logs
+		return 1
+	fi
+	BED_S3GEN_ENDPOINT="http://127.0.0.1:$(cat "$BED_DIR/s3gen.port")"
+	export BED_S3GEN_ENDPOINT BED_S3GEN_PID
+	bed_s3gen_ctl credentials "{\"$BED_ROLE_ACCESS_KEY_ID\": {\"secret\": \"$BED_ROLE_SECRET_ACCESS_KEY\", \"token\": \"$BED_ROLE_SESSION_TOKEN\"}}" >/dev/null
+}
+
+# POSTs JSON to the s3gen emulator's control API and prints the answer:
+# bed_s3gen_ctl credentials|objects|faults JSON
+bed_s3gen_ctl() {
+	curl -sS -f --max-time 10 -H 'Content-Type: application/json' \
+		--data-binary "$2" "$BED_S3GEN_ENDPOINT/_s3gen/$1" || _bed_err "s3gen emulator control $1 failed"
+}

@@ -122,6 +122,12 @@ CHECK_DATA=$work/app.tgz CHECK_USER_DATA=$work/user-data CHECK_SPECIAL_KEY=$spec
 	"$BED_PYTHON" "$src/tests/bed/check_bed.py"
 ok "check_bed.py (independent clients)" $?
 
+# The generated-object S3 emulator, with botocore's S3 client.
+bed_s3gen_start
+ok "bed_s3gen_start" $?
+CHECK_DATA=$work/app.tgz CHECK_USER_DATA=$work/user-data "$BED_PYTHON" "$src/tests/bed/check_bed.py" s3gen
+ok "check_bed.py s3gen (botocore against s3gen_emulator.py)" $?
+
 # Credential rotation: botocore's provider sees the new key, which reads the release.
 old_key=$BED_ROLE_ACCESS_KEY_ID
 bed_rotate_credentials

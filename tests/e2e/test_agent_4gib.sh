@@ -10,11 +10,13 @@
 avail_kib=$(df -Pk "$WORK" | awk 'NR == 2 {print $4}')
 if [ "$avail_kib" -lt 1048576 ]; then echo "SKIP: less than 1 GiB free in $WORK"; exit 0; fi
 SIZE=$((4200 * 1024 * 1024))
-# peak RSS (KiB) of a command, without /usr/bin/time
+# peak (KiB): "RC HWM" of a hoist command, its VmHWM sampled from /proc (peakrss.py: getrusage
+# of the children never drops below the measuring Python's own RSS, which would hide hoist's)
 peak() {
-	python3 -c 'import resource, subprocess, sys
-r = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "w"))
-print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$WORK/err" "$@"
+	local r
+	r=$(python3 "$SRC/tests/e2e/peakrss.py" hoist /dev/null "$WORK/err" "$@")
+	set -- $r
+	echo "$1 $3"
 }
 marks() { # the marker bytes of FILE, read back at their offsets
 	for off in $((2147483648 - 3)) $((4294967296 - 2)) $((SIZE - 4)); do

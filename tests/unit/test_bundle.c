@@ -1,7 +1,7 @@
 /* test_bundle.c - bundle_stage on archives the test builds with libarchive's
  * writer: good tar.gz, zip and plain tar; hostile ones refused with the entry
  * named and nothing written outside staging; bombs; damaged input; wrapper
- * lifting; directory bundles. */
+ * lifting; directory bundles; blocks of zeros left as holes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -862,6 +862,48 @@ static void test_bomb_rule_lets_honest_through(void **state)
 	assert_true(bundle_extract_cap(&lim, 1) == 8 * GiB);
 }
 
+/* A file of zeros, in each format: its blocks are left unwritten (holes, when the file
+ * system keeps them), its size is still whole, and the entries after it are intact. */
+static void test_zero_blocks_are_holes(void **state)
+{
+	static const enum fmt fmts[] = {F_TAR, F_PAX_GZ, F_ZIP};
+	const int64_t size = 8 << 20;
+	const struct ent ents[] = {
+	    {.path = "appspec.yml", .data = "version: 0.0\nos: linux\n"},
+	    {.path = "z.img", .zeros = size},
+	    {.path = "after.txt", .data = "after\n"},
+	};
+	char p[256], probe[256];
+	struct stat st;
+	struct herr e = {0};
+	unsigned char c = 1;
+	int fd;
+	(void)state;
+	snprintf(probe, sizeof(probe), "%s/probe", F.base);
+	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0 && ftruncate(fd, size) == 0 && fstat(fd, &st) == 0);
+	close(fd);
+	if ((int64_t)st.st_blocks * 512 >= size)
+		skip(); /* the file system keeps no holes */
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		build(F.bundle, fmts[i], ents, sizeof(ents) / sizeof(ents[0]));
+		stage_ok(NULL);
+		snprintf(p, sizeof(p), "%s/z.img", F.stage);
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_size, size);
+		if ((int64_t)st.st_blocks * 512 >= size / 8)
+			fail_msg("format %zu: %lld bytes on disk for %lld of zeros", i,
+				 (long long)st.st_blocks * 512, (long long)size);
+		fd = open(p, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, &c, 1, size - 1), 1);
+		close(fd);
+		assert_int_equal(c, 0);
+		assert_file("after.txt", "after\n", 0644);
+		assert_int_equal(fs_rm_rf(F.stage, &e), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -886,6 +928,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bomb_default_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bomb_ratio_streamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bomb_rule_lets_honest_through, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_blocks_are_holes, setup, teardown),
 	};
 	log_init("test_bundle", LOG_LEVEL_ERROR);
 	log_set_stderr(0);
