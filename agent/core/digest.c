@@ -1,4 +1,14 @@
-/* digest.c - SHA-256, HMAC, hex and base64 helpers on OpenSSL. */
+/* digest.c - SHA-256, HMAC, hex and base64 helpers on OpenSSL.
+ *
+ * SHA-256 uses OpenSSL's one-algorithm API (SHA256_Init...), not EVP: an EVP
+ * digest makes OpenSSL 3 read its configuration and activate the default
+ * provider with its whole algorithm table, which costs every process about
+ * 2.2 MiB of resident memory and a millisecond, more than the agent's own
+ * heap (docs/performance.md). The one-algorithm API runs the same assembly
+ * (SHA extensions, AVX2); it is deprecated in 3.0 but kept in every 3.x
+ * release. HMAC (SigV4, in the stub and the release tool, which reach the
+ * provider anyway for TLS) stays on EVP. */
+#define OPENSSL_SUPPRESS_DEPRECATED /* the SHA256_* calls, on purpose (above) */
 #include "digest.h"
 #include "exitcodes.h"
 
@@ -10,9 +20,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 struct sha256_ctx {
-	EVP_MD_CTX *md;
+	SHA256_CTX sha;
 };
 
 struct sha256_ctx *sha256_new(void)
@@ -20,8 +31,7 @@ struct sha256_ctx *sha256_new(void)
 	struct sha256_ctx *c = OPENSSL_zalloc(sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->md = EVP_MD_CTX_new();
-	if (c->md == NULL || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+	if (SHA256_Init(&c->sha) != 1) {
 		sha256_free(c);
 		return NULL;
 	}
@@ -30,36 +40,33 @@ struct sha256_ctx *sha256_new(void)
 
 int sha256_update(struct sha256_ctx *c, const void *data, size_t n)
 {
-	return EVP_DigestUpdate(c->md, data, n) == 1 ? 0 : -1;
+	return SHA256_Update(&c->sha, data, n) == 1 ? 0 : -1;
 }
 
 int sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_LEN])
 {
-	unsigned int len = 0;
-	if (EVP_DigestFinal_ex(c->md, out, &len) != 1 || len != SHA256_LEN)
-		return -1;
-	return 0;
+	return SHA256_Final(out, &c->sha) == 1 ? 0 : -1;
 }
 
 int sha256_reset(struct sha256_ctx *c)
 {
-	return EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) == 1 ? 0 : -1;
+	return SHA256_Init(&c->sha) == 1 ? 0 : -1;
 }
 
 void sha256_free(struct sha256_ctx *c)
 {
 	if (c == NULL)
 		return;
-	EVP_MD_CTX_free(c->md);
-	OPENSSL_free(c);
+	OPENSSL_clear_free(c, sizeof(*c));
 }
 
 int sha256_buf(const void *data, size_t n, uint8_t out[SHA256_LEN])
 {
-	unsigned int len = 0;
-	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1 || len != SHA256_LEN)
-		return -1;
-	return 0;
+	/* not SHA256(): in OpenSSL 3 that one goes through EVP (EVP_Q_digest) */
+	SHA256_CTX c;
+	int ok = SHA256_Init(&c) == 1 && SHA256_Update(&c, data, n) == 1 && SHA256_Final(out, &c) == 1;
+	OPENSSL_cleanse(&c, sizeof(c));
+	return ok ? 0 : -1;
 }
 
 int sha256_fd(int fd, const char *what, uint8_t out[SHA256_LEN], struct herr *err)

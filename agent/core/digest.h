@@ -1,4 +1,4 @@
-/* digest.h - SHA-256 through OpenSSL EVP, hex/base64 forms, constant-time compare. */
+/* digest.h - SHA-256 and HMAC through OpenSSL, hex/base64 forms, constant-time compare. */
 #ifndef HOIST_DIGEST_H
 #define HOIST_DIGEST_H
 
@@ -10,7 +10,7 @@
 #define SHA256_LEN 32
 #define SHA256_HEX_LEN 64
 
-struct sha256_ctx; /* opaque: an EVP_MD_CTX */
+struct sha256_ctx; /* opaque: OpenSSL's SHA256_CTX (why not EVP: digest.c) */
 
 struct sha256_ctx *sha256_new(void);
 int sha256_update(struct sha256_ctx *c, const void *data, size_t n);

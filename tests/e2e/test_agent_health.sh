@@ -213,4 +213,24 @@ PY
 hoist history >"$WORK/h.txt"
 [ "$(grep -c '^20' "$WORK/h.txt")" = 11 ] || fail "text history: $(cat "$WORK/h.txt")"
 grep -q "deploy   v2 .*rolled-back .*at HealthCheck, rolled back to v1" "$WORK/h.txt" || fail "text history v2"
+# libcurl is loaded only for an http check (agent/deploy/health/healthcurl.h): a library
+# found in its place that is not libcurl fails an http check before anything is touched
+# (exit 3, naming what is missing), while a bundle without one never loads it.
+! ldd "$H" | grep -q 'libcurl' || fail "hoist links libcurl: $(ldd "$H" | grep libcurl)"
+mkdir -p "$WORK/fakecurl"
+echo 'int hoist_not_curl(void) { return 0; }' >"$WORK/fakecurl/c.c"
+cc -shared -fPIC -o "$WORK/fakecurl/libcurl.so.4" "$WORK/fakecurl/c.c"
+s5=$(with_health v5 "version: 1
+health_checks:
+  checks:
+    - {name: port, type: tcp, port: $PORT, interval: 100ms}
+")
+run_expect 0 env LD_LIBRARY_PATH="$WORK/fakecurl" "$H" --root "$ROOT" validate "$s5"
+run_expect 3 env LD_LIBRARY_PATH="$WORK/fakecurl" "$H" --root "$ROOT" validate "$s1"
+grep -q "hoist.yml: check web: the libcurl.so.4 found lacks curl_global_init" "$WORK/err" ||
+	fail "validate without libcurl: $(cat "$WORK/err")"
+run_expect 3 env LD_LIBRARY_PATH="$WORK/fakecurl" "$H" --root "$ROOT" deploy --bundle "$s1" --version v6
+[ "$(status_get '[s["current"], s["last_good"], [x["event"] for x in s["steps"]]]')" = \
+  "['v1', 'v1', ['DownloadBundle']]" ] || fail "a deploy refused for want of libcurl went on: $(hoist status)"
+grep -q "revision v6: hoist.yml: check web: the libcurl.so.4 found lacks" "$WORK/err" || fail "deploy: $(cat "$WORK/err")"
 echo "ok"

@@ -120,6 +120,30 @@ static void test_digest_vectors(void **state)
 	assert_int_equal(base64_decode("aGVsbG8gd29ybGQ=", 16, raw, sizeof(raw)), -1); /* too long for out */
 }
 
+/* The streaming API against FIPS 180-2 vectors: split updates, reset and reuse, empty input. */
+static void test_digest_streaming(void **state)
+{
+	static const char *const msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	uint8_t d[SHA256_LEN];
+	char hex[SHA256_HEX_LEN + 1];
+	struct sha256_ctx *c = sha256_new();
+	(void)state;
+	assert_non_null(c);
+	for (size_t i = 0; i < strlen(msg); i += 5)
+		assert_int_equal(sha256_update(c, msg + i, strlen(msg) - i < 5 ? strlen(msg) - i : 5), 0);
+	assert_int_equal(sha256_final(c, d), 0);
+	hex_encode(d, sizeof(d), hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	assert_int_equal(sha256_reset(c), 0);
+	assert_int_equal(sha256_final(c, d), 0);
+	hex_encode(d, sizeof(d), hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_free(c);
+	assert_int_equal(sha256_buf("", 0, d), 0);
+	hex_encode(d, sizeof(d), hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 static void test_herr_formats(void **state)
 {
 	struct herr e = {0};
@@ -166,6 +190,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_escapes_controls),
+		cmocka_unit_test(test_digest_streaming),
 		cmocka_unit_test(test_buf_refuses_past_max),
 		cmocka_unit_test(test_buf_printf_grows),
 		cmocka_unit_test(test_record_round_trip_and_torn),

@@ -11,11 +11,22 @@
 #include "buf.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "healthcurl.h"
 #include "healthprobe.h"
 #include "log.h"
 
+/* The name of the spec's first http check, or NULL when it has none. */
+static const char *first_http_check(const struct health_spec *spec)
+{
+	for (size_t i = 0; i < spec->n; i++)
+		if (spec->checks[i].type == HEALTH_HTTP)
+			return spec->checks[i].name;
+	return NULL;
+}
+
 int health_load(const char *tree, struct health_spec **out, struct herr *err)
 {
+	const char *http;
 	char path[PATH_MAX];
 	struct buf b;
 	int r, rc = -1;
@@ -37,6 +48,15 @@ int health_load(const char *tree, struct health_spec **out, struct herr *err)
 		goto out;
 	}
 	rc = hoistyml_parse(b.data ? b.data : "", b.len, HOISTYML_NAME, out, err);
+	/* an http check needs libcurl (loaded late, healthcurl.h): a host without it
+	 * is refused here, before anything is touched, not at the HealthCheck step */
+	http = rc == 0 ? first_http_check(*out) : NULL;
+	if (http != NULL && healthcurl_get(err) == NULL) {
+		herr_prefix(err, "%s: check %s", HOISTYML_NAME, http);
+		hoistyml_free(*out);
+		*out = NULL;
+		rc = -1;
+	}
 out:
 	buf_free(&b);
 	return rc;
@@ -88,7 +108,7 @@ int health_check(const struct health_spec *spec, const char *tree, char *const *
 	x.probe.grace_s = grace_s;
 	x.probe.on_spawn = on_spawn;
 	x.probe.spawn_ctx = spawn_ctx;
-	if (health_probe_init(&x.probe, &e) != 0) {
+	if (health_probe_init(&x.probe, first_http_check(spec) != NULL, &e) != 0) {
 		health_report_none(rep);
 		snprintf(rep->result, sizeof(rep->result), "failed");
 		snprintf(rep->error, sizeof(rep->error), "health checks: %.400s", e.msg);

@@ -12,7 +12,8 @@
 
 /* Reads TREE/hoist.yml (never through a symlink, bounded). *out is NULL when
  * the revision has none; a malformed file is HOIST_EXIT_BAD_BUNDLE with
- * "hoist.yml:LINE:COL: ..." in err. */
+ * "hoist.yml:LINE:COL: ..." in err. With an http check, libcurl is loaded
+ * here (healthcurl.h): a host that lacks it fails with HOIST_EXIT_CONFIG. */
 int health_load(const char *tree, struct health_spec **out, struct herr *err);
 /* Runs the checks; 0 passed, -1 failed or could not run (rep->error says why).
  * on_spawn (may be NULL) is called with each command check's process, as for hooks. */

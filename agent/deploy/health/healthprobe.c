@@ -1,7 +1,6 @@
 /* healthprobe.c - http, tcp and command probes (rules in healthprobe.h). */
 #include "healthprobe.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,20 +16,22 @@
 #include "buf.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "healthcurl.h"
 #include "hooks.h"
 #include "log.h"
 
 #define BODY_KEEP (64u * 1024u)
 
-int health_probe_init(struct health_probe *p, struct herr *err)
+int health_probe_init(struct health_probe *p, bool need_http, struct herr *err)
 {
-	static int global_done;
-	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return herr_set(err, HOIST_EXIT_INTERNAL, "cannot initialise libcurl");
-		global_done = 1;
-	}
-	p->curl = curl_easy_init();
+	p->api = NULL;
+	p->curl = NULL;
+	if (!need_http)
+		return 0;
+	p->api = healthcurl_get(err);
+	if (p->api == NULL)
+		return -1;
+	p->curl = p->api->easy_init();
 	if (p->curl == NULL)
 		return herr_set(err, HOIST_EXIT_INTERNAL, "cannot create a libcurl handle");
 	return 0;
@@ -39,7 +40,7 @@ int health_probe_init(struct health_probe *p, struct herr *err)
 void health_probe_free(struct health_probe *p)
 {
 	if (p->curl != NULL)
-		curl_easy_cleanup(p->curl);
+		p->api->easy_cleanup(p->curl);
 	p->curl = NULL;
 }
 
@@ -71,6 +72,7 @@ static int contains(const char *hay, size_t len, const char *needle)
 static int probe_http(struct health_probe *p, const struct health_check *c, unsigned timeout_ms, char *msg,
                       size_t cap)
 {
+	const struct healthcurl *api = p->api;
 	CURL *h = p->curl;
 	char ebuf[CURL_ERROR_SIZE];
 	struct buf body;
@@ -80,32 +82,36 @@ static int probe_http(struct health_probe *p, const struct health_check *c, unsi
 
 	buf_init(&body, BODY_KEEP + 1);
 	ebuf[0] = '\0';
-	curl_easy_reset(h);
-	bad |= curl_easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK; /* never through a proxy */
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms) != CURLE_OK;
+	if (h == NULL) { /* health_probe_init was told there was no http check */
+		snprintf(msg, cap, "no libcurl handle for %s", c->url);
+		goto out;
+	}
+	api->easy_reset(h);
+	bad |= api->easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK; /* never through a proxy */
+	bad |= api->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms) != CURLE_OK;
 	/* A fresh connection each time: the probe tests that the service accepts one. */
-	bad |= curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "hoist-health/" HOIST_VERSION) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &body) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_USERAGENT, "hoist-health/" HOIST_VERSION) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+	bad |= api->easy_setopt(h, CURLOPT_WRITEDATA, &body) != CURLE_OK;
 	if (bad) {
 		snprintf(msg, cap, "cannot set up the request to %s", c->url);
 		goto out;
 	}
-	cr = curl_easy_perform(h);
+	cr = api->easy_perform(h);
 	if (cr != CURLE_OK) {
-		snprintf(msg, cap, "GET %s: %s", c->url, ebuf[0] ? ebuf : curl_easy_strerror(cr));
+		snprintf(msg, cap, "GET %s: %s", c->url, ebuf[0] ? ebuf : api->easy_strerror(cr));
 		goto out;
 	}
-	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	(void)api->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != c->expect_status) {
 		snprintf(msg, cap, "GET %s answered %ld, expected %d", c->url, status, c->expect_status);
 		goto out;
