@@ -176,6 +176,17 @@ gone() {
 	case ${st%% *} in Z | X) return 0 ;; *) return 1 ;; esac
 }
 
+# wait_gone PID: waits up to 10 s for PID to be gone. A SIGKILLed process runs no more code,
+# but may take a moment to finish dying. Once gone it stays gone, so the loop's answer is
+# final (asking again could only add races).
+wait_gone() {
+	for _ in $(seq 1 1000); do
+		gone "$1" && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
 # A hoist killed while its hook runs leaves the hook running; recovery must end it (TERM, then
 # KILL after hook_grace_s) before it runs hooks of its own.
 for variant in handles-TERM ignores-TERM; do
@@ -203,14 +214,7 @@ for variant in handles-TERM ignores-TERM; do
 	wait "$agent" 2>/dev/null || true
 	gone "$hook" && fail "the hook did not outlive the killed hoist (nothing to test)"
 	run_expect 0 hoist recover
-	# Ended: a SIGKILLed process runs no more code, but may take a moment to finish dying. Once
-	# gone it stays gone, so the loop's answer is final (asking again could only add races).
-	ended=false
-	for _ in $(seq 1 1000); do
-		if gone "$hook"; then ended=true && break; fi
-		sleep 0.01
-	done
-	$ended || fail "the orphaned hook still runs after recovery: $(cat "/proc/$hook/stat" 2>/dev/null)"
+	wait_gone "$hook" || fail "the orphaned hook still runs after recovery: $(cat "/proc/$hook/stat" 2>/dev/null)"
 	grep -q "still run; sending SIGTERM" "$WORK/err" || fail "recovery did not say it ended the hook"
 	if [ $variant = ignores-TERM ]; then
 		grep -q "sending SIGKILL" "$WORK/err" || fail "recovery did not escalate to SIGKILL"
@@ -224,4 +228,38 @@ for variant in handles-TERM ignores-TERM; do
 	assert_whole v1
 	page | grep -q "version v1<" || fail "v1 not running after recovery"
 done
+# hoist killed between forking a hook and writing its journal line: the hook must never run
+# (it waits at a start gate that only opens after the line is written; hookspawn.h), so no
+# hook runs that recovery cannot know of. strace holds hoist for 5 s on its way back from
+# the fork (delay_exit on the first clone: the first hook, BeforeInstall, on a fresh root);
+# the test kills it there. The old product ran the script at once, unrecorded.
+echo "== hoist killed between a hook's fork and its journal line"
+new_root
+gate=$(make_src gate)
+sed -i "s#^\\. \"\$(dirname \"\$0\")/common.sh\"\$#&\\n: >\"\$R/gate-script-ran\"#" "$gate/scripts/before_install.sh"
+grep -q "gate-script-ran" "$gate/scripts/before_install.sh" || fail "could not plant the note in before_install.sh"
+tgz=$(make_tgz gate "$gate") # before: a child of the background command would be taken for hoist
+strace -o /dev/null -e trace=clone,clone3 -e inject=clone,clone3:delay_exit=5000000:when=1 \
+	"$H" --root "$ROOT" deploy --bundle "$tgz" --version gate >"$WORK/out" 2>"$WORK/err" &
+tracer=$!
+PIDS+=("$tracer")
+agent="" hook=""
+for _ in $(seq 1 3000); do
+	agent=$(cat "/proc/$tracer/task/$tracer/children" 2>/dev/null) || true
+	agent=${agent%% *}
+	[ -n "$agent" ] && hook=$(cat "/proc/$agent/task/$agent/children" 2>/dev/null) || true
+	hook=${hook%% *}
+	[ -n "$hook" ] && break
+	sleep 0.01
+done
+[ -n "$hook" ] || fail "hoist never forked its first hook: $(cat "$WORK/err")"
+PIDS+=("$agent" "$hook")
+grep -q "^hook " "$STATE/journal" 2>/dev/null && fail "the journal has a hook line already (nothing to test)"
+kill -KILL "$agent"
+wait "$tracer" 2>/dev/null || true
+wait_gone "$hook" || fail "the hook child still waits after its hoist was killed: $(cat "/proc/$hook/stat" 2>/dev/null)"
+sleep 1 # time the script would need to run, were it released
+[ -e "$ROOT/gate-script-ran" ] && fail "the hook's script ran though its journal line was never written"
+run_expect 0 hoist recover
+[ -e "$ROOT/opt/hoist-sample" ] && fail "recovery left files of the interrupted first deploy"
 echo "ok"

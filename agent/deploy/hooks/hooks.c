@@ -496,7 +496,7 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 	memset(l, 0, sizeof(*l));
 	l->run = run;
 	l->child.pid = -1;
-	l->child.out_fd = l->child.err_fd = l->child.status_fd = -1;
+	l->child.out_fd = l->child.err_fd = l->child.status_fd = l->child.go_fd = -1;
 	hook_out_init(&l->out, run->event, run->display != NULL ? run->display : run->script);
 
 	if (hook_ids_lookup(run->runas, &ids, err) != 0 || watch_prepare(&w, err) != 0) {
@@ -514,6 +514,7 @@ int hook_run(const struct hook_run *run, struct hook_result *res, struct herr *e
 	watch_attach(&w, l->child.pid);
 	if (run->on_spawn != NULL)
 		run->on_spawn(run->spawn_ctx, l->child.pid);
+	hook_release(&l->child); /* only now, with the journal line written, may the script run */
 	l->deadline =
 	    now_ms() + (run->timeout_ms ? (int64_t)run->timeout_ms : (int64_t)run->timeout_s * 1000);
 	if (run_loop(l, &w, res, err) != 0) {
@@ -544,6 +545,8 @@ out:
 			close(l->child.err_fd);
 		if (l->child.status_fd >= 0)
 			close(l->child.status_fd);
+		if (l->child.go_fd >= 0)
+			close(l->child.go_fd);
 		res->output_bytes = l->out.bytes;
 		hook_out_tail(&l->out, res->tail, sizeof(res->tail));
 	}

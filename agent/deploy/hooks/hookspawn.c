@@ -231,9 +231,23 @@ static int child_drop(const struct hook_ids *ids)
 	return 0;
 }
 
+/* Child: waits until the parent opens the start gate (hookspawn.h); a gate
+ * closed without a byte means the parent is gone or gave up: exit unseen. */
+static void child_wait_gate(int go_r)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(go_r, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+	close(go_r);
+}
+
 /* Child after fork: never returns. */
 static _Noreturn void child_run(const struct hook_run *run, const struct hook_ids *ids, int devnull,
-                                int out_w, int err_w, int status_w)
+                                int out_w, int err_w, int status_w, int go_r)
 {
 	char *argv[3], *shv[HOOK_MAX_ARGV + 2];
 	char *const *av;
@@ -255,6 +269,8 @@ static _Noreturn void child_run(const struct hook_run *run, const struct hook_id
 	 * tree and the script has no controlling terminal. */
 	if (setsid() < 0)
 		child_fail(status_w, HOOK_STAGE_SETSID, errno);
+	/* with its own group (a signal to it reaches this child), before the script */
+	child_wait_gate(go_r);
 	if (chdir(run->cwd) != 0)
 		child_fail(status_w, HOOK_STAGE_CHDIR, errno);
 	/* A pipe per stream, so every logged line says where it came from. */
@@ -290,7 +306,7 @@ volatile sig_atomic_t hook_running_pgid;
 int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct hook_child *child,
                struct herr *err)
 {
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, statp[2] = {-1, -1};
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, statp[2] = {-1, -1}, gop[2] = {-1, -1};
 	int devnull = -1;
 	sigset_t all, old;
 	pid_t pid;
@@ -300,7 +316,9 @@ int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct ho
 	child->out_fd = -1;
 	child->err_fd = -1;
 	child->status_fd = -1;
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(statp, O_CLOEXEC) != 0) {
+	child->go_fd = -1;
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(statp, O_CLOEXEC) != 0 ||
+	    pipe2(gop, O_CLOEXEC) != 0) {
 		herr_errno(err, HOIST_EXIT_INTERNAL, errno, "cannot create pipes for hook %s", run->script);
 		goto out;
 	}
@@ -322,8 +340,10 @@ int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct ho
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
-	if (pid == 0)
-		child_run(run, ids, devnull, outp[1], errp[1], statp[1]);
+	if (pid == 0) {
+		close(gop[1]); /* else the gate never reads as closed when the parent dies */
+		child_run(run, ids, devnull, outp[1], errp[1], statp[1], gop[0]);
+	}
 	saved = errno;
 	/* Recorded while signals are still blocked: a SIGTERM that arrives
 	 * from now on reaches the new group (hook_signals_forward). */
@@ -341,7 +361,8 @@ int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct ho
 	child->out_fd = outp[0];
 	child->err_fd = errp[0];
 	child->status_fd = statp[0];
-	outp[0] = errp[0] = statp[0] = -1;
+	child->go_fd = gop[1];
+	outp[0] = errp[0] = statp[0] = gop[1] = -1;
 	rc = 0;
 out:
 	saved = errno;
@@ -352,11 +373,27 @@ out:
 			close(errp[i]);
 		if (statp[i] >= 0)
 			close(statp[i]);
+		if (gop[i] >= 0)
+			close(gop[i]);
 	}
 	if (devnull >= 0)
 		close(devnull);
 	errno = saved;
 	return rc;
+}
+
+void hook_release(struct hook_child *child)
+{
+	ssize_t n;
+	if (child->go_fd < 0)
+		return;
+	/* a pipe holds the byte even if the child has not reached its read yet;
+	 * EPIPE: the child died before the gate (its status pipe tells why) */
+	do
+		n = write(child->go_fd, "g", 1);
+	while (n < 0 && errno == EINTR);
+	close(child->go_fd);
+	child->go_fd = -1;
 }
 
 /* Reads the state and process group of /proc/<pid>/stat; -1 if gone. */

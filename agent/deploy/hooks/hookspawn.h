@@ -2,7 +2,13 @@
  *
  * Everything that can fail slowly or allocate (user and group lookup) is done
  * before fork; the child only makes async-signal-safe calls, and reports a
- * failure as {stage, errno} on a close-on-exec pipe before _exit(127). */
+ * failure as {stage, errno} on a close-on-exec pipe before _exit(127).
+ *
+ * The child waits at a start gate (a pipe) once it has its own process group
+ * and before anything of the script runs: the caller records the group in the
+ * journal first (on_spawn), then opens the gate (hook_release). A hoist killed
+ * in between leaves a child that finds the gate closed and exits: no hook ever
+ * runs without its journal line, so recovery can always find and end it. */
 #ifndef HOIST_HOOKSPAWN_H
 #define HOIST_HOOKSPAWN_H
 
@@ -46,6 +52,7 @@ struct hook_child {
 	int out_fd;    /* read end of the stdout pipe (non-blocking) */
 	int err_fd;    /* read end of the stderr pipe (non-blocking) */
 	int status_fd; /* read end of the close-on-exec status pipe */
+	int go_fd;     /* write end of the start gate; -1 once released */
 };
 
 /* Resolves user (getpwnam_r, getgrouplist). NULL user: ids->drop = false.
@@ -54,15 +61,19 @@ int hook_ids_lookup(const char *user, struct hook_ids *ids, struct herr *err);
 void hook_ids_free(struct hook_ids *ids);
 /* Name of a child stage for messages, e.g. "chdir". */
 const char *hook_stage_name(int stage);
-/* Forks the child with all signals blocked around fork (restored in the
- * parent). On success the caller owns child->pid and both fds. */
 /* The process group of the hook running now (0: none); set by hook_spawn
  * before signals are unblocked, cleared by hook_run when the hook is over,
  * read by the signal handler of hook_signals_forward. */
 extern volatile sig_atomic_t hook_running_pgid;
 
+/* Forks the child with all signals blocked around fork (restored in the
+ * parent); the child waits at the start gate. On success the caller owns
+ * child->pid and the fds, and must call hook_release (or close go_fd, which
+ * makes the child exit 127 without running anything). */
 int hook_spawn(const struct hook_run *run, const struct hook_ids *ids, struct hook_child *child,
                struct herr *err);
+/* Opens the start gate: the child goes on to run the script. Idempotent. */
+void hook_release(struct hook_child *child);
 
 /* 1 while process group pgid has a member that is not a zombie, else 0.
  * Zombies are skipped because an init that reaps slowly (containers) would
