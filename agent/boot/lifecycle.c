@@ -20,8 +20,9 @@ enum lifecycle_result lifecycle_result_for(int exit_code)
 
 int lifecycle_state_is_launch(const char *state)
 {
-	static const char *const launch[] = {"InService", "Warmed:Stopped", "Warmed:Running",
-	                                     "Warmed:Hibernated"};
+	/* names in place, not pointers (no relocation each in the stub) */
+	static const char launch[][sizeof("Warmed:Hibernated")] = {"InService", "Warmed:Stopped",
+	                                                           "Warmed:Running", "Warmed:Hibernated"};
 	for (size_t i = 0; i < sizeof(launch) / sizeof(launch[0]); i++)
 		if (strcmp(state, launch[i]) == 0)
 			return 1;

@@ -10,7 +10,7 @@
 
 void progress_bytes(uint64_t n, char *out, size_t outsz)
 {
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	static const char unit[][4] = {"B", "KiB", "MiB", "GiB", "TiB"}; /* no pointers to relocate */
 	double v = (double)n;
 	unsigned u = 0;
 	while (v >= 1024.0 && u < 4) {

@@ -38,7 +38,9 @@ enum dkey {
 	D_NOTIFY,
 	D_COUNT
 };
-static const char *const DKEYS[D_COUNT] = {
+/* names in place, not pointers: a table of pointers costs the position-independent
+ * stub a relocation each (docs/performance.md#stub-size) */
+static const char DKEYS[D_COUNT][sizeof("autoscaling_group")] = {
     "version",  "bundle",  "sha256",  "environment",    "application",       "deployment_group", "region",
     "endpoint", "channel", "release", "lifecycle_hook", "autoscaling_group", "report",           "notify"};
 /* version and bundle: required unless channel or release is given */

@@ -36,54 +36,69 @@ enum ktype {
 	K_TEXT, /* printable, no spaces (names, s3:// URLs checked where used) */
 };
 
-struct key {
-	const char *name;
-	enum ktype type;
-	size_t off;         /* offsetof the field in struct hoist_config */
-	uint64_t min;       /* numbers: smallest allowed value */
-	const char *expect; /* numbers: what the message says was expected */
-};
+/* What the message about a bad number says was expected. */
+enum kexpect { X_NONE, X_MS, X_S, X_WHOLE, X_BPS };
+static const char *const EXPECT[] = {"a number", "a number of milliseconds", "a number of seconds",
+                                     "a whole number", "a number of bytes per second"};
 
-#define F(field) offsetof(struct hoist_config, field)
-static const struct key KEYS[] = {
-    {"root", K_PATH_OR_EMPTY, F(root), 0, NULL},
-    {"state_dir", K_PATH, F(state_dir), 0, NULL},
-    {"cache_dir", K_PATH, F(cache_dir), 0, NULL},
-    {"log_dir", K_PATH, F(log_dir), 0, NULL},
-    {"agent_path", K_PATH, F(agent_path), 0, NULL},
-    {"imds_endpoint", K_URL, F(imds_endpoint), 0, NULL},
-    {"imds_v1_disabled", K_BOOL, F(imds_v1_disabled), 0, NULL},
-    {"imds_timeout_ms", K_UINT, F(imds_timeout_ms), 1, "a number of milliseconds"},
-    {"imds_deadline_s", K_UINT, F(imds_deadline_s), 1, "a number of seconds"},
-    {"imds_retries", K_UINT, F(imds_retries), 0, "a whole number"},
-    {"region", K_REGION, F(region), 0, NULL},
-    {"s3_endpoint", K_URL_OR_EMPTY, F(s3_endpoint), 0, NULL},
-    {"ca_bundle", K_PATH_OR_EMPTY, F(ca_bundle), 0, NULL},
-    {"max_bundle_bytes", K_SIZE, F(max_bundle_bytes), 1, NULL},
-    {"connect_timeout_s", K_UINT, F(connect_timeout_s), 1, "a number of seconds"},
-    {"low_speed_timeout_s", K_UINT, F(low_speed_timeout_s), 1, "a number of seconds"},
-    {"low_speed_bytes_s", K_UINT, F(low_speed_bytes_s), 1, "a number of bytes per second"},
-    {"download_deadline_s", K_UINT, F(download_deadline_s), 0, "a number of seconds"},
-    {"download_retries", K_UINT, F(download_retries), 0, "a whole number"},
-    {"same_version", K_SAME_VERSION, F(same_version), 0, NULL},
-    {"lifecycle_hook", K_TEXT, F(lifecycle_hook), 0, NULL},
-    {"autoscaling_group", K_TEXT, F(autoscaling_group), 0, NULL},
-    {"autoscaling_endpoint", K_URL_OR_EMPTY, F(autoscaling_endpoint), 0, NULL},
-    {"lifecycle_heartbeat_s", K_UINT, F(lifecycle_heartbeat_s), 1, "a number of seconds"},
-    {"report", K_TEXT, F(report), 0, NULL},
-    {"notify", K_URL_OR_EMPTY, F(notify), 0, NULL},
-    {"keep_revisions", K_UINT, F(keep_revisions), 1, "a whole number"},
-    {"keep_bytes", K_SIZE, F(keep_bytes), 0, NULL},
-    {"hook_grace_s", K_UINT, F(hook_grace_s), 0, "a number of seconds"},
-    {"max_entries", K_COUNT64, F(max_entries), 1, "a whole number"},
-    {"max_extract_bytes", K_SIZE, F(max_extract_bytes), 1, NULL},
-    {"max_path_len", K_UINT, F(max_path_len), 1, "a whole number"},
-    {"allow_setid", K_BOOL, F(allow_setid), 0, NULL},
-    {"install_links", K_BOOL, F(install_links), 0, NULL},
-    {"trusted_keys_dir", K_PATH, F(trusted_keys_dir), 0, NULL},
-    {"require_signature", K_REQUIRE_SIG, F(require_signature), 0, NULL},
+/* The name is held in place and the rest in small integers: a table of
+ * pointers costs the position-independent stub a relocation per pointer
+ * (docs/performance.md#stub-size). KEY() refuses to compile a name that
+ * would not fit with its NUL. */
+#define KEY_NAME_ROW 24
+struct key {
+	char name[KEY_NAME_ROW];
+	uint8_t type;   /* enum ktype */
+	uint16_t off;   /* offsetof the field in struct hoist_config */
+	uint8_t min;    /* numbers: smallest allowed value */
+	uint8_t expect; /* numbers: enum kexpect */
 };
-#undef F
+_Static_assert(sizeof(struct hoist_config) <= UINT16_MAX, "struct key's off is 16 bits");
+
+/* A row; the sizeof of a negative-sized array is a compile error, so a name of
+ * KEY_NAME_ROW characters or more (which would lose its NUL) cannot build. */
+#define KEY(name, type, field, min, expect)                                                              \
+	{name, type, offsetof(struct hoist_config, field),                                                 \
+	 (min) + 0 * sizeof(char[sizeof(name) <= KEY_NAME_ROW ? 1 : -1]), expect}
+static const struct key KEYS[] = {
+    KEY("root", K_PATH_OR_EMPTY, root, 0, X_NONE),
+    KEY("state_dir", K_PATH, state_dir, 0, X_NONE),
+    KEY("cache_dir", K_PATH, cache_dir, 0, X_NONE),
+    KEY("log_dir", K_PATH, log_dir, 0, X_NONE),
+    KEY("agent_path", K_PATH, agent_path, 0, X_NONE),
+    KEY("imds_endpoint", K_URL, imds_endpoint, 0, X_NONE),
+    KEY("imds_v1_disabled", K_BOOL, imds_v1_disabled, 0, X_NONE),
+    KEY("imds_timeout_ms", K_UINT, imds_timeout_ms, 1, X_MS),
+    KEY("imds_deadline_s", K_UINT, imds_deadline_s, 1, X_S),
+    KEY("imds_retries", K_UINT, imds_retries, 0, X_WHOLE),
+    KEY("region", K_REGION, region, 0, X_NONE),
+    KEY("s3_endpoint", K_URL_OR_EMPTY, s3_endpoint, 0, X_NONE),
+    KEY("ca_bundle", K_PATH_OR_EMPTY, ca_bundle, 0, X_NONE),
+    KEY("max_bundle_bytes", K_SIZE, max_bundle_bytes, 1, X_NONE),
+    KEY("connect_timeout_s", K_UINT, connect_timeout_s, 1, X_S),
+    KEY("low_speed_timeout_s", K_UINT, low_speed_timeout_s, 1, X_S),
+    KEY("low_speed_bytes_s", K_UINT, low_speed_bytes_s, 1, X_BPS),
+    KEY("download_deadline_s", K_UINT, download_deadline_s, 0, X_S),
+    KEY("download_retries", K_UINT, download_retries, 0, X_WHOLE),
+    KEY("same_version", K_SAME_VERSION, same_version, 0, X_NONE),
+    KEY("lifecycle_hook", K_TEXT, lifecycle_hook, 0, X_NONE),
+    KEY("autoscaling_group", K_TEXT, autoscaling_group, 0, X_NONE),
+    KEY("autoscaling_endpoint", K_URL_OR_EMPTY, autoscaling_endpoint, 0, X_NONE),
+    KEY("lifecycle_heartbeat_s", K_UINT, lifecycle_heartbeat_s, 1, X_S),
+    KEY("report", K_TEXT, report, 0, X_NONE),
+    KEY("notify", K_URL_OR_EMPTY, notify, 0, X_NONE),
+    KEY("keep_revisions", K_UINT, keep_revisions, 1, X_WHOLE),
+    KEY("keep_bytes", K_SIZE, keep_bytes, 0, X_NONE),
+    KEY("hook_grace_s", K_UINT, hook_grace_s, 0, X_S),
+    KEY("max_entries", K_COUNT64, max_entries, 1, X_WHOLE),
+    KEY("max_extract_bytes", K_SIZE, max_extract_bytes, 1, X_NONE),
+    KEY("max_path_len", K_UINT, max_path_len, 1, X_WHOLE),
+    KEY("allow_setid", K_BOOL, allow_setid, 0, X_NONE),
+    KEY("install_links", K_BOOL, install_links, 0, X_NONE),
+    KEY("trusted_keys_dir", K_PATH, trusted_keys_dir, 0, X_NONE),
+    KEY("require_signature", K_REQUIRE_SIG, require_signature, 0, X_NONE),
+};
+#undef KEY
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 
 /* The string field at off. */
@@ -210,8 +225,8 @@ static int parse_u64(const char *s, size_t n, uint64_t *v)
 static int parse_size(const char *s, uint64_t *v)
 {
 	static const struct {
-		const char *suffix;
-		unsigned shift;
+		char suffix[4]; /* in place: no relocation in the position-independent stub */
+		unsigned char shift;
 	} sfx[] = {{"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30}};
 	size_t n = 0;
 	unsigned shift = 0;
@@ -282,7 +297,7 @@ static int set_value(struct hoist_config *c, const struct key *k, const char *v,
 	bool b = false;
 	int r;
 
-	switch (k->type) {
+	switch ((enum ktype)k->type) {
 	case K_PATH:
 	case K_PATH_OR_EMPTY:
 		if (!(k->type == K_PATH_OR_EMPTY && v[0] == '\0') && !path_ok(v))
@@ -350,7 +365,7 @@ static int set_value(struct hoist_config *c, const struct key *k, const char *v,
 		r = parse_u64(v, strlen(v), &n);
 		if (r == -1)
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: expected %s, got '%.*s'", k->name,
-			                k->expect, SHOW, v);
+			                EXPECT[k->expect], SHOW, v);
 		if (r == -2 || (k->type == K_UINT && n > UINT_MAX))
 			return herr_set(err, HOIST_EXIT_CONFIG, "%s: '%.*s' is too large (at most %llu)",
 			                k->name, SHOW, v,

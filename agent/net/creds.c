@@ -23,8 +23,9 @@ static const char WHAT[] = "instance role credentials";
 /* F_MESSAGE is optional: IMDS sends it with a Code other than Success. */
 enum field { F_CODE, F_AKID, F_SECRET, F_TOKEN, F_EXPIRATION, F_MESSAGE, F_COUNT };
 #define F_REQUIRED F_MESSAGE
-static const char *const FIELD_NAMES[F_COUNT] = {"Code",  "AccessKeyId", "SecretAccessKey",
-                                                 "Token", "Expiration",  "Message"};
+/* names in place, not pointers (no relocation each in the stub) */
+static const char FIELD_NAMES[F_COUNT][sizeof("SecretAccessKey")] = {
+    "Code", "AccessKeyId", "SecretAccessKey", "Token", "Expiration", "Message"};
 #define CREDS_MESSAGE_MAX 300
 
 /* Copies s into out with every byte outside printable ASCII shown as \xHH,

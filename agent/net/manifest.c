@@ -28,8 +28,9 @@ enum mkey {
 	K_EXPIRES,
 	K_N
 };
-static const char *const KEYS[K_N] = {"kind", "app",     "version", "bundle", "sha256",
-                                      "size", "created", "channel", "seq",    "expires"};
+/* names in place, not pointers (no relocation each in the stub) */
+static const char KEYS[K_N][sizeof("version")] = {"kind", "app",     "version", "bundle", "sha256",
+                                                  "size", "created", "channel", "seq",    "expires"};
 
 static int parse_u64(const char *s, uint64_t *out)
 {
