@@ -29,26 +29,24 @@ Control API (no signature), under /_asg/:
 Options: --port-file, --log (JSON lines of calls), --region (default us-east-1).
 """
 
-import argparse
 import datetime
 import json
 import sys
-import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from bedserve import serve, write_port_file
+import sigv4emu
+from sigv4emu import RecordingState, amz_date, split_authorization, too_skewed
 
 API_VERSION = "2011-01-01"
 NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
 ACTIONS = ("CompleteLifecycleAction", "RecordLifecycleActionHeartbeat")
 MAX_BODY = 64 * 1024
-SKEW = datetime.timedelta(minutes=15)
 
 
 class ApiError(Exception):
@@ -59,39 +57,23 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class State:
+class State(RecordingState):
     """Credentials, lifecycle actions and the call record, behind one lock."""
 
     def __init__(self, region, log_path):
-        self.lock = threading.Lock()
-        self.region = region
-        self.log_path = log_path
-        self.creds = {}
+        super().__init__(region, log_path)
         self.actions = []
-        self.calls = []
-
-    def record(self, entry):
-        with self.lock:
-            self.calls.append(entry)
-        if self.log_path:
-            with open(self.log_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry, sort_keys=True) + "\n")
 
 
 def parse_auth(value):
-    """Splits an AWS4-HMAC-SHA256 Authorization header into its three parts."""
-    if not value or not value.startswith("AWS4-HMAC-SHA256 "):
-        raise ApiError(403, "IncompleteSignature", "Authorization header missing or not SigV4")
-    parts = {}
-    for item in value[len("AWS4-HMAC-SHA256 "):].split(","):
-        k, _, v = item.strip().partition("=")
-        parts[k] = v
+    """Splits an AWS4-HMAC-SHA256 Authorization header into its parts."""
     try:
-        akid, date, region, service, term = parts["Credential"].split("/")
-        signed = parts["SignedHeaders"].split(";")
-        sig = parts["Signature"]
-    except (KeyError, ValueError):
+        auth = split_authorization(value)
+    except ValueError:
         raise ApiError(403, "IncompleteSignature", "Authorization header is malformed") from None
+    if auth is None:
+        raise ApiError(403, "IncompleteSignature", "Authorization header missing or not SigV4")
+    akid, date, region, service, term, signed, sig = auth
     if term != "aws4_request":
         raise ApiError(403, "IncompleteSignature", "credential scope must end in aws4_request")
     return akid, date, region, service, signed, sig
@@ -108,14 +90,12 @@ def check_signature(st, method, path, headers, body):
     if (known.get("token") or None) != (headers.get("X-Amz-Security-Token") or None):
         raise ApiError(403, "InvalidClientTokenId",
                        "The security token included in the request is invalid.")
-    amz_date = headers.get("X-Amz-Date") or ""
-    try:
-        when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(
-            tzinfo=datetime.timezone.utc)
-    except ValueError:
-        raise ApiError(403, "IncompleteSignature", "X-Amz-Date missing or malformed") from None
-    if abs(datetime.datetime.now(datetime.timezone.utc) - when) > SKEW:
-        raise ApiError(403, "SignatureDoesNotMatch", "Signature expired: " + amz_date)
+    date_hdr = headers.get("X-Amz-Date") or ""
+    when = amz_date(date_hdr)
+    if when is None:
+        raise ApiError(403, "IncompleteSignature", "X-Amz-Date missing or malformed")
+    if too_skewed(when):
+        raise ApiError(403, "SignatureDoesNotMatch", "Signature expired: " + date_hdr)
     if "host" not in signed or "x-amz-date" not in signed:
         raise ApiError(403, "SignatureDoesNotMatch", "host and x-amz-date must be signed")
     # botocore's own signer over the signed headers as received
@@ -124,11 +104,11 @@ def check_signature(st, method, path, headers, body):
         raise ApiError(403, "SignatureDoesNotMatch", "a signed header is missing")
     req = AWSRequest(method=method, url=f"http://{headers.get('Host')}{path}", data=body,
                      headers=sub)
-    req.context["timestamp"] = amz_date
+    req.context["timestamp"] = date_hdr
     signer = SigV4Auth(Credentials(akid, known["secret"], known.get("token")), service, st.region)
     canonical = signer.canonical_request(req)
     expect = signer.signature(signer.string_to_sign(req, canonical), req)
-    if (date != amz_date[:8] or region != st.region or service != "autoscaling"
+    if (date != date_hdr[:8] or region != st.region or service != "autoscaling"
             or expect != sig):
         raise ApiError(403, "SignatureDoesNotMatch",
                        "The request signature we calculated does not match the signature you "
@@ -219,7 +199,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         st = self.server.state
         with st.lock:
-            docs = {"/_asg/health": "ok", "/_asg/actions": st.actions, "/_asg/calls": st.calls}
+            docs = {"/_asg/health": "ok", "/_asg/actions": st.actions, "/_asg/calls": st.records}
             doc = docs.get(self.path)
             text = json.dumps(doc) if doc is not None else None
         if text is None:
@@ -303,23 +283,8 @@ class Handler(BaseHTTPRequestHandler):
             st.record(entry)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ap.add_argument("--log")
-    ap.add_argument("--region", default="us-east-1")
-    args = ap.parse_args(argv)
-    srv = Server(("127.0.0.1", args.port), Handler)
-    srv.state = State(args.region, args.log)
-    write_port_file(args.port_file, srv.server_address[1])
-    serve(srv)
-    return 0
+    return sigv4emu.main(__doc__.split("\n")[0], Handler, State, argv=argv)
 
 
 if __name__ == "__main__":

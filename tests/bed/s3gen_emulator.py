@@ -50,10 +50,8 @@ Control API (no signature), under /_s3gen/:
 Options: --port-file, --log, --region (default us-east-1).
 """
 
-import argparse
 import base64
 import bisect
-import datetime
 import hashlib
 import json
 import re
@@ -65,18 +63,18 @@ import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from bedserve import serve, write_port_file
+import sigv4emu
+from sigv4emu import RecordingState, amz_date, split_authorization, too_skewed
 
 CHUNK = 1 << 20
 ZEROS = memoryview(bytes(CHUNK))
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-SKEW = datetime.timedelta(minutes=15)
 MTIME = 1700000000
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -180,23 +178,13 @@ class GenObject:
         return doc
 
 
-class State:
+class State(RecordingState):
     """Objects, credentials, faults and the request record, behind one lock."""
 
     def __init__(self, region, log_path):
-        self.lock = threading.Lock()
-        self.region, self.log_path = region, log_path
+        super().__init__(region, log_path)
         self.objects = {}   # (bucket, key) -> GenObject
-        self.creds = {}
         self.faults = {}
-        self.requests = []
-
-    def record(self, entry):
-        with self.lock:
-            self.requests.append(entry)
-        if self.log_path:
-            with open(self.log_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry, sort_keys=True) + "\n")
 
     def take_fault(self):
         with self.lock:
@@ -211,20 +199,14 @@ def wire_path_canonical(raw):
 
 def check_signature(st, method, raw_path, headers):
     """Verifies the SigV4 signature of a GET or HEAD; returns the access key id."""
-    auth = headers.get("Authorization") or ""
-    if not auth.startswith("AWS4-HMAC-SHA256 "):
-        raise S3Error(403, "AccessDenied", "Anonymous access is forbidden for this operation")
-    parts = {}
-    for item in auth[len("AWS4-HMAC-SHA256 "):].split(","):
-        k, _, v = item.strip().partition("=")
-        parts[k] = v
     try:
-        akid, date, region, service, term = parts["Credential"].split("/")
-        signed = parts["SignedHeaders"].split(";")
-        sig = parts["Signature"]
-    except (KeyError, ValueError):
+        auth = split_authorization(headers.get("Authorization"))
+    except ValueError:
         raise S3Error(400, "AuthorizationHeaderMalformed",
                       "The authorization header is malformed") from None
+    if auth is None:
+        raise S3Error(403, "AccessDenied", "Anonymous access is forbidden for this operation")
+    akid, date, region, service, _, signed, sig = auth
     with st.lock:
         known = st.creds.get(akid)
     if known is None:
@@ -236,14 +218,12 @@ def check_signature(st, method, raw_path, headers):
         raise S3Error(400, "AuthorizationHeaderMalformed",
                       f"The authorization header is malformed; the region '{region}' is wrong; "
                       f"expecting '{st.region}'", {"x-amz-bucket-region": st.region})
-    amz_date = headers.get("x-amz-date") or ""
-    try:
-        when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(
-            tzinfo=datetime.timezone.utc)
-    except ValueError:
+    date_hdr = headers.get("x-amz-date") or ""
+    when = amz_date(date_hdr)
+    if when is None:
         raise S3Error(403, "AccessDenied", "AWS authentication requires a valid Date or "
-                      "x-amz-date header") from None
-    if abs(datetime.datetime.now(datetime.timezone.utc) - when) > SKEW:
+                      "x-amz-date header")
+    if too_skewed(when):
         raise S3Error(403, "RequestTimeTooSkewed", "The difference between the request time "
                       "and the current time is too large.")
     payload = headers.get("x-amz-content-sha256")
@@ -258,10 +238,10 @@ def check_signature(st, method, raw_path, headers):
         raise S3Error(403, "SignatureDoesNotMatch", "a signed header is missing")
     req = AWSRequest(method=method, url=f"http://{headers.get('Host')}"
                      f"{wire_path_canonical(raw_path)}", headers=sub)
-    req.context["timestamp"] = amz_date
+    req.context["timestamp"] = date_hdr
     signer = S3SigV4Auth(Credentials(akid, known["secret"], known.get("token")), "s3", st.region)
     expect = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
-    if date != amz_date[:8] or service != "s3" or expect != sig:
+    if date != date_hdr[:8] or service != "s3" or expect != sig:
         raise S3Error(403, "SignatureDoesNotMatch", "The request signature we calculated does "
                       "not match the signature you provided. Check your key and signing method.")
     return akid
@@ -325,7 +305,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._plain(200, "ok", "text/plain")
             if self.command == "GET" and url.path == "/_s3gen/requests":
                 with st.lock:
-                    text = json.dumps(st.requests)
+                    text = json.dumps(st.records)
                 return self._plain(200, text)
             if self.command == "GET" and url.path == "/_s3gen/object":
                 q = dict(urllib.parse.parse_qsl(url.query))
@@ -471,26 +451,9 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_POST
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        pass   # clients dropping a connection on purpose are expected here
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ap.add_argument("--log")
-    ap.add_argument("--region", default="us-east-1")
-    args = ap.parse_args(argv)
-    srv = Server(("127.0.0.1", args.port), Handler)
-    srv.state = State(args.region, args.log)
-    write_port_file(args.port_file, srv.server_address[1])
-    serve(srv)
-    return 0
+    # quiet: clients dropping a connection on purpose are expected here
+    return sigv4emu.main(__doc__.split("\n", maxsplit=1)[0], Handler, State, quiet=True, argv=argv)
 
 
 if __name__ == "__main__":
