@@ -270,22 +270,12 @@ bed_requests() {
 # Starts the fault proxy in front of moto: the first N object GETs drop after K body bytes.
 bed_proxy_start() {
 	[ $# -eq 2 ] || { _bed_err "usage: bed_proxy_start N K"; return 1; }
-	local i
 	[ -z "${BED_PROXY_PID:-}" ] || bed_proxy_stop
 	rm -f "$BED_DIR/proxy.port"
 	_bed_spawn proxy "$BED_PYTHON" -S "$BED_HOME/faultproxy.py" --upstream "$HOIST_TEST_S3_ENDPOINT" \
 		--fail-count "$1" --drop-after "$2" --port-file "$BED_DIR/proxy.port" --log "$BED_DIR/proxy.log"
 	BED_PROXY_PID=$_bed_last_pid
-	for ((i = 0; i < BED_WAIT * 20; i++)); do
-		[ -s "$BED_DIR/proxy.port" ] && break
-		kill -0 "$BED_PROXY_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ ! -s "$BED_DIR/proxy.port" ]; then
-		_bed_err "faultproxy did not start within ${BED_WAIT}s"
-		_bed_dump_logs
-		return 1
-	fi
+	_bed_wait_port proxy faultproxy || return 1
 	HOIST_TEST_S3_PROXY_ENDPOINT="http://127.0.0.1:$(cat "$BED_DIR/proxy.port")"
 	export HOIST_TEST_S3_PROXY_ENDPOINT BED_PROXY_PID
 }
@@ -298,30 +288,46 @@ bed_proxy_stop() {
 	unset BED_PROXY_PID HOIST_TEST_S3_PROXY_ENDPOINT
 }
 
+# _bed_wait_port NAME WHAT: waits for $BED_DIR/NAME.port, which the server just spawned
+# (_bed_last_pid) writes once it listens; 1, with the logs shown, when it dies or BED_WAIT passes.
+_bed_wait_port() {
+	local i
+	for ((i = 0; i < BED_WAIT * 20; i++)); do
+		[ -s "$BED_DIR/$1.port" ] && return 0
+		kill -0 "$_bed_last_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -s "$BED_DIR/$1.port" ] && return 0
+	_bed_err "$2 did not start within ${BED_WAIT}s"
+	_bed_dump_logs
+	return 1
+}
+
+# _bed_emulator_start NAME SCRIPT: spawns one of the bed's own AWS emulators (the command
+# line of tests/bed/sigv4emu.py) and waits for it. Sets _bed_last_pid (also when it fails:
+# bed_stop stops it) and _bed_emu_endpoint (empty when it did not start).
+_bed_emulator_start() {
+	_bed_emu_endpoint=""
+	rm -f "$BED_DIR/$1.port"
+	_bed_spawn "$1" "$BED_PYTHON" "$BED_HOME/$2" --region "$BED_REGION" \
+		--port-file "$BED_DIR/$1.port" --log "$BED_DIR/$1.log"
+	_bed_wait_port "$1" "${2%.py}" || return 0
+	_bed_emu_endpoint="http://127.0.0.1:$(cat "$BED_DIR/$1.port")"
+}
+
 # Starts the Auto Scaling emulator (asg_emulator.py) and registers the role's
 # credentials with it: bed_asg_start [--allow ACTION,...] (default: both lifecycle
 # actions). Exports BED_ASG_ENDPOINT and BED_ASG_PID; bed_stop stops it.
 bed_asg_start() {
-	local allow='["CompleteLifecycleAction","RecordLifecycleActionHeartbeat"]' i
+	local allow='["CompleteLifecycleAction","RecordLifecycleActionHeartbeat"]'
 	if [ "${1:-}" = --allow ]; then
 		allow=$(printf '%s' "$2" | "$BED_PYTHON" -c 'import json,sys; print(json.dumps([a for a in sys.stdin.read().split(",") if a]))')
 		shift 2
 	fi
-	rm -f "$BED_DIR/asg.port"
-	_bed_spawn asg "$BED_PYTHON" "$BED_HOME/asg_emulator.py" --region "$BED_REGION" \
-		--port-file "$BED_DIR/asg.port" --log "$BED_DIR/asg.log"
+	_bed_emulator_start asg asg_emulator.py
 	BED_ASG_PID=$_bed_last_pid
-	for ((i = 0; i < BED_WAIT * 20; i++)); do
-		[ -s "$BED_DIR/asg.port" ] && break
-		kill -0 "$BED_ASG_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ ! -s "$BED_DIR/asg.port" ]; then
-		_bed_err "asg_emulator did not start within ${BED_WAIT}s"
-		_bed_dump_logs
-		return 1
-	fi
-	BED_ASG_ENDPOINT="http://127.0.0.1:$(cat "$BED_DIR/asg.port")"
+	[ -n "$_bed_emu_endpoint" ] || return 1
+	BED_ASG_ENDPOINT=$_bed_emu_endpoint
 	export BED_ASG_ENDPOINT BED_ASG_PID
 	bed_asg_ctl credentials "{\"$BED_ROLE_ACCESS_KEY_ID\": {\"secret\": \"$BED_ROLE_SECRET_ACCESS_KEY\", \"token\": \"$BED_ROLE_SESSION_TOKEN\", \"allow\": $allow}}"
 }
@@ -336,22 +342,10 @@ bed_asg_ctl() {
 # bundle that never exists on disk or in memory) and registers the role's credentials
 # with it. Exports BED_S3GEN_ENDPOINT and BED_S3GEN_PID; bed_stop stops it.
 bed_s3gen_start() {
-	local i
-	rm -f "$BED_DIR/s3gen.port"
-	_bed_spawn s3gen "$BED_PYTHON" "$BED_HOME/s3gen_emulator.py" --region "$BED_REGION" \
-		--port-file "$BED_DIR/s3gen.port" --log "$BED_DIR/s3gen.log"
+	_bed_emulator_start s3gen s3gen_emulator.py
 	BED_S3GEN_PID=$_bed_last_pid
-	for ((i = 0; i < BED_WAIT * 20; i++)); do
-		[ -s "$BED_DIR/s3gen.port" ] && break
-		kill -0 "$BED_S3GEN_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ ! -s "$BED_DIR/s3gen.port" ]; then
-		_bed_err "s3gen_emulator did not start within ${BED_WAIT}s"
-		_bed_dump_logs
-		return 1
-	fi
-	BED_S3GEN_ENDPOINT="http://127.0.0.1:$(cat "$BED_DIR/s3gen.port")"
+	[ -n "$_bed_emu_endpoint" ] || return 1
+	BED_S3GEN_ENDPOINT=$_bed_emu_endpoint
 	export BED_S3GEN_ENDPOINT BED_S3GEN_PID
 	bed_s3gen_ctl credentials "{\"$BED_ROLE_ACCESS_KEY_ID\": {\"secret\": \"$BED_ROLE_SECRET_ACCESS_KEY\", \"token\": \"$BED_ROLE_SESSION_TOKEN\"}}" >/dev/null
 }
