@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "exitcodes.h"
 #include "fsutil.h"
+#include "instfs.h"
 #include "instplan.h"
 #include "log.h"
 #include "relpath.h"
@@ -297,6 +298,25 @@ static struct dev_need *need_for(struct dev_need *d, size_t *n, dev_t dev, const
 }
 
 /* 8: destinations writable; free space and inodes per file system. */
+/* Bytes a file's blocks take: st_blocks (512-byte units), never more than its size. */
+static uint64_t allocated_bytes(const struct stat *st)
+{
+	uint64_t size = (uint64_t)st->st_size, blocks = (uint64_t)st->st_blocks * 512;
+	return blocks < size ? blocks : size;
+}
+
+/* The most a copy of the staged file st can take: its size in whole blocks,
+ * or, for a sparse file, one copy chunk per allocated 4 KiB block (instfs_copy
+ * leaves a chunk of zeros a hole), whichever is less. A linked file takes
+ * nothing, but whether a link is possible is decided while installing, so
+ * every file is counted as a copy. */
+static uint64_t copy_bytes(const struct stat *st)
+{
+	uint64_t whole = ((uint64_t)st->st_size + 4095) & ~(uint64_t)4095;
+	uint64_t chunks = (allocated_bytes(st) + 4095) / 4096 * INSTFS_COPY_CHUNK;
+	return chunks < whole ? chunks : whole;
+}
+
 static int check_space(const struct policy *p, const struct install_plan *pl, struct herr *err)
 {
 	struct dev_need *devs = calloc(MAX_DEVS, sizeof(*devs));
@@ -344,9 +364,9 @@ static int check_space(const struct policy *p, const struct install_plan *pl, st
 		d->inodes++;
 		if (x->kind == ACT_FILE && stat(x->src, &st) == 0) {
 			struct stat hst;
-			d->bytes += ((uint64_t)st.st_size + 4095) & ~(uint64_t)4095;
+			d->bytes += copy_bytes(&st);
 			if (lstat(host, &hst) == 0 && S_ISREG(hst.st_mode))
-				d->freed += (uint64_t)hst.st_size;
+				d->freed += allocated_bytes(&hst);
 		}
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -251,6 +251,37 @@ static void test_links_off_copies(void **state)
 	assert_false(same_inode(x, "app/a.txt", "srv/app/a.txt"));
 }
 
+/* A copy keeps a sparse file's holes (instfs_copy leaves a chunk of zeros
+ * unwritten), with the size, the data and the digest of the tree's file. */
+static void test_copy_keeps_holes(void **state)
+{
+	struct fx *x = *state;
+	struct install_opts o = {x->root, x->tree, &x->a, NULL, x->list1};
+	struct install_plan *pl = NULL;
+	struct herr e = {0};
+	uint8_t want[SHA256_LEN], got[SHA256_LEN];
+	char p[PATH_MAX];
+	off_t size = (off_t)64 << 20;
+	struct stat st;
+	if (put_sparse(x->tree, "app/disk.img", size, (size >> 1) + 1, "MARK") != 0)
+		skip(); /* no holes on this file system */
+	add_file(x, "app", "/srv/app", 3);
+	assert_int_equal(install_plan(&o, &pl, &e), 0);
+	assert_int_equal(install_apply(pl, &e), 0);
+	install_plan_free(pl);
+	assert_false(same_inode(x, "app/disk.img", "srv/app/disk.img"));
+	st = lst(x->root, "srv/app/disk.img");
+	assert_int_equal(st.st_size, size);
+	if ((uint64_t)st.st_blocks * 512 > 4 * INSTFS_COPY_CHUNK)
+		fail_msg("the copy takes %llu bytes on disk for 4 bytes of data",
+		         (unsigned long long)st.st_blocks * 512);
+	pathf(p, x->tree, "app/disk.img");
+	assert_int_equal(sha256_file(p, want, &e), 0);
+	pathf(p, x->root, "srv/app/disk.img");
+	assert_int_equal(sha256_file(p, got, &e), 0);
+	assert_memory_equal(want, got, SHA256_LEN);
+}
+
 /* A file that is also one of the revision's hook scripts is copied: hoist may
  * chmod the script in the tree before it runs it (make_executable), which
  * must not change the installed file. */
@@ -371,6 +402,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fault_mid_linked_apply_undo_restores, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_between_link_and_rename, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_links_off_copies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_keeps_holes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kepttree_check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hook_script_is_copied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_acl_destination_copies, setup, teardown),

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "appspec.h"
@@ -267,6 +268,24 @@ static void test_free_space(void **state)
 	       " /etc/hoist/policy.conf:1)");
 }
 
+/* A sparse file counts the blocks a copy of it can take, not its size: one
+ * larger than the whole free space passes when its data fits. */
+static void test_free_space_counts_sparse_data(void **state)
+{
+	struct fx *x = *state;
+	struct statvfs v;
+	struct herr e;
+	off_t size;
+	assert_int_equal(statvfs(x->root, &v), 0);
+	size = (off_t)((uint64_t)v.f_bavail * v.f_frsize + ((uint64_t)1 << 30));
+	if (put_sparse(x->tree, "app/disk.img", size, size / 2, "MARK") != 0)
+		skip(); /* no holes on this file system */
+	add_file(x, "app", "/srv/app", 2);
+	e = check(x);
+	if (e.code != 0)
+		fail_msg("a %lld-byte sparse file with 4 bytes of data was refused: %s", (long long)size, e.msg);
+}
+
 /* issue 9 item 9: a name with a newline never reaches a message raw */
 static void test_names_escaped(void **state)
 {
@@ -287,6 +306,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_deny_through_host_symlink, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_space, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_space_counts_sparse_data, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_names_escaped, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

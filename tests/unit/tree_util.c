@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -36,6 +37,22 @@ void put(const char *dir, const char *rel, const char *content, mode_t mode)
 	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
 	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
+}
+
+int put_sparse(const char *dir, const char *rel, off_t size, off_t at, const char *mark)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	int fd;
+	put(dir, rel, "", 0644); /* parents made */
+	pathf(p, dir, rel);
+	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	assert_int_equal(pwrite(fd, mark, strlen(mark), at), (ssize_t)strlen(mark));
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	return (uint64_t)st.st_blocks * 512 < 1024 * 1024 ? 0 : 1;
 }
 
 char *slurp(const char *dir, const char *rel)

@@ -14,6 +14,11 @@ void pathf(char *out, const char *a, const char *b);
 /* Writes content to dir/rel with mode (rel may contain '/'; parents are created 0755). */
 void put(const char *dir, const char *rel, const char *content, mode_t mode);
 
+/* Writes dir/rel (parents made) as a file of size bytes, all holes but mark
+ * written at offset at; returns 0, or 1 when the file system keeps no holes
+ * (the caller skips). */
+int put_sparse(const char *dir, const char *rel, off_t size, off_t at, const char *mark);
+
 /* The content of dir/rel (of dir itself when rel is NULL or "") as a string,
  * "" if it cannot be read; the caller frees it. */
 char *slurp(const char *dir, const char *rel);

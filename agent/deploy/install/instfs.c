@@ -89,8 +89,9 @@ void instfs_tmp_name(const char *base, char out[NAME_MAX + 1])
 
 int instfs_copy(int src, int dst, const char *what, uint8_t sha[SHA256_LEN], struct herr *err)
 {
-	char chunk[65536];
+	char chunk[INSTFS_COPY_CHUNK];
 	struct sha256_ctx *c = NULL;
+	off_t total = 0;
 	int rc = -1;
 
 	c = sha256_new();
@@ -112,10 +113,23 @@ int instfs_copy(int src, int dst, const char *what, uint8_t sha[SHA256_LEN], str
 			herr_set(err, HOIST_EXIT_INTERNAL, "sha256 failed for %s", what);
 			goto out;
 		}
-		if (fs_write_all(dst, chunk, (size_t)n) != 0) {
+		total += n;
+		/* a chunk of zeros stays a hole, as unpacking left it (bundle.c): a
+		 * sparse disk image costs its data, not its size (preflight counts so) */
+		if (chunk[0] == '\0' && memcmp(chunk, chunk + 1, (size_t)n - 1) == 0) {
+			if (lseek(dst, n, SEEK_CUR) < 0) {
+				herr_errno(err, HOIST_EXIT_IO, errno, "cannot seek in %s", what);
+				goto out;
+			}
+		} else if (fs_write_all(dst, chunk, (size_t)n) != 0) {
 			herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", what);
 			goto out;
 		}
+	}
+	/* the size, should the file end in a hole */
+	if (ftruncate(dst, total) != 0) {
+		herr_errno(err, HOIST_EXIT_IO, errno, "cannot write %s", what);
+		goto out;
 	}
 	if (sha256_final(c, sha) != 0) {
 		herr_set(err, HOIST_EXIT_INTERNAL, "sha256 failed for %s", what);

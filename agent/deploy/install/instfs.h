@@ -29,7 +29,10 @@ size_t instfs_depth(const char *path);
 /* The fixed temporary name used beside target name base (deterministic, so
  * install_undo can remove one left by a crash): ".hoist-tmp." + 16 hex digits. */
 void instfs_tmp_name(const char *base, char out[NAME_MAX + 1]);
-/* Copies all of src to dst (both fds) with a fixed buffer, hashing as it goes. */
+/* Copies all of src to dst (both fds; dst new and empty) with a fixed buffer,
+ * hashing as it goes. A 64 KiB chunk of zeros is left a hole (INSTFS_COPY_CHUNK),
+ * so a copy allocates at most one chunk per allocated block of src. */
+#define INSTFS_COPY_CHUNK 65536
 int instfs_copy(int src, int dst, const char *what, uint8_t sha[SHA256_LEN], struct herr *err);
 
 #endif
