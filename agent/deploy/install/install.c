@@ -331,9 +331,7 @@ static int apply_file(const struct install_plan *pl, const struct action *x, int
 			goto out;
 		if (lk == 1) {
 			tmp_made = true;
-			/* unpacking left the data dirty: its writeback starts now, while the
-			 * other files are linked and hashed, so the final sync finds less */
-			(void)sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			/* no writeback to start: unpacking started it (bundle.c) */
 			if (hash_fd(sfd, x->path, d->sha, err) != 0)
 				goto out;
 			goto place;
