@@ -39,7 +39,7 @@ if [ "${BENCH_STATIC_ARCHIVE:-0}" = 1 ]; then
 	H="$BUILD/agent/hoist-static"
 fi
 
-now_ms() { date +%s%N | awk '{ printf "%.3f", $1 / 1e6 }'; }
+. "$SRC/bench/lib.sh"
 # timed FILE CMD...: runs CMD and appends its wall time (ms) to FILE. $EPOCHREALTIME is read
 # without a fork, so the figure holds no `date` start-up (about a millisecond: much of the
 # tiny deploy's budget).
@@ -52,29 +52,6 @@ timed() {
 	echo "scale=3; ($t1 - $t0) * 1000 / 1" | bc >>"$f"
 }
 tar_sync() { tar -xzf "$1" -C "$2" && sync -f "$2"; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
-# make_bundle DIR FILES BYTES_PER_FILE: a bundle of incompressible files installed to /opt/bench.
-make_bundle() {
-	local d=$1 n=$2 size=$3
-	mkdir -p "$d/data"
-	python3 - "$d/data" "$n" "$size" <<'PY'
-import os, sys
-d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for i in range(n):
-    sub = os.path.join(d, "d%02d" % (i % 50))
-    os.makedirs(sub, exist_ok=True)
-    with open(os.path.join(sub, "f%05d.bin" % i), "wb") as f:
-        f.write(os.urandom(size))
-PY
-	cat >"$d/appspec.yml" <<'YML'
-version: 0.0
-os: linux
-files:
-  - source: data
-    destination: /opt/bench
-YML
-}
 
 {
 echo "hoist agent benchmark, $(date -u +%FT%TZ), runs=$RUNS, binary $(basename "$H")"

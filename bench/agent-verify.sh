@@ -26,27 +26,9 @@ mkdir -p "$ROOT/etc/hoist"
 printf 'max_entries = %d\n' $((FILES * 2 + 1000)) >"$W/hoist.conf"
 hoist() { "$H" --config "$W/hoist.conf" --root "$ROOT" "$@"; }
 
-now_ms() { date +%s%N | awk '{ printf "%.3f", $1 / 1e6 }'; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+. "$SRC/bench/lib.sh"
 
-mkdir -p "$W/bundle/data"
-python3 - "$W/bundle/data" "$FILES" "$BYTES" <<'PY'
-import os, sys
-d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for i in range(n):
-    sub = os.path.join(d, "d%03d" % (i % 500))
-    os.makedirs(sub, exist_ok=True)
-    with open(os.path.join(sub, "f%06d.bin" % i), "wb") as f:
-        f.write(os.urandom(size))
-PY
-cat >"$W/bundle/appspec.yml" <<'YML'
-version: 0.0
-os: linux
-files:
-  - source: data
-    destination: /opt/bench
-YML
-
+make_bundle "$W/bundle" "$FILES" "$BYTES" 500
 {
 	echo "# hoist verify, $FILES files of $BYTES bytes, $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
 	t0=$(now_ms)
